@@ -1,0 +1,56 @@
+# sjq — build, test and install. A fresh clone needs only `make test`:
+# when no Deno 2.9+ is on PATH, the pinned one is installed into .deno/ from
+# the npm registry.
+
+DENO_VERSION := 2.9.6
+LOCAL_DENO := .deno/node_modules/deno/deno
+DENO := $(shell if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | \
+	awk 'NR==1 { split($$2, v, "."); exit !(v[1] > 2 || (v[1] == 2 && v[2] >= 9)) }'; \
+	then command -v deno; else echo $(LOCAL_DENO); fi)
+PREFIX ?=
+DENORT_BIN ?=
+
+.PHONY: all test check fmt build install bench bench-quick clean deno
+
+all: check test
+
+deno: $(DENO)
+
+$(LOCAL_DENO):
+	mkdir -p .deno
+	cd .deno && npm install --no-save --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION)
+	# npm may skip the postinstall that links the platform binary into place.
+	@if ! $(LOCAL_DENO) --version >/dev/null 2>&1; then \
+		cp .deno/node_modules/@deno/linux-*/deno $(LOCAL_DENO); fi
+	$(LOCAL_DENO) --version
+
+## test: the whole suite (unit tests beside the code, end-to-end tests in tests/)
+test: $(DENO)
+	$(DENO) test -A --parallel
+
+## check: formatting, lint and type check
+check: $(DENO)
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check main.ts src tests bench
+
+fmt: $(DENO)
+	$(DENO) fmt
+
+## build: a self-contained ./sjq binary (set DENORT_BIN to use a local denort)
+build: $(DENO)
+	DENORT_BIN=$(DENORT_BIN) $(DENO) compile -A --output sjq main.ts
+
+## install: copy ./sjq into $(PREFIX)/bin (see install.sh)
+install:
+	PREFIX=$(PREFIX) ./install.sh
+
+## bench: the full benchmark (see docs/benchmarks.md); bench-quick: about a minute
+bench: $(DENO)
+	DENO=$(DENO) bench/run.sh full
+
+bench-quick: $(DENO)
+	DENO=$(DENO) bench/run.sh quick
+
+clean:
+	rm -rf sjq .deno

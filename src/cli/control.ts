@@ -1,0 +1,76 @@
+/**
+ * `sjq kill`, `sjq release` and `sjq hold`: one request per job id, ranges allowed.
+ *
+ * @module
+ */
+
+import {
+  CLIENT_FLAGS,
+  CLIENT_FLAGS_HELP,
+  type Command,
+  connect,
+  out,
+  parseFlags,
+  parseIdList,
+} from "./common.ts";
+
+function controlCommand(name: string, verb: string, summary: string, what: string): Command {
+  const help = `sjq ${name}: ${summary}
+
+Usage: sjq ${name} ID|FROM-TO... [--socket PATH]
+
+${what}
+Ids may be listed and given as ranges: sjq ${name} 3 7-9 12
+
+Options:
+${CLIENT_FLAGS_HELP}
+`;
+  return {
+    name,
+    summary,
+    help,
+    async run(args) {
+      const { values, positionals } = parseFlags(args, CLIENT_FLAGS);
+      if (values.help) return out(help), 0;
+      const ids = parseIdList(positionals);
+      using client = await connect(values);
+      let failed = 0;
+      for (const id of ids) {
+        const reply = await client.request(`${verb} ${id}`);
+        if (!reply.ok) {
+          console.error(`error: job ${id}: ${reply.text}`);
+          failed++;
+        }
+      }
+      return failed > 0 ? 1 : 0;
+    },
+  };
+}
+
+/** `sjq kill`. */
+export const killCommand = controlCommand(
+  "kill",
+  "KILL",
+  "kill jobs",
+  `A running job gets SIGTERM on its whole process group, then SIGKILL after
+sjq.killgrace seconds; a queued or held job ends at once. Either ends in K, and
+jobs that depend on it are aborted (A). Unknown or finished ids are fine.`,
+);
+
+/** `sjq release`. */
+export const releaseCommand = controlCommand(
+  "release",
+  "RELEASE",
+  "release user-held jobs",
+  `A job submitted with --hold (or held with 'sjq hold') waits in U until
+released; then it queues (Q), or waits for its dependencies (H).`,
+);
+
+/** `sjq hold`. */
+export const holdCommand = controlCommand(
+  "hold",
+  "HOLD",
+  "put queued or waiting jobs into user-hold",
+  `A queued (Q) or holding (H) job moves to user-hold (U) and will not start
+until 'sjq release'. Running and finished jobs are not affected.`,
+);

@@ -1,0 +1,207 @@
+/**
+ * `sjq daemon`: runs the job queue daemon, in the foreground or detached.
+ *
+ * @module
+ */
+
+import { type ConfigKey, type LoadedConfig } from "../config.ts";
+import { Daemon } from "../daemon.ts";
+import { Logger } from "../log.ts";
+import { DEFAULT_LIMITS } from "../protocol.ts";
+import { Server } from "../server.ts";
+import { Client } from "../client.ts";
+import { type Command, configure, out, parseFlags, UsageError } from "./common.ts";
+import { selfCommand } from "./self.ts";
+
+/** Daemon flags and the configuration keys they set. */
+export const DAEMON_FLAGS: Record<string, ConfigKey> = {
+  socket: "sjq.socket",
+  db: "sjq.db",
+  logfile: "sjq.logfile",
+  pidfile: "sjq.pidfile",
+  maxprocs: "sjq.maxprocs",
+  maxmem: "sjq.maxmem",
+  "default-procs": "sjq.defaults.procs",
+  "default-mem": "sjq.defaults.mem",
+  autoshutdown: "sjq.autoshutdown",
+  waittime: "sjq.waittime",
+  schedtime: "sjq.schedtime",
+  keepdone: "sjq.keepdone",
+  killgrace: "sjq.killgrace",
+  maxscript: "sjq.maxscript",
+};
+
+const HELP = `sjq daemon: run the job queue daemon
+
+Usage: sjq daemon [--detach | --foreground] [options]
+
+Runs jobs submitted over the socket, first come first served within the CPUs
+and memory it manages. Stops on SHUTDOWN (sjq shutdown), SIGTERM or SIGINT
+(running jobs go on and are adopted by the next daemon), or after
+sjq.waittime seconds with nothing running or queued (sjq.autoshutdown).
+
+Options (each overrides its configuration key; see 'sjq config'):
+  -d, --detach          run in the background; print the daemon's pid once it answers
+  --foreground          stay in the foreground even when sjq.daemon=T
+  --socket PATH         sjq.socket       (default $HOME/.sjq.sock)
+  --db PATH             sjq.db           (default $HOME/.sjq.db)
+  --logfile PATH        sjq.logfile      (default: stderr; $HOME/.sjq.log when detached)
+  --pidfile PATH        sjq.pidfile
+  --maxprocs N          sjq.maxprocs     (default: all CPUs)
+  --maxmem SIZE         sjq.maxmem       (default: unlimited)
+  --default-procs N     sjq.defaults.procs (default 1)
+  --default-mem SIZE    sjq.defaults.mem (default 2G)
+  --autoshutdown BOOL   sjq.autoshutdown (default T)
+  --waittime SECONDS    sjq.waittime     (default 60)
+  --schedtime SECONDS   sjq.schedtime    (default 10)
+  --keepdone DURATION   sjq.keepdone     (default 30d)
+  --killgrace SECONDS   sjq.killgrace    (default 10)
+  --maxscript SIZE      sjq.maxscript    (default 16M)
+  -h, --help            show this help
+
+Examples:
+  sjq daemon --detach --maxprocs 16 --maxmem 64G
+  sjq daemon --autoshutdown F          # foreground, logs to stderr
+`;
+
+const OPTIONS = {
+  detach: { type: "boolean", short: "d" },
+  foreground: { type: "boolean" },
+  /** Internal: where a detaching parent waits for "ok <pid>" or "error <message>". */
+  "startup-report": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  ...Object.fromEntries(Object.keys(DAEMON_FLAGS).map((k) => [k, { type: "string" as const }])),
+} as const;
+
+/** `sjq daemon`. */
+export const daemonCommand: Command = {
+  name: "daemon",
+  summary: "run the job queue daemon",
+  help: HELP,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, OPTIONS, false);
+    if (values.help) return out(HELP), 0;
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const flags = configFlags(values as Record<string, string | boolean | undefined>);
+    const loaded = configure(flags);
+    const detach = values.detach === true || (loaded.config.daemon && values.foreground !== true);
+    if (detach) {
+      const pid = await startDetached(loaded, flags);
+      out(`${pid}\n`);
+      return 0;
+    }
+    return await runForeground(loaded, values["startup-report"] ?? null);
+  },
+};
+
+/** The configuration flags among parsed values. */
+function configFlags(values: Record<string, string | boolean | undefined>): Partial<Record<ConfigKey, string>> {
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const [flag, key] of Object.entries(DAEMON_FLAGS)) {
+    const v = values[flag];
+    if (typeof v === "string") flags[key] = v;
+  }
+  return flags;
+}
+
+/** Whether a daemon answers PING on `socket`. */
+export async function daemonAnswers(socket: string): Promise<boolean> {
+  try {
+    using client = await Client.connect(socket);
+    return (await client.request("PING")).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a daemon in a session of its own and returns its pid once it
+ * answers on the socket. A daemon that fails to start is reported with the
+ * last lines of its log.
+ */
+export async function startDetached(
+  loaded: LoadedConfig,
+  flags: Partial<Record<ConfigKey, string>>,
+): Promise<number> {
+  const { config } = loaded;
+  const logfile = config.logfile ?? `${Deno.env.get("HOME") ?? "/tmp"}/.sjq.log`;
+  const report = await Deno.makeTempFile({ prefix: "sjq-start-" });
+  try {
+    const args = ["daemon", "--foreground", "--logfile", logfile, "--startup-report", report];
+    for (const [flag, key] of Object.entries(DAEMON_FLAGS)) {
+      if (flags[key] !== undefined && flag !== "logfile") args.push(`--${flag}`, flags[key]!);
+    }
+    const [program, ...pre] = selfCommand();
+    const child = new Deno.Command("setsid", {
+      args: ["-f", program, ...pre, ...args],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await child.status;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const text = await Deno.readTextFile(report).catch(() => "");
+      if (text.startsWith("ok ")) return Number(text.slice(3));
+      if (text.startsWith("error ")) throw new Error(`the daemon did not start: ${text.slice(6).trim()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`the daemon did not answer within 15 s; last lines of ${logfile}:\n${await tail(logfile)}`);
+  } finally {
+    await Deno.remove(report).catch(() => {});
+  }
+}
+
+async function tail(path: string, lines = 10): Promise<string> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** Runs the daemon in this process until it stops; returns the exit code. */
+async function runForeground(loaded: LoadedConfig, report: string | null): Promise<number> {
+  const { config } = loaded;
+  try {
+    if (await daemonAnswers(config.socket)) {
+      throw new Error(`an sjq daemon is already running on ${config.socket}`);
+    }
+    using lock = lockDatabase(config.db);
+    const log = new Logger(config.logfile);
+    const daemon = Daemon.open(config, log);
+    const server = Server.listen(config.socket, (req) => daemon.handle(req), {
+      ...DEFAULT_LIMITS,
+      maxScript: config.maxscript,
+    });
+    if (config.pidfile) Deno.writeTextFileSync(config.pidfile, `${Deno.pid}\n`);
+    const onSignal = () => daemon.stop("signal");
+    Deno.addSignalListener("SIGTERM", onSignal);
+    Deno.addSignalListener("SIGINT", onSignal);
+    log.info(`sjq daemon ${Deno.pid} listening on ${config.socket} (maxprocs ${config.maxprocs}, db ${config.db})`);
+    if (report) Deno.writeTextFileSync(report, `ok ${Deno.pid}\n`);
+    daemon.kick();
+    daemon.stopping.then(() => server.close());
+    await daemon.stopped;
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    if (config.pidfile) Deno.removeSync(config.pidfile);
+    void lock;
+    log.close();
+    return 0;
+  } catch (e) {
+    if (report) Deno.writeTextFileSync(report, `error ${(e as Error).message}\n`);
+    throw e;
+  }
+}
+
+/** Holds an exclusive lock on `<db>.lock` (containing our pid) while one daemon uses the database. */
+function lockDatabase(db: string): Disposable {
+  const path = `${db}.lock`;
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  if (!file.tryLockSync(true)) {
+    const pid = Deno.readTextFileSync(path).trim();
+    file.close();
+    throw new Error(`another sjq daemon${pid ? ` (pid ${pid})` : ""} is using ${db}`);
+  }
+  file.truncateSync(0);
+  file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  return { [Symbol.dispose]: () => file.close() };
+}

@@ -1,0 +1,417 @@
+/**
+ * The effective configuration. Each key is taken from the first place that sets it: a
+ * command-line flag, an `SJQ_*` environment variable, the rc file (`$SJQ_CONFIG` or
+ * `~/.sjqrc`), or the built-in default.
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import { parseDuration } from "./duration.ts";
+import { type IniEntry, parseIni } from "./ini.ts";
+import { formatSize, parseSize } from "./size.ts";
+
+/** The effective configuration of a client or daemon. Sizes are in bytes, durations in seconds. */
+export interface Config {
+  /** `sjq.socket`: the daemon's Unix socket. */
+  socket: string;
+  /** `sjq.logfile`: the daemon's log; null leaves the choice to the caller. */
+  logfile: string | null;
+  /** `sjq.daemon`: whether `sjq daemon` detaches. */
+  daemon: boolean;
+  /** `sjq.pidfile`: where the daemon writes its process id; null for nowhere. */
+  pidfile: string | null;
+  /** `sjq.autoshutdown`: whether an idle daemon exits after `waittime`. */
+  autoshutdown: boolean;
+  /** `sjq.schedtime`: seconds between periodic scheduling passes, more than 0. */
+  schedtime: number;
+  /** `sjq.waittime`: seconds an idle daemon waits before an autoshutdown. */
+  waittime: number;
+  /** `sjq.maxprocs`: CPUs shared by running jobs, at least 1. */
+  maxprocs: number;
+  /** `sjq.maxmem`: memory shared by running jobs; null for unlimited. */
+  maxmem: number | null;
+  /** `sjq.defaults.procs`: CPUs of a job submitted without PROCS, at most `maxprocs`. */
+  defaultProcs: number;
+  /** `sjq.defaults.mem`: memory of a job submitted without MEM, at most `maxmem`. */
+  defaultMem: number;
+  /** `sjq.db`: the job database. */
+  db: string;
+  /** `sjq.keepdone`: seconds finished jobs are kept; 0 keeps them forever. */
+  keepdone: number;
+  /** `sjq.killgrace`: seconds from SIGTERM to SIGKILL when a running job is killed. */
+  killgrace: number;
+  /** `sjq.maxscript`: the largest script SUBMIT accepts. */
+  maxscript: number;
+  /** `sjq.autostart`: whether a client starts the daemon when none answers. */
+  autostart: boolean;
+}
+
+/** How a configuration value is written. */
+export type ConfigKind = "path" | "bool" | "int" | "size" | "duration";
+
+/** The description of one configuration key: a row of {@linkcode CONFIG_KEYS}. */
+export interface ConfigKeyInfo {
+  /** The dotted key, as written in the rc file. */
+  key: string;
+  /** The {@linkcode Config} field it sets. */
+  field: keyof Config;
+  /** How its value is written. */
+  kind: ConfigKind;
+  /** The default as written in the rc file; empty means the one `doc` describes. */
+  default: string;
+  /** The environment variable that sets it. */
+  env: string;
+  /** One line for help texts and the README. */
+  doc: string;
+}
+
+/** Every configuration key, in the order help texts list them. */
+export const CONFIG_KEYS = [
+  {
+    key: "sjq.socket",
+    field: "socket",
+    kind: "path",
+    default: "~/.sjq.sock",
+    env: "SJQ_SOCKET",
+    doc: "Unix socket of the daemon",
+  },
+  {
+    key: "sjq.logfile",
+    field: "logfile",
+    kind: "path",
+    default: "",
+    env: "SJQ_LOGFILE",
+    doc: "Daemon log; if empty, stderr in the foreground and ~/.sjq.log when detached",
+  },
+  {
+    key: "sjq.daemon",
+    field: "daemon",
+    kind: "bool",
+    default: "false",
+    env: "SJQ_DAEMON",
+    doc: "Whether `sjq daemon` detaches from the terminal",
+  },
+  {
+    key: "sjq.pidfile",
+    field: "pidfile",
+    kind: "path",
+    default: "",
+    env: "SJQ_PIDFILE",
+    doc: "File the daemon writes its process id to; none if empty",
+  },
+  {
+    key: "sjq.autoshutdown",
+    field: "autoshutdown",
+    kind: "bool",
+    default: "true",
+    env: "SJQ_AUTOSHUTDOWN",
+    doc: "Whether the daemon exits after sjq.waittime with no job running or waiting",
+  },
+  {
+    key: "sjq.schedtime",
+    field: "schedtime",
+    kind: "duration",
+    default: "10s",
+    env: "SJQ_SCHEDTIME",
+    doc: "Interval of the periodic scheduling pass (a safety net; scheduling is event-driven)",
+  },
+  {
+    key: "sjq.waittime",
+    field: "waittime",
+    kind: "duration",
+    default: "60s",
+    env: "SJQ_WAITTIME",
+    doc: "Idle time after which the daemon exits if sjq.autoshutdown is on",
+  },
+  {
+    key: "sjq.maxprocs",
+    field: "maxprocs",
+    kind: "int",
+    default: "",
+    env: "SJQ_MAXPROCS",
+    doc: "CPUs shared by running jobs; all CPUs if empty",
+  },
+  {
+    key: "sjq.maxmem",
+    field: "maxmem",
+    kind: "size",
+    default: "",
+    env: "SJQ_MAXMEM",
+    doc: "Memory shared by running jobs; unlimited if empty",
+  },
+  {
+    key: "sjq.defaults.procs",
+    field: "defaultProcs",
+    kind: "int",
+    default: "1",
+    env: "SJQ_DEFAULTS_PROCS",
+    doc: "CPUs of a job submitted without a CPU count",
+  },
+  {
+    key: "sjq.defaults.mem",
+    field: "defaultMem",
+    kind: "size",
+    default: "2G",
+    env: "SJQ_DEFAULTS_MEM",
+    doc: "Memory of a job submitted without a memory size",
+  },
+  {
+    key: "sjq.db",
+    field: "db",
+    kind: "path",
+    default: "~/.sjq.db",
+    env: "SJQ_DB",
+    doc: "Job database of the daemon",
+  },
+  {
+    key: "sjq.keepdone",
+    field: "keepdone",
+    kind: "duration",
+    default: "30d",
+    env: "SJQ_KEEPDONE",
+    doc: "How long finished jobs are kept; 0 keeps them forever",
+  },
+  {
+    key: "sjq.killgrace",
+    field: "killgrace",
+    kind: "duration",
+    default: "10s",
+    env: "SJQ_KILLGRACE",
+    doc: "Time from SIGTERM to SIGKILL when a running job is killed",
+  },
+  {
+    key: "sjq.maxscript",
+    field: "maxscript",
+    kind: "size",
+    default: "16M",
+    env: "SJQ_MAXSCRIPT",
+    doc: "Largest job script the daemon accepts",
+  },
+  {
+    key: "sjq.autostart",
+    field: "autostart",
+    kind: "bool",
+    default: "true",
+    env: "SJQ_AUTOSTART",
+    doc: "Whether a client starts the daemon when none is running",
+  },
+] as const satisfies readonly ConfigKeyInfo[];
+
+/** A configuration key by its dotted name, e.g. `sjq.maxprocs`. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number]["key"];
+
+/** What {@linkcode loadConfig} reads. */
+export interface ConfigInput {
+  /** Values given on the command line, as typed. */
+  flags: Partial<Record<ConfigKey, string>>;
+  /** The environment, usually `Deno.env.toObject()`. */
+  env: Record<string, string | undefined>;
+  /** The user's home directory: where `~` points and the rc file lives. */
+  home: string;
+  /** The number of CPUs: the default of `sjq.maxprocs`. */
+  cpus: number;
+  /** The directory relative flag and environment paths start from; defaults to `Deno.cwd()`. */
+  cwd?: string;
+  /** Reads a file, returning null if it does not exist; defaults to `Deno.readTextFileSync`. */
+  readFile?: (path: string) => string | null;
+}
+
+/** The outcome of {@linkcode loadConfig}. */
+export interface LoadedConfig {
+  /** The effective configuration. */
+  config: Config;
+  /** Where each value came from: `flag`, `env SJQ_X`, `<file>:<line>` or `default`. */
+  sources: Record<ConfigKey, string>;
+  /** Problems that did not stop loading, one sentence each, for stderr. */
+  warnings: string[];
+  /** The rc file that was read, or null if there was none. */
+  file: string | null;
+}
+
+/** A configuration that cannot be used: a bad value, an unreadable rc file, clashing limits. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Where a value was found: `place` names it in messages, `base` resolves relative paths. */
+interface Setting {
+  raw: string;
+  source: string;
+  place: string;
+  base: string;
+}
+
+const BOOLEANS = new Map<string, boolean>([
+  ...["t", "true", "yes", "on", "1"].map((word) => [word, true] as const),
+  ...["f", "false", "no", "off", "0"].map((word) => [word, false] as const),
+]);
+
+/**
+ * Loads the effective configuration from flags, then environment variables, then the rc file,
+ * then the defaults. An empty flag or rc value selects the default; an empty environment variable
+ * counts as unset. `~` starts a path in the home directory; other relative paths are relative to
+ * `cwd` for flags and environment variables and to the rc file's directory for rc values.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./config.ts";
+ *
+ * const { config, sources } = loadConfig({
+ *   flags: { "sjq.maxprocs": "2" },
+ *   env: { SJQ_MAXMEM: "8G" },
+ *   home: "/home/u",
+ *   cpus: 8,
+ *   readFile: () => "[sjq]\nmaxprocs = 4\nsocket = run/sjq.sock\n",
+ * });
+ * assert.equal(config.maxprocs, 2);
+ * assert.equal(config.maxmem, 8 * 1024 ** 3);
+ * assert.equal(config.socket, "/home/u/run/sjq.sock");
+ * assert.equal(sources["sjq.socket"], "/home/u/.sjqrc:3");
+ * ```
+ *
+ * @param input The flags, environment and machine facts to load from.
+ * @returns The configuration, where each value came from, and warnings such as unknown rc keys.
+ * @throws {ConfigError} When a value is invalid, the rc file cannot be read or parsed, or a
+ * default exceeds its limit (`sjq.defaults.procs` > `sjq.maxprocs`, `sjq.defaults.mem` >
+ * `sjq.maxmem`).
+ */
+export function loadConfig(input: ConfigInput): LoadedConfig {
+  const { flags, env, home, cpus, cwd = Deno.cwd(), readFile = _readTextFile } = input;
+  const file = _path(env.SJQ_CONFIG || "~/.sjqrc", cwd, home);
+  const entries = _readIni(file, readFile);
+  const warnings: string[] = [];
+  if (entries === null && env.SJQ_CONFIG) {
+    warnings.push(`Configuration file "${file}" named by SJQ_CONFIG does not exist`);
+  }
+  const fromFile = new Map<string, IniEntry>();
+  for (const entry of entries ?? []) {
+    if (!CONFIG_KEYS.some((row) => row.key === entry.key)) {
+      warnings.push(`Unknown configuration key "${entry.key}" in ${file}:${entry.line} (ignored)`);
+    }
+    fromFile.set(entry.key, entry);
+  }
+
+  const setting = (row: (typeof CONFIG_KEYS)[number]): Setting => {
+    const flag = flags[row.key];
+    if (flag !== undefined) {
+      const place = `--${row.key.slice("sjq.".length).replaceAll(".", "-")}`;
+      return { raw: flag, source: "flag", place, base: cwd };
+    }
+    const fromEnv = env[row.env];
+    if (fromEnv) {
+      return {
+        raw: fromEnv,
+        source: `env ${row.env}`,
+        place: `environment variable ${row.env}`,
+        base: cwd,
+      };
+    }
+    const entry = fromFile.get(row.key);
+    if (entry) {
+      const place = `${file}:${entry.line}`;
+      return { raw: entry.value, source: place, place, base: dirname(file) };
+    }
+    return { raw: row.default, source: "default", place: "the default", base: home };
+  };
+  const settings = {} as Record<ConfigKey, Setting>;
+  const values: Record<string, unknown> = {};
+  for (const row of CONFIG_KEYS) {
+    settings[row.key] = setting(row);
+    values[row.field] = _value(row, settings[row.key], home, cpus);
+  }
+  const config = values as unknown as Config;
+
+  const describe = (key: ConfigKey, value: string) =>
+    `${key} = ${value} (from ${settings[key].place})`;
+  if (config.defaultProcs > config.maxprocs) {
+    throw new ConfigError(
+      `${describe("sjq.defaults.procs", String(config.defaultProcs))} is larger than ` +
+        describe("sjq.maxprocs", String(config.maxprocs)),
+    );
+  }
+  if (config.maxmem !== null && config.defaultMem > config.maxmem) {
+    throw new ConfigError(
+      `${describe("sjq.defaults.mem", formatSize(config.defaultMem))} is larger than ` +
+        describe("sjq.maxmem", formatSize(config.maxmem)),
+    );
+  }
+  const sources = Object.fromEntries(
+    Object.entries(settings).map(([key, { source }]) => [key, source]),
+  ) as Record<ConfigKey, string>;
+  return { config, sources, warnings, file: entries === null ? null : file };
+}
+
+/** Parses one value by its key's kind; an empty value means the key's default. */
+function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number): unknown {
+  const text = setting.raw.trim() || row.default;
+  if (text === "") return row.key === "sjq.maxprocs" ? cpus : null;
+  const invalid = (expected: string) =>
+    new ConfigError(
+      `Invalid value "${setting.raw}" for ${row.key} in ${setting.place}: expected ${expected}`,
+    );
+  switch (row.kind) {
+    case "path":
+      return _path(text, setting.base, home);
+    case "bool": {
+      const value = BOOLEANS.get(text.toLowerCase());
+      if (value === undefined) throw invalid("true or false (or yes/no, on/off, T/F, 1/0)");
+      return value;
+    }
+    case "int": {
+      const value = Number(text);
+      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+        throw invalid("a whole number ≥ 1");
+      }
+      return value;
+    }
+    case "size":
+      try {
+        return parseSize(text);
+      } catch {
+        throw invalid("a size such as 512M, 2G or 1.5T");
+      }
+    case "duration": {
+      let seconds: number;
+      try {
+        seconds = parseDuration(text);
+      } catch {
+        throw invalid("a duration such as 90s, 15m, 2h or 1h30m");
+      }
+      // A zero interval would make the daemon's periodic pass spin.
+      if (seconds === 0 && row.key === "sjq.schedtime") throw invalid("a duration above 0");
+      return seconds;
+    }
+  }
+}
+
+/** Expands a leading `~` to `home` and resolves the result against `base`. */
+function _path(text: string, base: string, home: string): string {
+  return resolve(base, text === "~" || text.startsWith("~/") ? home + text.slice(1) : text);
+}
+
+/** Reads and parses the rc file; null if it does not exist. */
+function _readIni(file: string, readFile: (path: string) => string | null): IniEntry[] | null {
+  let text: string | null;
+  try {
+    text = readFile(file);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`Cannot read configuration file "${file}": ${detail}`, { cause: error });
+  }
+  try {
+    return text === null ? null : parseIni(text, file);
+  } catch (error) {
+    throw new ConfigError((error as SyntaxError).message, { cause: error });
+  }
+}
+
+function _readTextFile(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,676 @@
+/**
+ * The daemon: one handler per request, the scheduler's decisions carried out
+ * through the store and the runner, and the group commit that makes every
+ * change durable before anyone hears of it.
+ *
+ * Work happens in ticks. The first change in a tick opens a transaction in
+ * the store and a journal in the scheduler; every request and job event that
+ * arrives before the event loop turns joins it; then one scheduling pass
+ * runs, the transaction commits, and only then are replies sent, jobs
+ * spawned and signals delivered. When the commit fails, the scheduler rolls
+ * back with the store, changing requests get an ERROR and read-only ones are
+ * answered from the state as it was.
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+import {
+  type Dependency,
+  type FinalState,
+  isFinal,
+  type JobRecord,
+  type State,
+  STATES,
+  type StopCause,
+} from "./job.ts";
+import type { Logger } from "./log.ts";
+import type { Request } from "./protocol.ts";
+import { accountOf, jobEnvironment, Runner } from "./runner.ts";
+import { type Change, Scheduler } from "./scheduler.ts";
+import { Store } from "./store.ts";
+import type { Outcome } from "./supervisor.ts";
+import { jobInfo } from "./info.ts";
+
+/** A reply: one line, an optional counted payload, and whether to close the connection after it. */
+export interface Reply {
+  line: string;
+  payload?: Uint8Array;
+  close?: boolean;
+}
+
+/** How a job ended, from its supervisor or from the daemon's own observation. */
+type Ending = Outcome | { kind: "lost"; reason: string };
+
+/** Why the daemon stops: a clean SHUTDOWN, a drain, a signal, or autoshutdown. */
+export type StopReason = "shutdown" | "drain" | "signal" | "idle";
+
+interface Pending {
+  run: () => Reply | Promise<Reply>;
+  readOnly: boolean;
+  reply: Reply | Promise<Reply> | null;
+  resolve: (r: Reply | Promise<Reply>) => void;
+}
+
+interface Tick {
+  pending: Pending[];
+  after: (() => void)[];
+  failure: Error | null;
+}
+
+const encoder = new TextEncoder();
+const ok = (text = ""): Reply => ({ line: text === "" ? "OK" : `OK ${text}` });
+const error = (text: string): Reply => ({ line: `ERROR ${text}` });
+
+/** The job queue daemon, apart from its socket. */
+export class Daemon {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #store: Store;
+  readonly #runner: Runner;
+  readonly #scheduler: Scheduler;
+  readonly #uid = Deno.uid() ?? 0;
+  readonly #gid = Deno.gid() ?? 0;
+  #lastId: number;
+  #tick: Tick | null = null;
+  /** Supervisors this daemon spawned, by job id. */
+  readonly #children = new Map<number, Deno.ChildProcess>();
+  /** Supervisor pids of running jobs adopted from an earlier daemon, by job id. */
+  readonly #adopted = new Map<number, number>();
+  readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Answers of pending WAITs, by job id. */
+  readonly #waiters = new Map<number, ((reply: Reply) => void)[]>();
+  #watcher: Deno.FsWatcher | null = null;
+  #safetyNet: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopping: StopReason | null = null;
+  #resolveStopping!: (reason: StopReason) => void;
+  #resolveStopped!: (reason: StopReason) => void;
+  /** Resolves when the daemon starts to stop: time to stop accepting connections. */
+  readonly stopping: Promise<StopReason> = new Promise((r) => this.#resolveStopping = r);
+  /** Resolves once the daemon has stopped and its store is closed. */
+  readonly stopped: Promise<StopReason> = new Promise((r) => this.#resolveStopped = r);
+
+  private constructor(config: Config, log: Logger, store: Store, runner: Runner) {
+    this.#config = config;
+    this.#log = log;
+    this.#store = store;
+    this.#runner = runner;
+    this.#scheduler = new Scheduler({ procs: config.maxprocs, mem: config.maxmem });
+    this.#lastId = store.lastId();
+  }
+
+  /**
+   * Opens the store and spool next to `config.db`, re-adopts the jobs that
+   * are still running, settles those that ended meanwhile, and starts work.
+   */
+  static open(config: Config, log: Logger): Daemon {
+    const store = new Store(config.db);
+    const runner = Runner.create(`${config.db}-spool`);
+    const daemon = new Daemon(config, log, store, runner);
+    daemon.#recover();
+    daemon.#watcher = runner.watch((id) => daemon.#onDone(id));
+    daemon.#safetyNet = setInterval(() => daemon.#sweep(), Math.max(config.schedtime, 0.05) * 1000);
+    return daemon;
+  }
+
+  /** Handles one request; the reply comes once what it changed is durable. */
+  handle(req: Request): Promise<Reply> {
+    switch (req.kind) {
+      case "ping":
+        return this.#read(() => this.#ping());
+      case "exit":
+        return Promise.resolve({ line: "OK BYE", close: true });
+      case "status":
+        return this.#read(() => this.#status(req.id));
+      case "info":
+        return this.#read(() => this.#info(req.id));
+      case "wait":
+        return this.#read(() => this.#wait(req.id));
+      case "submit":
+        return this.#write(() => this.#submit(req));
+      case "kill":
+        return this.#write(() => this.#kill(req.id));
+      case "release":
+        return this.#write(() => this.#release(req.id));
+      case "hold":
+        return this.#write(() => this.#hold(req.id));
+      case "shutdown":
+        this.stop(req.drain ? "drain" : "shutdown");
+        return Promise.resolve({ line: "OK", close: true });
+      case "invalid":
+      case "fatal":
+        return Promise.resolve({ ...error(req.message), close: req.kind === "fatal" });
+    }
+  }
+
+  // --- Handlers: one per request ------------------------------------------
+
+  /** PING (`sjq ping`): job counts by state. */
+  #ping(): Reply {
+    const counts = this.#store.counts();
+    const stats = STATES.filter((s) => (counts[s] ?? 0) > 0)
+      .sort()
+      .map((s) => `${s}:${counts[s]}`)
+      .join(" ");
+    return { line: `OK ${stats}` };
+  }
+
+  /** STATUS [id] (`sjq status --raw`): the protocol's job table. */
+  #status(id: number | null): Reply {
+    const parts: string[] = [];
+    for (const [jobId, name, state, deps] of this.#store.statusRows(id)) {
+      parts.push(`${jobId}\t${name}\t${state}\t${deps}\r\n`);
+    }
+    return counted(parts.join(""));
+  }
+
+  /** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON. */
+  #info(id: number | null): Reply {
+    const jobs = [];
+    for (const job of this.#store.records(id)) jobs.push(jobInfo(job));
+    return counted(JSON.stringify(jobs));
+  }
+
+  /** WAIT id (`sjq wait`): answers when the job has ended. */
+  #wait(id: number): Reply | Promise<Reply> {
+    const job = this.#store.get(id);
+    if (job === undefined) return error(`Unknown job ${id}`);
+    if (isFinal(job.state)) return waitReply(job);
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(id) ?? [];
+      list.push(resolve);
+      this.#waiters.set(id, list);
+    });
+  }
+
+  /** SUBMIT (`sjq submit`): validates everything, stores the job, answers its id. */
+  #submit(req: Extract<Request, { kind: "submit" }>): Reply {
+    if (this.#stopping) return error("The daemon is shutting down");
+    const o = req.options;
+    const errors = [...req.errors];
+    const procs = o.procs ?? this.#config.defaultProcs;
+    const mem = o.mem ?? this.#config.defaultMem;
+    if (procs > this.#config.maxprocs) {
+      errors.push(`PROCS ${procs} is more than sjq.maxprocs (${this.#config.maxprocs})`);
+    }
+    if (this.#config.maxmem !== null && mem > this.#config.maxmem) {
+      errors.push(`MEM ${mem} is more than sjq.maxmem (${this.#config.maxmem})`);
+    }
+    const deps = this.#checkDeps(o.deps, errors);
+    for (const [key, value, own] of [["UID", o.uid, this.#uid], ["GID", o.gid, this.#gid]] as const) {
+      if (value !== undefined && value !== own) {
+        errors.push(`${key} ${value} is not the daemon's (${own}): jobs run as the daemon's user`);
+      }
+    }
+    const account = accountOf(this.#uid);
+    const cwd = o.cwd ?? account.home;
+    if (!cwd.startsWith("/")) errors.push(`CWD must be an absolute path: ${cwd}`);
+    else if (!isDirectory(cwd)) errors.push(`CWD is not an existing directory: ${cwd}`);
+    const id = this.#lastId + 1;
+    const stdout = outputPath(o.stdout, cwd, id, "stdout", errors);
+    const stderr = outputPath(o.stderr, cwd, id, "stderr", errors);
+    if (errors.length > 0) return error(errors.join("; "));
+
+    const now = Date.now();
+    const added = this.#scheduler.add({ id, procs, mem, deps, hold: o.hold }, this.#endedState);
+    this.#lastId = id;
+    const job: JobRecord = {
+      id,
+      name: o.name ?? "job",
+      state: added.state,
+      procs,
+      mem,
+      deps,
+      cwd,
+      stdout,
+      stderr,
+      env: Object.fromEntries(o.env),
+      uid: this.#uid,
+      gid: this.#gid,
+      timeout: o.timeout ?? null,
+      submitted: now,
+      started: null,
+      ended: added.state === "A" ? now : null,
+      exitCode: null,
+      reason: added.state === "A" ? abortReason(added.cause, added.causeState) : null,
+      pid: null,
+      stopping: null,
+    };
+    this.#store.insert(job, req.script);
+    return ok(String(id));
+  }
+
+  /** Deduplicated dependencies; unknown ids and conflicting kinds are added to `errors`. */
+  #checkDeps(deps: readonly Dependency[], errors: string[]): Dependency[] {
+    const byId = new Map<number, Dependency>();
+    for (const dep of deps) {
+      const seen = byId.get(dep.id);
+      if (seen !== undefined && seen.kind !== dep.kind) {
+        errors.push(`Job ${dep.id} is named as both ${seen.kind} and ${dep.kind} dependency`);
+      } else if (this.#scheduler.get(dep.id) === undefined && this.#store.state(dep.id) === undefined) {
+        errors.push(`Unknown job in DEPENDS: ${dep.id}`);
+      }
+      byId.set(dep.id, dep);
+    }
+    return [...byId.values()];
+  }
+
+  /** KILL id (`sjq kill`): ends a waiting job at once; signals a running one. */
+  #kill(id: number): Reply {
+    const job = this.#scheduler.get(id);
+    if (job === undefined) return ok();
+    if (job.state !== "R") {
+      this.#end(id, "K", { ended: Date.now(), reason: "killed before it started" });
+      return ok();
+    }
+    this.#stopJob(id, "kill");
+    return ok();
+  }
+
+  /** RELEASE id (`sjq release`): lets a user-held job go on. */
+  #release(id: number): Reply {
+    const change = this.#scheduler.release(id);
+    if (change) this.#store.update(id, { state: change.state });
+    return ok();
+  }
+
+  /** HOLD id (`sjq hold`): puts a queued or holding job into user-hold. */
+  #hold(id: number): Reply {
+    const change = this.#scheduler.hold(id);
+    if (change) this.#store.update(id, { state: change.state });
+    return ok();
+  }
+
+  // --- Ticks and group commit ---------------------------------------------
+
+  /** Answers a read-only request now, or after the open tick commits. */
+  #read(run: () => Reply | Promise<Reply>): Promise<Reply> {
+    if (this.#tick === null) return Promise.resolve(run());
+    return new Promise((resolve) => {
+      this.#tick!.pending.push({ run, readOnly: true, reply: run(), resolve });
+    });
+  }
+
+  /** Applies a changing request in the open tick; answers after the commit. */
+  #write(run: () => Reply): Promise<Reply> {
+    const tick = this.#open();
+    return new Promise((resolve) => {
+      const entry: Pending = { run, readOnly: false, reply: null, resolve };
+      tick.pending.push(entry);
+      entry.reply = this.#guard(tick, run) ?? null;
+    });
+  }
+
+  /** Applies a change from a job event (no one to answer) in the open tick. */
+  #event(run: () => void): void {
+    this.#guard(this.#open(), run);
+  }
+
+  /** Runs `fn`; a storage error fails the whole tick. */
+  #guard<T>(tick: Tick, fn: () => T): T | undefined {
+    if (tick.failure) return undefined;
+    try {
+      return fn();
+    } catch (e) {
+      tick.failure = e as Error;
+      return undefined;
+    }
+  }
+
+  /** Work to do once the open tick has committed. */
+  #afterCommit(fn: () => void): void {
+    this.#tick!.after.push(fn);
+  }
+
+  #open(): Tick {
+    if (this.#tick) return this.#tick;
+    const tick: Tick = { pending: [], after: [], failure: null };
+    this.#tick = tick;
+    try {
+      this.#store.begin();
+    } catch (e) {
+      tick.failure = e as Error;
+    }
+    this.#scheduler.begin();
+    setTimeout(() => this.#close(tick), 0);
+    return tick;
+  }
+
+  /** Ends a tick: scheduling pass, commit, then replies and side effects; or rollback. */
+  #close(tick: Tick): void {
+    if (!this.#stopping) this.#guard(tick, () => this.#startJobs());
+    if (!tick.failure) {
+      try {
+        this.#store.commit();
+      } catch (e) {
+        tick.failure = e as Error;
+      }
+    }
+    this.#tick = null;
+    if (tick.failure) {
+      this.#rollback(tick, tick.failure);
+      return;
+    }
+    this.#scheduler.commit();
+    for (const fn of tick.after) {
+      try {
+        fn();
+      } catch (e) {
+        this.#log.error(`after commit: ${(e as Error).stack ?? e}`);
+      }
+    }
+    for (const p of tick.pending) p.resolve(p.reply ?? error("Internal error"));
+    this.#afterTick();
+  }
+
+  #rollback(tick: Tick, failure: Error): void {
+    this.#store.rollback();
+    this.#scheduler.rollback();
+    this.#lastId = this.#store.lastId();
+    const message = `Storage failure, nothing was changed: ${failure.message}`;
+    this.#log.error(message);
+    for (const p of tick.pending) p.resolve(p.readOnly ? p.run() : error(message));
+    // Job events of the failed tick are still on disk as done files: look again soon.
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#sweep(), 1000);
+  }
+
+  // --- Running jobs ---------------------------------------------------------
+
+  /** The scheduling pass: marks what starts R (durably, before it is spawned). */
+  #startJobs(): void {
+    for (const change of this.#scheduler.schedule()) {
+      const started = Date.now();
+      this.#store.update(change.id, { state: "R", started });
+      this.#afterCommit(() => this.#spawn(change.id));
+    }
+  }
+
+  #spawn(id: number): void {
+    const job = this.#store.get(id)!;
+    const child = this.#runner.start(job, this.#store.script(id), jobEnvironment(job, accountOf(job.uid)));
+    if (typeof child === "string") {
+      this.#event(() => this.#settle(id, { kind: "error", reason: child }, Date.now()));
+      return;
+    }
+    this.#children.set(id, child);
+    this.#log.info(`job ${id} started: pid ${child.pid}, ${job.procs} procs, name ${job.name}`);
+    this.#event(() => this.#store.update(id, { pid: child.pid }));
+    child.status.then(() => this.#onDone(id, true));
+    this.#armTimeout(job);
+  }
+
+  /** A supervisor has ended or left a done file: settle its job if it was running. */
+  #onDone(id: number, exited = false): void {
+    if (this.#scheduler.get(id)?.state !== "R") return;
+    const done = this.#runner.outcome(id);
+    if (done !== null) {
+      this.#event(() => this.#settle(id, done.outcome, done.ended));
+    } else if (exited) {
+      const reason = "its supervisor ended without recording an outcome";
+      this.#event(() => this.#settle(id, { kind: "lost", reason }, Date.now()));
+    }
+  }
+
+  /** Records a running job's end, the state it earned, and what follows for its dependents. */
+  #settle(id: number, ending: Ending, ended: number): void {
+    if (this.#scheduler.get(id)?.state !== "R") return;
+    const job = this.#store.get(id)!;
+    let state: FinalState;
+    let reason: string | null = null;
+    let exitCode: number | null = null;
+    if (ending.kind === "exit") {
+      exitCode = ending.code;
+      if (job.stopping === "timeout") {
+        state = "F";
+        reason = `timed out after ${job.timeout} s`;
+      } else if (job.stopping !== null) {
+        state = "K";
+        reason = job.stopping === "shutdown" ? "killed at shutdown" : "killed";
+      } else state = ending.code === 0 ? "S" : "F";
+    } else {
+      state = ending.kind === "error" ? "E" : "F";
+      reason = ending.reason;
+    }
+    this.#end(id, state, { ended, exitCode, reason });
+    this.#afterCommit(() => {
+      const took = ((ended - (job.started ?? ended)) / 1000).toFixed(3);
+      const how = exitCode === null ? reason : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
+      this.#log.info(`job ${id} ended ${state}: ${how}, after ${took} s`);
+      this.#children.delete(id);
+      this.#adopted.delete(id);
+      clearTimeout(this.#timers.get(id));
+      this.#timers.delete(id);
+      this.#runner.cleanup(id);
+    });
+  }
+
+  /** Ends an active job in `state` and carries the scheduler's consequences into the store. */
+  #end(id: number, state: FinalState, fields: { ended: number; exitCode?: number | null; reason: string | null }): void {
+    this.#store.update(id, { state, pid: null, ...fields });
+    this.#notify(id);
+    this.#apply(this.#scheduler.end(id, state), fields.ended);
+  }
+
+  /** Stores the scheduler's decisions. */
+  #apply(changes: Change[], now: number): void {
+    for (const change of changes) {
+      if (change.state === "A") {
+        const reason = abortReason(change.cause, change.causeState);
+        this.#store.update(change.id, { state: "A", ended: now, reason });
+        this.#notify(change.id);
+      } else this.#store.update(change.id, { state: change.state });
+    }
+  }
+
+  /** Answers WAITs on a job once its end is committed. */
+  #notify(id: number): void {
+    this.#afterCommit(() => {
+      const waiters = this.#waiters.get(id);
+      if (waiters === undefined) return;
+      this.#waiters.delete(id);
+      const reply = waitReply(this.#store.get(id)!);
+      for (const w of waiters) w(reply);
+    });
+  }
+
+  /** Marks a running job as being stopped (durably), then signals it. */
+  #stopJob(id: number, cause: StopCause): void {
+    const job = this.#store.get(id)!;
+    if (job.stopping !== null) return;
+    this.#store.update(id, { stopping: cause });
+    this.#afterCommit(() => this.#terminate(id, Date.now()));
+  }
+
+  /** SIGTERM to the job's group, SIGKILL after the grace time; retried until the job has a group. */
+  #terminate(id: number, since: number): void {
+    if (this.#scheduler.get(id)?.state !== "R") return;
+    const late = Date.now() - since >= this.#config.killgrace * 1000;
+    if (!this.#runner.signal(id, late ? "SIGKILL" : "SIGTERM")) {
+      this.#later(id, () => this.#terminate(id, since), 20);
+    } else if (!late) {
+      this.#later(id, () => this.#terminate(id, since), this.#config.killgrace * 1000);
+    }
+  }
+
+  #armTimeout(job: JobRecord): void {
+    if (job.timeout === null || job.stopping !== null) return;
+    const due = (job.started ?? Date.now()) + job.timeout * 1000 - Date.now();
+    this.#later(job.id, () => this.#event(() => this.#stopJob(job.id, "timeout")), due);
+  }
+
+  /** One timer per running job: a kill escalation replaces a pending timeout. */
+  #later(id: number, fn: () => void, ms: number): void {
+    clearTimeout(this.#timers.get(id));
+    this.#timers.set(id, setTimeout(() => {
+      this.#timers.delete(id);
+      fn();
+    }, Math.max(0, ms)));
+  }
+
+  // --- Recovery and housekeeping -------------------------------------------
+
+  /** The final state of a job no longer in the scheduler, for dependency checks. */
+  #endedState = (id: number): FinalState | undefined => {
+    const state = this.#store.state(id);
+    return state !== undefined && isFinal(state) ? state : undefined;
+  };
+
+  /**
+   * Rebuilds the scheduler from the store. Running jobs are re-adopted when
+   * their supervisor lives, settled from their done file when they ended,
+   * queued again when they never started, and marked lost otherwise.
+   */
+  #recover(): void {
+    this.#event(() => {
+      const now = Date.now();
+      for (const job of this.#store.active()) {
+        if (isFinal(job.state)) continue;
+        const added = this.#scheduler.restore({ ...job, state: job.state }, this.#endedState);
+        if (added.state === "A") {
+          this.#store.update(job.id, { state: "A", ended: now, reason: abortReason(added.cause, added.causeState) });
+        } else if (job.state !== "R" && added.state !== job.state) {
+          this.#store.update(job.id, { state: added.state });
+        }
+      }
+      for (const job of this.#store.active()) if (job.state === "R") this.#recoverRunning(job);
+    });
+    const running = new Set(this.#store.active().filter((j) => j.state === "R").map((j) => j.id));
+    for (const id of this.#runner.doneIds()) if (!running.has(id)) this.#runner.cleanup(id);
+  }
+
+  #recoverRunning(job: JobRecord): void {
+    const done = this.#runner.outcome(job.id);
+    if (done !== null) return this.#settle(job.id, done.outcome, done.ended);
+    const pid = job.pid !== null && this.#runner.supervising(job.pid, job.id)
+      ? job.pid
+      : this.#runner.findSupervisor(job.id);
+    if (pid !== null) {
+      this.#adopted.set(job.id, pid);
+      this.#afterCommit(() => {
+        this.#log.info(`job ${job.id} re-adopted: supervisor pid ${pid}`);
+        if (job.stopping !== null) this.#terminate(job.id, Date.now());
+        else this.#armTimeout(job);
+      });
+      if (job.pid !== pid) this.#store.update(job.id, { pid });
+      return;
+    }
+    const late = this.#runner.outcome(job.id);
+    if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
+    if (!this.#runner.started(job.id)) {
+      this.#scheduler.requeue(job.id);
+      this.#store.update(job.id, { state: "Q", started: null, pid: null });
+      this.#afterCommit(() => this.#log.info(`job ${job.id} had not started: queued again`));
+      return;
+    }
+    const reason = "lost: its supervisor vanished while no daemon ran (machine restart?)";
+    this.#settle(job.id, { kind: "lost", reason }, Date.now());
+  }
+
+  /** The safety net: done files and adopted supervisors, then a scheduling pass. */
+  #sweep(): void {
+    for (const id of this.#runner.doneIds()) this.#onDone(id);
+    for (const [id, pid] of this.#adopted) {
+      if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
+    }
+    if (this.#scheduler.counts().Q > 0) this.#event(() => {});
+  }
+
+  #afterTick(): void {
+    const { Q, R } = this.#scheduler.counts();
+    if (this.#stopping !== null) {
+      if (R === 0 || this.#stopping === "signal") this.#finish();
+      return;
+    }
+    const idle = Q === 0 && R === 0;
+    if (!idle || !this.#config.autoshutdown) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    } else if (this.#idleTimer === undefined) {
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        const c = this.#scheduler.counts();
+        if (c.Q === 0 && c.R === 0 && this.#tick === null) this.stop("idle");
+      }, this.#config.waittime * 1000);
+    }
+  }
+
+  /** Starts any job the scheduler allows (the first pass after opening). */
+  kick(): void {
+    this.#event(() => {});
+  }
+
+  /**
+   * Stops the daemon. `shutdown` kills running jobs and waits for them to end
+   * in K; `drain` starts nothing new and waits for running jobs; `signal` and
+   * `idle` leave running jobs to the next daemon.
+   */
+  stop(reason: StopReason): void {
+    if (this.#stopping !== null && reason !== "shutdown") return;
+    this.#stopping = reason;
+    this.#resolveStopping(reason);
+    this.#log.info(`stopping: ${reason}`);
+    if (reason === "shutdown") {
+      this.#event(() => {
+        for (const job of this.#scheduler.jobs()) if (job.state === "R") this.#stopJob(job.id, "shutdown");
+      });
+    } else this.#event(() => {});
+  }
+
+  #finish(): void {
+    if (this.#tick !== null) return;
+    clearInterval(this.#safetyNet);
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#retryTimer);
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#watcher?.close();
+    this.#store[Symbol.dispose]();
+    for (const [id, waiters] of this.#waiters) {
+      for (const w of waiters) w(error(`The daemon stopped before job ${id} ended`));
+    }
+    this.#log.info("stopped");
+    this.#resolveStopped(this.#stopping!);
+  }
+}
+
+function waitReply(job: JobRecord): Reply {
+  return ok(`${job.state} ${job.exitCode ?? "-"}`);
+}
+
+function counted(text: string): Reply {
+  const payload = encoder.encode(text);
+  return { line: `OK ${payload.length}`, payload };
+}
+
+function abortReason(cause: number, state: State): string {
+  return `dependency ${cause} ended in ${state}`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where a job's stdout or stderr goes: `<cwd>/<id>.<kind>` by default, a
+ * path relative to CWD, or `<dir>/<id>.<kind>` for an existing directory.
+ */
+function outputPath(
+  given: string | undefined,
+  cwd: string,
+  id: number,
+  kind: "stdout" | "stderr",
+  errors: string[],
+): string {
+  if (given === undefined) return `${cwd}/${id}.${kind}`;
+  const path = given.startsWith("/") ? given : `${cwd}/${given}`;
+  if (isDirectory(path)) return `${path.replace(/\/+$/, "")}/${id}.${kind}`;
+  const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+  if (!isDirectory(parent)) errors.push(`${kind.toUpperCase()} directory does not exist: ${parent}`);
+  return path;
+}

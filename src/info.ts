@@ -1,0 +1,57 @@
+/**
+ * The JSON form of a job, as INFO answers and `sjq status --json` prints it.
+ * Field names are stable; docs/protocol.md lists them.
+ *
+ * @module
+ */
+
+import { type JobRecord, STATE_NAMES } from "./job.ts";
+
+/** A job for scripts: every field, times as ISO 8601 text. */
+export interface JobInfo {
+  id: number;
+  name: string;
+  state: string;
+  state_name: string;
+  procs: number;
+  mem: number;
+  depends: number[];
+  dependencies: { id: number; kind: string }[];
+  cwd: string;
+  stdout: string;
+  stderr: string;
+  env_names: string[];
+  timeout: number | null;
+  submitted: string;
+  started: string | null;
+  ended: string | null;
+  exit_code: number | null;
+  reason: string | null;
+  pid: number | null;
+}
+
+/** The JSON form of a job. Environment values are left out (only names). */
+export function jobInfo(job: JobRecord): JobInfo {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    state_name: STATE_NAMES[job.state],
+    procs: job.procs,
+    mem: job.mem,
+    depends: job.deps.map((d) => d.id),
+    dependencies: job.deps.map((d) => ({ id: d.id, kind: d.kind })),
+    cwd: job.cwd,
+    stdout: job.stdout,
+    stderr: job.stderr,
+    env_names: Object.keys(job.env).sort(),
+    timeout: job.timeout,
+    submitted: iso(job.submitted)!,
+    started: iso(job.started),
+    ended: iso(job.ended),
+    exit_code: job.exitCode,
+    reason: job.reason,
+    pid: job.pid,
+  };
+}

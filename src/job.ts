@@ -1,0 +1,105 @@
+/**
+ * The vocabulary shared by every part of sjq: job states, dependency kinds
+ * and the fields of a job.
+ *
+ * @module
+ */
+
+/** A job's state letter, as the protocol's STATUS reports it. */
+export type State = "Q" | "H" | "U" | "R" | "S" | "F" | "A" | "K" | "E";
+
+/** States of a job that has not ended yet. */
+export type ActiveState = "Q" | "H" | "U" | "R";
+
+/** States a job ends in. */
+export type FinalState = "S" | "F" | "A" | "K" | "E";
+
+/** All states, in the protocol's order. */
+export const STATES: readonly State[] = ["Q", "H", "U", "R", "S", "F", "A", "K", "E"];
+
+/** A word for each state, for people. */
+export const STATE_NAMES: Readonly<Record<State, string>> = {
+  Q: "queued",
+  H: "holding",
+  U: "user-hold",
+  R: "running",
+  S: "success",
+  F: "failed",
+  A: "aborted",
+  K: "killed",
+  E: "error",
+};
+
+/** Whether a state is one a job ends in. */
+export function isFinal(state: State): state is FinalState {
+  return state !== "Q" && state !== "H" && state !== "U" && state !== "R";
+}
+
+/**
+ * How a job depends on another: `afterok` (DEPENDS) needs success,
+ * `afterany` only an end, `afternotok` an end other than success.
+ */
+export type DependencyKind = "afterok" | "afterany" | "afternotok";
+
+/** One dependency edge of a job. */
+export interface Dependency {
+  id: number;
+  kind: DependencyKind;
+}
+
+/**
+ * Whether a dependency that ended in `state` lets its dependent run (true)
+ * or aborts it (false).
+ */
+export function dependencySatisfied(kind: DependencyKind, state: FinalState): boolean {
+  switch (kind) {
+    case "afterok":
+      return state === "S";
+    case "afternotok":
+      return state !== "S";
+    case "afterany":
+      return true;
+  }
+}
+
+/** Everything the daemon knows about a job, as stored. */
+export interface JobRecord {
+  id: number;
+  name: string;
+  state: State;
+  procs: number;
+  /** Declared memory in bytes. */
+  mem: number;
+  deps: Dependency[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** Absolute paths of the output files. */
+  stdout: string;
+  stderr: string;
+  /** Environment the job was submitted with (ENV pairs). */
+  env: Record<string, string>;
+  uid: number;
+  gid: number;
+  /** Wall-clock limit in seconds, or null. */
+  timeout: number | null;
+  /** Times in milliseconds since the epoch. */
+  submitted: number;
+  started: number | null;
+  ended: number | null;
+  /** Exit code when the job ran to an end; null otherwise. */
+  exitCode: number | null;
+  /** Why the job ended the way it did, for people (kill, timeout, abort cause, start error). */
+  reason: string | null;
+  /** Process id of the job's supervisor while it runs. */
+  pid: number | null;
+  /** Why the daemon is ending this running job: "kill", "timeout", "shutdown", or null. */
+  stopping: StopCause | null;
+}
+
+/** Why the daemon stops a running job; decides the state it ends in. */
+export type StopCause = "kill" | "timeout" | "shutdown";
+
+/** Id list as the protocol writes it: `3:7:9`. */
+export function formatIds(deps: readonly Dependency[]): string {
+  return deps.map((d) => d.id).join(":");
+}

@@ -1,0 +1,284 @@
+/**
+ * The wire protocol's edge: bytes in, typed requests out. Nothing else in the
+ * daemon sees raw lines. See docs/protocol.md.
+ *
+ * @module
+ */
+
+import type { Dependency, DependencyKind } from "./job.ts";
+import { parseSize } from "./size.ts";
+
+/** Options of a SUBMIT, as far as they can be checked without the daemon's state. */
+export interface SubmitOptions {
+  procs?: number;
+  mem?: number;
+  deps: Dependency[];
+  stdout?: string;
+  stderr?: string;
+  env: [string, string][];
+  cwd?: string;
+  name?: string;
+  uid?: number;
+  gid?: number;
+  hold: boolean;
+  timeout?: number;
+}
+
+/** A request, parsed. `invalid` is answered with ERROR; `fatal` too, and then the connection closes. */
+export type Request =
+  | { kind: "ping" }
+  | { kind: "exit" }
+  | { kind: "shutdown"; drain: boolean }
+  | { kind: "submit"; options: SubmitOptions; errors: string[]; script: Uint8Array }
+  | { kind: "kill" | "release" | "hold" | "wait"; id: number }
+  | { kind: "status" | "info"; id: number | null }
+  | { kind: "invalid"; message: string }
+  | { kind: "fatal"; message: string };
+
+/** Limits the parser enforces. */
+export interface ParserLimits {
+  /** Longest line in bytes, terminator included. */
+  maxLine: number;
+  /** Largest SRC byte count. */
+  maxScript: number;
+}
+
+/** The protocol's default limits (64 KiB lines, 16 MiB scripts). */
+export const DEFAULT_LIMITS: ParserLimits = { maxLine: 64 * 1024, maxScript: 16 * 1024 * 1024 };
+
+const LF = 10;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const decoder = new TextDecoder();
+
+/**
+ * An incremental request parser for one connection: `push` bytes as they
+ * arrive, then take complete requests with `next` until it returns null.
+ */
+export class RequestParser {
+  readonly #limits: ParserLimits;
+  #buf = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
+  /** A SUBMIT being read: its options so far, then the script byte count once SRC came. */
+  #submit: { options: SubmitOptions; errors: string[]; src: number | null } | null = null;
+  #failed = false;
+
+  constructor(limits: ParserLimits = DEFAULT_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** Whether part of a request has arrived but not all of it. */
+  get midRequest(): boolean {
+    return this.#submit !== null || this.#end > this.#start;
+  }
+
+  /** Appends bytes received from the client. */
+  push(chunk: Uint8Array): void {
+    const have = this.#end - this.#start;
+    if (this.#buf.length - this.#end < chunk.length) {
+      const next = new Uint8Array(Math.max(this.#buf.length * 2, have + chunk.length, 4096));
+      next.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = next;
+      this.#start = 0;
+      this.#end = have;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** The next complete request, or null when more bytes are needed. */
+  next(): Request | null {
+    if (this.#failed) return null;
+    for (;;) {
+      const submit = this.#submit;
+      if (submit?.src != null) {
+        if (this.#end - this.#start < submit.src) return null;
+        const script = this.#buf.slice(this.#start, this.#start + submit.src);
+        this.#start += submit.src;
+        this.#submit = null;
+        return { kind: "submit", options: submit.options, errors: submit.errors, script };
+      }
+      const line = this.#line();
+      if (line === null) return null;
+      if (typeof line !== "string") return this.#fail(line.fatal);
+      if (line.trim() === "") continue;
+      const request = submit ? this.#option(submit, line) : this.#command(line);
+      if (request) return request;
+    }
+  }
+
+  #fail(message: string): Request {
+    this.#failed = true;
+    return { kind: "fatal", message };
+  }
+
+  /** The next line without its terminator, null if incomplete, or a framing error. */
+  #line(): string | null | { fatal: string } {
+    const i = this.#buf.subarray(this.#start, this.#end).indexOf(LF);
+    if (i < 0) {
+      if (this.#end - this.#start >= this.#limits.maxLine) {
+        return { fatal: `Line too long: more than ${this.#limits.maxLine} bytes` };
+      }
+      return null;
+    }
+    if (i + 1 > this.#limits.maxLine) {
+      return { fatal: `Line too long: more than ${this.#limits.maxLine} bytes` };
+    }
+    let stop = this.#start + i;
+    if (stop > this.#start && this.#buf[stop - 1] === 13) stop--;
+    const line = decoder.decode(this.#buf.subarray(this.#start, stop));
+    this.#start += i + 1;
+    return line;
+  }
+
+  #command(line: string): Request | null {
+    const [word = "", ...args] = line.trim().split(/\s+/);
+    const command = word.toUpperCase();
+    switch (command) {
+      case "PING":
+        return { kind: "ping" };
+      case "EXIT":
+        return { kind: "exit" };
+      case "SHUTDOWN":
+        if (args.length === 0) return { kind: "shutdown", drain: false };
+        if (args.length === 1 && args[0]!.toUpperCase() === "DRAIN") return { kind: "shutdown", drain: true };
+        return { kind: "invalid", message: `Bad SHUTDOWN mode: ${args.join(" ")}` };
+      case "SUBMIT":
+        this.#submit = { options: { deps: [], env: [], hold: false }, errors: [], src: null };
+        return null;
+      case "KILL":
+      case "RELEASE":
+      case "HOLD":
+      case "WAIT": {
+        const id = args.length === 1 ? parseJobId(args[0]!) : null;
+        if (id === null) return { kind: "invalid", message: "Bad jobid" };
+        return { kind: command.toLowerCase() as "kill" | "release" | "hold" | "wait", id };
+      }
+      case "STATUS":
+      case "INFO": {
+        const kind = command === "STATUS" ? "status" : "info";
+        if (args.length === 0) return { kind, id: null };
+        const id = args.length === 1 ? parseJobId(args[0]!) : null;
+        if (id === null) return { kind: "invalid", message: "Bad jobid" };
+        return { kind, id };
+      }
+      default:
+        return { kind: "invalid", message: `Unknown command: ${word}` };
+    }
+  }
+
+  /** One option line of a SUBMIT; returns a request only for a framing error. */
+  #option(
+    submit: { options: SubmitOptions; errors: string[]; src: number | null },
+    line: string,
+  ): Request | null {
+    const m = /^\s*(\S+)(?:\s(.*))?$/.exec(line)!;
+    const key = m[1]!.toUpperCase();
+    const value = (m[2] ?? "").trim();
+    const { options, errors } = submit;
+    const bad = (what: string) => errors.push(`Bad ${key} value "${value}": ${what}`);
+    switch (key) {
+      case "SRC": {
+        if (!/^\d+$/.test(value)) return this.#fail(`Bad SRC byte count "${value}"`);
+        const n = Number(value);
+        if (n > this.#limits.maxScript) {
+          return this.#fail(`Script too large: ${n} bytes (limit ${this.#limits.maxScript})`);
+        }
+        if (n === 0) errors.push("Empty script: SRC must be at least 1");
+        submit.src = n;
+        return null;
+      }
+      case "PROCS": {
+        const n = parseWhole(value);
+        if (n === null || n < 1) bad("expected a whole number ≥ 1");
+        else options.procs = n;
+        return null;
+      }
+      case "MEM":
+        try {
+          options.mem = parseSize(value);
+        } catch (e) {
+          bad((e as Error).message);
+        }
+        return null;
+      case "DEPENDS":
+      case "AFTEROK":
+      case "AFTERANY":
+      case "AFTERNOTOK": {
+        const kind = (key === "DEPENDS" ? "afterok" : key.toLowerCase()) as DependencyKind;
+        const ids = value.split(":").map(parseJobId);
+        if (value === "" || ids.includes(null)) bad("expected job ids separated by ':'");
+        else for (const id of ids) options.deps.push({ id: id!, kind });
+        return null;
+      }
+      case "STDOUT":
+      case "STDERR":
+      case "CWD":
+        if (value === "") bad("expected a path");
+        else options[key.toLowerCase() as "stdout" | "stderr" | "cwd"] = value;
+        return null;
+      case "NAME":
+        if (value !== "") options.name = value.replace(/[\t\r\n]/g, " ");
+        return null;
+      case "ENV":
+        for (const pair of value.split(";")) {
+          if (pair === "") continue;
+          const eq = pair.indexOf("=");
+          const name = eq < 0 ? pair : pair.slice(0, eq);
+          const encoded = eq < 0 ? "" : pair.slice(eq + 1);
+          if (eq < 0 || !ENV_NAME.test(name)) errors.push(`Bad ENV name "${name}"`);
+          else if (!BASE64.test(encoded)) errors.push(`Bad ENV value for ${name}: not base64`);
+          else options.env.push([name, decodeBase64(encoded)]);
+        }
+        return null;
+      case "UID":
+      case "GID": {
+        const n = parseWhole(value);
+        if (n === null) bad("expected a whole number");
+        else options[key.toLowerCase() as "uid" | "gid"] = n;
+        return null;
+      }
+      case "HOLD":
+        options.hold = true;
+        return null;
+      case "TIMEOUT": {
+        const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+        if (!(n > 0)) bad("expected seconds > 0");
+        else options.timeout = n;
+        return null;
+      }
+      default:
+        errors.push(`Unknown option: ${m[1]}`);
+        return null;
+    }
+  }
+}
+
+/** A job id: a positive integer, or null. */
+export function parseJobId(text: string): number | null {
+  const n = parseWhole(text);
+  return n !== null && n >= 1 ? n : null;
+}
+
+function parseWhole(text: string): number | null {
+  if (!/^\d{1,15}$/.test(text)) return null;
+  return Number(text);
+}
+
+function decodeBase64(text: string): string {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return decoder.decode(bytes);
+}
+
+/** Base64 of a string's UTF-8 bytes, as ENV values are sent. */
+export function encodeBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}

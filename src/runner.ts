@@ -1,0 +1,236 @@
+/**
+ * The process runner: starts each job under its supervisor (src/supervisor.ts)
+ * in a session of its own, signals its process group, and reads how it ended.
+ * All process and spool-directory I/O of the daemon lives here.
+ *
+ * @module
+ */
+
+import { type Outcome, parseOutcome, SUPERVISOR_SH } from "./supervisor.ts";
+import type { JobRecord } from "./job.ts";
+
+/** A user's account details, for a job's environment. */
+export interface Account {
+  name: string;
+  home: string;
+  shell: string;
+}
+
+/** Starts and watches job processes under one spool directory. */
+export class Runner {
+  readonly #spool: string;
+  readonly #setsid: string;
+  readonly #supervisor: string;
+
+  private constructor(spool: string, setsid: string) {
+    this.#spool = spool;
+    this.#setsid = setsid;
+    this.#supervisor = `${spool}/supervisor.sh`;
+  }
+
+  /** Prepares the spool directory (mode 0700) and finds `setsid`. */
+  static create(spool: string): Runner {
+    const setsid = ["/usr/bin/setsid", "/bin/setsid"].find(isExecutable);
+    if (setsid === undefined) throw new Error("Cannot find setsid (util-linux): sjq needs it to run jobs");
+    for (const dir of [spool, `${spool}/jobs`, `${spool}/done`]) {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    const runner = new Runner(spool, setsid);
+    Deno.writeTextFileSync(runner.#supervisor, SUPERVISOR_SH, { mode: 0o600 });
+    return runner;
+  }
+
+  /** The directory where supervisors leave done files. */
+  get doneDir(): string {
+    return `${this.#spool}/done`;
+  }
+
+  #jobDir(id: number): string {
+    return `${this.#spool}/jobs/${id}`;
+  }
+
+  /**
+   * Writes the job's script and spawns its supervisor. Returns the child, or
+   * the reason the job cannot start.
+   */
+  start(job: JobRecord, script: Uint8Array, env: Record<string, string>): Deno.ChildProcess | string {
+    const problem = interpreterProblem(script);
+    if (problem !== null) return problem;
+    const dir = this.#jobDir(job.id);
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      Deno.writeFileSync(`${dir}/script`, script, { mode: 0o700 });
+      return new Deno.Command(this.#setsid, {
+        args: [
+          "sh",
+          this.#supervisor,
+          dir,
+          `${this.doneDir}/${job.id}`,
+          job.cwd,
+          job.stdout,
+          job.stderr,
+        ],
+        env,
+        clearEnv: true,
+        cwd: "/",
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    } catch (e) {
+      return `cannot start: ${(e as Error).message}`;
+    }
+  }
+
+  /** How job `id` ended and when (ms since the epoch), if its supervisor has said so. */
+  outcome(id: number): { outcome: Outcome; ended: number } | null {
+    const path = `${this.doneDir}/${id}`;
+    try {
+      const text = Deno.readTextFileSync(path);
+      const ended = Deno.statSync(path).mtime?.getTime() ?? Date.now();
+      return { outcome: parseOutcome(text) ?? { kind: "error", reason: `bad done file: ${text}` }, ended };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  }
+
+  /** Ids of every job whose done file is waiting to be read. */
+  doneIds(): number[] {
+    const ids: number[] = [];
+    for (const e of Deno.readDirSync(this.doneDir)) {
+      if (/^\d+$/.test(e.name)) ids.push(Number(e.name));
+    }
+    return ids;
+  }
+
+  /** Whether the job's own process got as far as exec'ing its script. */
+  started(id: number): boolean {
+    return exists(`${this.#jobDir(id)}/pgid`);
+  }
+
+  /** Forgets a settled job's spool files. */
+  cleanup(id: number): void {
+    Deno.remove(`${this.doneDir}/${id}`).catch(() => {});
+    Deno.remove(this.#jobDir(id), { recursive: true }).catch(() => {});
+  }
+
+  /**
+   * Sends `signal` to the job's process group. Returns false when the group
+   * is not known yet (the job has not written it) or is gone.
+   */
+  signal(id: number, signal: Deno.Signal): boolean {
+    let pgid: number;
+    try {
+      pgid = Number(Deno.readTextFileSync(`${this.#jobDir(id)}/pgid`).trim());
+    } catch {
+      return false;
+    }
+    if (!(pgid > 1)) return false;
+    try {
+      Deno.kill(-pgid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether `pid` is still the supervisor of job `id` (guards against reused pids). */
+  supervising(pid: number, id: number): boolean {
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+      return cmdline.includes(this.#jobDir(id));
+    } catch {
+      return false;
+    }
+  }
+
+  /** The pid of job `id`'s supervisor, found by its command line, or null. */
+  findSupervisor(id: number): number | null {
+    for (const e of Deno.readDirSync("/proc")) {
+      if (/^\d+$/.test(e.name) && this.supervising(Number(e.name), id)) return Number(e.name);
+    }
+    return null;
+  }
+
+  /** Calls `onDone(id)` whenever a supervisor leaves a done file. Returns the watcher to close. */
+  watch(onDone: (id: number) => void): Deno.FsWatcher {
+    const watcher = Deno.watchFs(this.doneDir, { recursive: false });
+    (async () => {
+      for await (const event of watcher) {
+        for (const path of event.paths) {
+          const name = path.slice(path.lastIndexOf("/") + 1);
+          if (/^\d+$/.test(name)) onDone(Number(name));
+        }
+      }
+    })().catch(() => {});
+    return watcher;
+  }
+}
+
+/** The environment a job runs with (PROTOCOL.md, *Jobs*). */
+export function jobEnvironment(job: JobRecord, account: Account): Record<string, string> {
+  return {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: account.home,
+    USER: account.name,
+    LOGNAME: account.name,
+    SHELL: account.shell,
+    ...job.env,
+    SJQ_JOB_ID: String(job.id),
+    SJQ_JOB_NAME: job.name,
+    SJQ_PROCS: String(job.procs),
+    SJQ_MEM: String(job.mem),
+    JOB_ID: String(job.id),
+  };
+}
+
+/**
+ * The account of `uid` from /etc/passwd; for the daemon's own user, HOME and
+ * USER from its environment win (they are what its user expects).
+ */
+export function accountOf(uid: number): Account {
+  let account: Account = { name: String(uid), home: "/", shell: "/bin/sh" };
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 7 && Number(f[2]) === uid && f[2] !== "") {
+        account = { name: f[0]!, home: f[5]!, shell: f[6]! || "/bin/sh" };
+        break;
+      }
+    }
+  } catch { /* no passwd: keep the fallback */ }
+  if (uid === Deno.uid()) {
+    account.home = Deno.env.get("HOME") ?? account.home;
+    account.name = Deno.env.get("USER") ?? account.name;
+  }
+  return account;
+}
+
+/** Why a script cannot be exec'd (its `#!` interpreter is missing), or null. */
+function interpreterProblem(script: Uint8Array): string | null {
+  if (script[0] !== 0x23 || script[1] !== 0x21) return null;
+  const end = script.indexOf(10);
+  const line = new TextDecoder().decode(script.subarray(2, end < 0 ? script.length : end));
+  const interpreter = line.trim().split(/\s+/)[0] ?? "";
+  if (interpreter === "") return "empty #! line";
+  return isExecutable(interpreter) ? null : `interpreter not found or not executable: ${interpreter}`;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    return st.isFile && ((st.mode ?? 0) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * The scheduler: a pure model of the jobs that have not ended yet. Given
+ * what happens (submit, end, hold, release) it says which jobs change state,
+ * which start and which abort. No clocks, files, sockets or processes.
+ *
+ * Every mutation is journaled so that the daemon can roll the model back when
+ * the store fails to commit the same changes (see `begin`/`rollback`).
+ *
+ * @module
+ */
+
+import {
+  type ActiveState,
+  type Dependency,
+  dependencySatisfied,
+  type FinalState,
+} from "./job.ts";
+
+/** What the scheduler needs to know of a job. */
+export interface SchedJob {
+  readonly id: number;
+  readonly procs: number;
+  readonly mem: number;
+  readonly deps: readonly Dependency[];
+  state: ActiveState;
+  /** Dependencies that have not ended yet. */
+  pending: number;
+}
+
+/** The resources the scheduler hands out; `mem: null` is unlimited. */
+export interface Capacity {
+  procs: number;
+  mem: number | null;
+}
+
+/** A state change the scheduler decided. `cause` names the dependency behind an abort. */
+export type Change =
+  | { id: number; state: "Q" | "H" | "U" | "R" }
+  | { id: number; state: "A"; cause: number; causeState: FinalState };
+
+/** How a new job starts out. */
+export interface NewJob {
+  id: number;
+  procs: number;
+  mem: number;
+  deps: readonly Dependency[];
+  hold: boolean;
+}
+
+/** The outcome of adding a job: its first state, and the dependency that aborted it. */
+export type Added =
+  | { state: "Q" | "H" | "U" }
+  | { state: "A"; cause: number; causeState: FinalState };
+
+/** Tells the final state of a job that is not in the scheduler (ended earlier), if known. */
+export type EndedLookup = (id: number) => FinalState | undefined;
+
+/** First come, first served with skipping, over the jobs that have not ended. */
+export class Scheduler {
+  readonly #capacity: Capacity;
+  readonly #jobs = new Map<number, SchedJob>();
+  /** Dependents of each active job, by its id. */
+  readonly #dependents = new Map<number, number[]>();
+  /** Ids of queued (Q) jobs, ascending. */
+  readonly #queue: number[] = [];
+  readonly #counts: Record<ActiveState, number> = { Q: 0, H: 0, U: 0, R: 0 };
+  #usedProcs = 0;
+  #usedMem = 0;
+  /** Resources were freed since the last pass: every queued job must be looked at again. */
+  #freed = true;
+  /** Jobs queued since the last pass; without freed resources only they can start. */
+  #fresh: number[] = [];
+  #journal: (() => void)[] | null = null;
+
+  constructor(capacity: Capacity) {
+    this.#capacity = { ...capacity };
+  }
+
+  /** The job with this id, if it has not ended. */
+  get(id: number): Readonly<SchedJob> | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** Jobs that have not ended, in no particular order. */
+  jobs(): IterableIterator<Readonly<SchedJob>> {
+    return this.#jobs.values();
+  }
+
+  /** Number of jobs in each active state. */
+  counts(): Readonly<Record<ActiveState, number>> {
+    return this.#counts;
+  }
+
+  /** Procs and memory in use by running jobs. */
+  get used(): { procs: number; mem: number } {
+    return { procs: this.#usedProcs, mem: this.#usedMem };
+  }
+
+  /** Whether a job of this size could ever start. */
+  fits(procs: number, mem: number): boolean {
+    return procs <= this.#capacity.procs && (this.#capacity.mem === null || mem <= this.#capacity.mem);
+  }
+
+  /** Starts journaling mutations, for `commit` or `rollback`. */
+  begin(): void {
+    this.#journal = [];
+  }
+
+  /** Keeps every mutation since `begin`. */
+  commit(): void {
+    this.#journal = null;
+  }
+
+  /** Undoes every mutation since `begin`. */
+  rollback(): void {
+    const journal = this.#journal ?? [];
+    this.#journal = null;
+    for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+    this.#freed = true;
+    this.#fresh = [];
+  }
+
+  /**
+   * Adds a submitted job. Dependencies not in the scheduler are looked up with
+   * `ended`; one that ended in a way the job cannot accept aborts it at once.
+   */
+  add(job: NewJob, ended: EndedLookup): Added {
+    let pending = 0;
+    for (const dep of job.deps) {
+      if (this.#jobs.has(dep.id)) {
+        pending++;
+        continue;
+      }
+      const state = ended(dep.id);
+      if (state === undefined) throw new RangeError(`Unknown dependency ${dep.id} of job ${job.id}`);
+      if (!dependencySatisfied(dep.kind, state)) return { state: "A", cause: dep.id, causeState: state };
+    }
+    const state = job.hold ? "U" : pending > 0 ? "H" : "Q";
+    this.#insert({ id: job.id, procs: job.procs, mem: job.mem, deps: job.deps, state, pending });
+    return { state };
+  }
+
+  /**
+   * Puts back a job loaded from the store as it was, running ones included.
+   * Jobs must be restored in id order, after the jobs they depend on.
+   */
+  restore(job: Omit<NewJob, "hold"> & { state: ActiveState }, ended: EndedLookup): Added {
+    if (job.state !== "R") return this.add({ ...job, hold: job.state === "U" }, ended);
+    this.#insert({ ...job, pending: 0 });
+    return { state: "Q" };
+  }
+
+  /**
+   * Ends an active job (a running one exited, or any one was killed) and
+   * settles its dependents: they may become runnable or abort, transitively.
+   */
+  end(id: number, state: FinalState): Change[] {
+    const changes: Change[] = [];
+    const ending: [number, FinalState][] = [[id, state]];
+    for (let next = ending.pop(); next !== undefined; next = ending.pop()) {
+      const [endedId, endedState] = next;
+      const job = this.#jobs.get(endedId);
+      if (job === undefined) continue;
+      this.#remove(job);
+      for (const depId of this.#dependents.get(endedId) ?? []) {
+        const dependent = this.#jobs.get(depId);
+        if (dependent === undefined) continue;
+        const kind = dependent.deps.find((d) => d.id === endedId)!.kind;
+        if (!dependencySatisfied(kind, endedState)) {
+          changes.push({ id: depId, state: "A", cause: endedId, causeState: endedState });
+          ending.push([depId, "A"]);
+          continue;
+        }
+        this.#setPending(dependent, dependent.pending - 1);
+        if (dependent.pending === 0 && dependent.state === "H") {
+          this.#setState(dependent, "Q");
+          changes.push({ id: depId, state: "Q" });
+        }
+      }
+      this.#deleteDependents(endedId);
+    }
+    return changes;
+  }
+
+  /** Moves a user-held job on (to Q, or H while dependencies are pending); null if not in U. */
+  release(id: number): Change | null {
+    const job = this.#jobs.get(id);
+    if (job?.state !== "U") return null;
+    const state = job.pending > 0 ? "H" : "Q";
+    this.#setState(job, state);
+    return { id, state };
+  }
+
+  /** Puts a running job back in the queue (it was marked R but never started). */
+  requeue(id: number): Change | null {
+    const job = this.#jobs.get(id);
+    if (job?.state !== "R") return null;
+    this.#setState(job, "Q");
+    return { id, state: "Q" };
+  }
+
+  /** Puts a queued or holding job into user-hold; null if it is in neither. */
+  hold(id: number): Change | null {
+    const job = this.#jobs.get(id);
+    if (job?.state !== "Q" && job?.state !== "H") return null;
+    this.#setState(job, "U");
+    return { id, state: "U" };
+  }
+
+  /**
+   * A scheduling pass: in id order, starts every queued job whose procs and
+   * memory fit into what is free, skipping those that do not.
+   */
+  schedule(): Change[] {
+    const starts: Change[] = [];
+    let candidates: Iterable<number> = this.#queue;
+    if (!this.#freed) candidates = this.#fresh.sort((a, b) => a - b);
+    this.#freed = false;
+    const picked: SchedJob[] = [];
+    let freeProcs = this.#capacity.procs - this.#usedProcs;
+    let freeMem = this.#capacity.mem === null ? Infinity : this.#capacity.mem - this.#usedMem;
+    for (const id of candidates) {
+      if (freeProcs <= 0) break;
+      const job = this.#jobs.get(id);
+      if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
+      freeProcs -= job.procs;
+      freeMem -= job.mem;
+      picked.push(job);
+    }
+    this.#fresh = [];
+    for (const job of picked) {
+      this.#setState(job, "R");
+      starts.push({ id: job.id, state: "R" });
+    }
+    return starts;
+  }
+
+  // Primitive mutations: the only places that change the model, each journaled.
+
+  #insert(job: SchedJob): void {
+    this.#jobs.set(job.id, job);
+    for (const dep of job.deps) {
+      if (!this.#jobs.has(dep.id)) continue;
+      const list = this.#dependents.get(dep.id);
+      if (list) list.push(job.id);
+      else this.#dependents.set(dep.id, [job.id]);
+    }
+    this.#enter(job, job.state);
+    this.#record(() => {
+      this.#leave(job, job.state);
+      for (const dep of job.deps) {
+        const list = this.#dependents.get(dep.id);
+        if (list?.at(-1) === job.id) list.pop();
+      }
+      this.#jobs.delete(job.id);
+    });
+  }
+
+  #remove(job: SchedJob): void {
+    this.#leave(job, job.state);
+    this.#jobs.delete(job.id);
+    this.#record(() => {
+      this.#jobs.set(job.id, job);
+      this.#enter(job, job.state);
+    });
+  }
+
+  #deleteDependents(id: number): void {
+    const list = this.#dependents.get(id);
+    if (list === undefined) return;
+    this.#dependents.delete(id);
+    this.#record(() => this.#dependents.set(id, list));
+  }
+
+  #setState(job: SchedJob, state: ActiveState): void {
+    const old = job.state;
+    this.#leave(job, old);
+    job.state = state;
+    this.#enter(job, state);
+    this.#record(() => {
+      this.#leave(job, state);
+      job.state = old;
+      this.#enter(job, old);
+    });
+  }
+
+  #setPending(job: SchedJob, pending: number): void {
+    const old = job.pending;
+    job.pending = pending;
+    this.#record(() => job.pending = old);
+  }
+
+  #record(undo: () => void): void {
+    this.#journal?.push(undo);
+  }
+
+  /** Index bookkeeping when a job enters a state (not journaled: its callers are). */
+  #enter(job: SchedJob, state: ActiveState): void {
+    this.#counts[state]++;
+    if (state === "Q") {
+      this.#queue.splice(this.#queueIndex(job.id), 0, job.id);
+      this.#fresh.push(job.id);
+    } else if (state === "R") {
+      this.#usedProcs += job.procs;
+      this.#usedMem += job.mem;
+    }
+  }
+
+  #leave(job: SchedJob, state: ActiveState): void {
+    this.#counts[state]--;
+    if (state === "Q") {
+      const i = this.#queueIndex(job.id);
+      if (this.#queue[i] === job.id) this.#queue.splice(i, 1);
+    } else if (state === "R") {
+      this.#usedProcs -= job.procs;
+      this.#usedMem -= job.mem;
+      this.#freed = true;
+    }
+  }
+
+  /** Where `id` is, or would be inserted, in the ascending queue. */
+  #queueIndex(id: number): number {
+    const q = this.#queue;
+    if (q.length === 0 || q[q.length - 1]! < id) return q.length;
+    let lo = 0;
+    let hi = q.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (q[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

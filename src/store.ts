@@ -1,0 +1,274 @@
+/**
+ * The store: durable job state in SQLite (`node:sqlite`, WAL journal,
+ * `synchronous=FULL`, so a commit is on disk when it returns). The daemon
+ * opens one transaction per tick and commits it before it answers anyone
+ * (group commit; see docs/durability.md).
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Dependency, FinalState, JobRecord, State } from "./job.ts";
+
+const SCHEMA_VERSION = "1";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  procs INTEGER NOT NULL,
+  mem INTEGER NOT NULL,
+  deps TEXT NOT NULL,
+  cwd TEXT NOT NULL,
+  stdout TEXT NOT NULL,
+  stderr TEXT NOT NULL,
+  env TEXT NOT NULL,
+  uid INTEGER NOT NULL,
+  gid INTEGER NOT NULL,
+  timeout REAL,
+  submitted INTEGER NOT NULL,
+  started INTEGER,
+  ended INTEGER,
+  exit_code INTEGER,
+  reason TEXT,
+  pid INTEGER,
+  stopping TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (ended) WHERE ended IS NOT NULL;
+CREATE TABLE IF NOT EXISTS scripts (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+`;
+
+/** Columns of `jobs` that change after a submit. */
+export type JobUpdate = Partial<
+  Pick<JobRecord, "state" | "started" | "ended" | "exitCode" | "reason" | "pid" | "stopping">
+>;
+
+const COLUMN: Record<keyof JobUpdate, string> = {
+  state: "state",
+  started: "started",
+  ended: "ended",
+  exitCode: "exit_code",
+  reason: "reason",
+  pid: "pid",
+  stopping: "stopping",
+};
+
+type Row = Record<string, string | number | null | Uint8Array>;
+
+/** Job state on disk. One instance per daemon; not safe to share between processes. */
+export class Store implements Disposable {
+  readonly #db: DatabaseSync;
+  readonly #updates = new Map<string, StatementSync>();
+  readonly #insert: StatementSync;
+  readonly #insertScript: StatementSync;
+  readonly #get: StatementSync;
+  readonly #state: StatementSync;
+  readonly #script: StatementSync;
+  #inTransaction = false;
+
+  /** Opens (creating if needed) the database at `path`. */
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec("PRAGMA journal_mode = WAL");
+    this.#db.exec("PRAGMA synchronous = FULL");
+    this.#db.exec("PRAGMA busy_timeout = 5000");
+    this.#db.exec(SCHEMA);
+    const version = this.#db.prepare("SELECT value FROM meta WHERE key = 'schema'").get();
+    if (version === undefined) {
+      this.#db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+    } else if (version.value !== SCHEMA_VERSION) {
+      throw new Error(`Database ${path} has schema ${version.value}, this sjq knows ${SCHEMA_VERSION}`);
+    }
+    this.#insert = this.#db.prepare(
+      `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
+         timeout, submitted, started, ended, exit_code, reason, pid, stopping)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
+    this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
+    this.#state = this.#db.prepare("SELECT state FROM jobs WHERE id = ?");
+    this.#script = this.#db.prepare("SELECT body FROM scripts WHERE id = ?");
+  }
+
+  /** The highest job id ever given out (ids are never reused, even after `clean`). */
+  lastId(): number {
+    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").get();
+    return Number(row?.seq ?? 0);
+  }
+
+  /** Opens a transaction unless one is open. */
+  begin(): void {
+    if (this.#inTransaction) return;
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#inTransaction = true;
+  }
+
+  /** Whether a transaction is open. */
+  get inTransaction(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** Commits the open transaction; durable when it returns. Throws on failure (then call `rollback`). */
+  commit(): void {
+    if (!this.#inTransaction) return;
+    this.#db.exec("COMMIT");
+    this.#inTransaction = false;
+  }
+
+  /** Abandons the open transaction. */
+  rollback(): void {
+    if (!this.#inTransaction) return;
+    this.#inTransaction = false;
+    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+  }
+
+  /** Adds a new job with its script. */
+  insert(job: JobRecord, script: Uint8Array): void {
+    this.#insert.run(
+      job.id,
+      job.name,
+      job.state,
+      job.procs,
+      job.mem,
+      JSON.stringify(job.deps.map((d) => [d.id, d.kind])),
+      job.cwd,
+      job.stdout,
+      job.stderr,
+      JSON.stringify(job.env),
+      job.uid,
+      job.gid,
+      job.timeout,
+      job.submitted,
+      job.started,
+      job.ended,
+      job.exitCode,
+      job.reason,
+      job.pid,
+      job.stopping,
+    );
+    this.#insertScript.run(job.id, script);
+  }
+
+  /** Changes some columns of a job. */
+  update(id: number, fields: JobUpdate): void {
+    const keys = Object.keys(fields) as (keyof JobUpdate)[];
+    const cacheKey = keys.join(",");
+    let stmt = this.#updates.get(cacheKey);
+    if (stmt === undefined) {
+      const sets = keys.map((k) => `${COLUMN[k]} = ?`).join(", ");
+      stmt = this.#db.prepare(`UPDATE jobs SET ${sets} WHERE id = ?`);
+      this.#updates.set(cacheKey, stmt);
+    }
+    stmt.run(...keys.map((k) => fields[k] ?? null), id);
+  }
+
+  /** One job, or undefined. */
+  get(id: number): JobRecord | undefined {
+    const row = this.#get.get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** A job's state, or undefined when unknown. */
+  state(id: number): State | undefined {
+    return (this.#state.get(id) as { state: State } | undefined)?.state;
+  }
+
+  /** A job's script. */
+  script(id: number): Uint8Array {
+    const row = this.#script.get(id) as { body: Uint8Array } | undefined;
+    if (row === undefined) throw new Error(`No script stored for job ${id}`);
+    return row.body;
+  }
+
+  /** Every job that has not ended, in id order. */
+  active(): JobRecord[] {
+    return (this.#db.prepare(
+      "SELECT * FROM jobs WHERE state IN ('Q', 'H', 'U', 'R') ORDER BY id",
+    ).all() as Row[]).map(toRecord);
+  }
+
+  /** Every job (or one), in id order, as the STATUS columns: id, name, state, dependency ids. */
+  *statusRows(id: number | null): Generator<[number, string, State, string]> {
+    const stmt = id === null
+      ? this.#db.prepare("SELECT id, name, state, deps FROM jobs ORDER BY id")
+      : this.#db.prepare("SELECT id, name, state, deps FROM jobs WHERE id = ?");
+    const rows = (id === null ? stmt.iterate() : stmt.iterate(id)) as Iterable<Row>;
+    for (const row of rows) {
+      const deps = row.deps === "[]" ? "" : (JSON.parse(row.deps as string) as [number][])
+        .map((d) => d[0]).join(":");
+      yield [row.id as number, row.name as string, row.state as State, deps];
+    }
+  }
+
+  /** Every job (or one) with all its fields, in id order. */
+  *records(id: number | null): Generator<JobRecord> {
+    const stmt = id === null
+      ? this.#db.prepare("SELECT * FROM jobs ORDER BY id")
+      : this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
+    for (const row of (id === null ? stmt.iterate() : stmt.iterate(id)) as Iterable<Row>) {
+      yield toRecord(row);
+    }
+  }
+
+  /** Number of jobs in each state that has any. */
+  counts(): Partial<Record<State, number>> {
+    const out: Partial<Record<State, number>> = {};
+    const rows = this.#db.prepare("SELECT state, count(*) AS n FROM jobs GROUP BY state").all();
+    for (const row of rows) out[row.state as State] = Number(row.n);
+    return out;
+  }
+
+  /**
+   * Deletes ended jobs in `states` that ended before `before` (ms since the
+   * epoch); returns their ids.
+   */
+  deleteEnded(before: number, states: readonly FinalState[]): number[] {
+    const marks = states.map(() => "?").join(", ");
+    const rows = this.#db.prepare(
+      `SELECT id FROM jobs WHERE ended IS NOT NULL AND ended < ? AND state IN (${marks})`,
+    ).all(before, ...states);
+    const del = this.#db.prepare("DELETE FROM jobs WHERE id = ?");
+    const delScript = this.#db.prepare("DELETE FROM scripts WHERE id = ?");
+    const ids = rows.map((r) => Number(r.id));
+    for (const id of ids) {
+      del.run(id);
+      delScript.run(id);
+    }
+    return ids;
+  }
+
+  [Symbol.dispose](): void {
+    this.rollback();
+    this.#db.close();
+  }
+}
+
+function toRecord(row: Row): JobRecord {
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  return {
+    id: Number(row.id),
+    name: row.name as string,
+    state: row.state as State,
+    procs: Number(row.procs),
+    mem: Number(row.mem),
+    deps: (JSON.parse(row.deps as string) as [number, Dependency["kind"]][])
+      .map(([id, kind]) => ({ id, kind })),
+    cwd: row.cwd as string,
+    stdout: row.stdout as string,
+    stderr: row.stderr as string,
+    env: JSON.parse(row.env as string) as Record<string, string>,
+    uid: Number(row.uid),
+    gid: Number(row.gid),
+    timeout: num(row.timeout),
+    submitted: Number(row.submitted),
+    started: num(row.started),
+    ended: num(row.ended),
+    exitCode: num(row.exit_code),
+    reason: row.reason as string | null,
+    pid: num(row.pid),
+    stopping: row.stopping as JobRecord["stopping"],
+  };
+}

@@ -62,6 +62,8 @@ export interface ConfigKeyInfo {
   default: string;
   /** The environment variable that sets it. */
   env: string;
+  /** The command-line option that sets it, without `--`, as error messages name it. */
+  flag: string;
   /** One line for help texts and the README. */
   doc: string;
 }
@@ -74,6 +76,7 @@ export const CONFIG_KEYS = [
     kind: "path",
     default: "~/.sjq.sock",
     env: "SJQ_SOCKET",
+    flag: "socket",
     doc: "Unix socket of the daemon",
   },
   {
@@ -82,6 +85,7 @@ export const CONFIG_KEYS = [
     kind: "path",
     default: "",
     env: "SJQ_LOGFILE",
+    flag: "logfile",
     doc: "Daemon log; if empty, stderr in the foreground and ~/.sjq.log when detached",
   },
   {
@@ -90,6 +94,7 @@ export const CONFIG_KEYS = [
     kind: "bool",
     default: "false",
     env: "SJQ_DAEMON",
+    flag: "daemon",
     doc: "Whether `sjq daemon` detaches from the terminal",
   },
   {
@@ -98,6 +103,7 @@ export const CONFIG_KEYS = [
     kind: "path",
     default: "",
     env: "SJQ_PIDFILE",
+    flag: "pidfile",
     doc: "File the daemon writes its process id to; none if empty",
   },
   {
@@ -106,6 +112,7 @@ export const CONFIG_KEYS = [
     kind: "bool",
     default: "true",
     env: "SJQ_AUTOSHUTDOWN",
+    flag: "autoshutdown",
     doc: "Whether the daemon exits after sjq.waittime with no job running or waiting",
   },
   {
@@ -114,6 +121,7 @@ export const CONFIG_KEYS = [
     kind: "duration",
     default: "10s",
     env: "SJQ_SCHEDTIME",
+    flag: "schedtime",
     doc: "Interval of the periodic scheduling pass (a safety net; scheduling is event-driven)",
   },
   {
@@ -122,6 +130,7 @@ export const CONFIG_KEYS = [
     kind: "duration",
     default: "60s",
     env: "SJQ_WAITTIME",
+    flag: "waittime",
     doc: "Idle time after which the daemon exits if sjq.autoshutdown is on",
   },
   {
@@ -130,6 +139,7 @@ export const CONFIG_KEYS = [
     kind: "int",
     default: "",
     env: "SJQ_MAXPROCS",
+    flag: "maxprocs",
     doc: "CPUs shared by running jobs; all CPUs if empty",
   },
   {
@@ -138,6 +148,7 @@ export const CONFIG_KEYS = [
     kind: "size",
     default: "",
     env: "SJQ_MAXMEM",
+    flag: "maxmem",
     doc: "Memory shared by running jobs; unlimited if empty",
   },
   {
@@ -146,6 +157,7 @@ export const CONFIG_KEYS = [
     kind: "int",
     default: "1",
     env: "SJQ_DEFAULTS_PROCS",
+    flag: "default-procs",
     doc: "CPUs of a job submitted without a CPU count",
   },
   {
@@ -154,6 +166,7 @@ export const CONFIG_KEYS = [
     kind: "size",
     default: "2G",
     env: "SJQ_DEFAULTS_MEM",
+    flag: "default-mem",
     doc: "Memory of a job submitted without a memory size",
   },
   {
@@ -162,6 +175,7 @@ export const CONFIG_KEYS = [
     kind: "path",
     default: "~/.sjq.db",
     env: "SJQ_DB",
+    flag: "db",
     doc: "Job database of the daemon",
   },
   {
@@ -170,6 +184,7 @@ export const CONFIG_KEYS = [
     kind: "duration",
     default: "30d",
     env: "SJQ_KEEPDONE",
+    flag: "keepdone",
     doc: "How long finished jobs are kept; 0 keeps them forever",
   },
   {
@@ -178,6 +193,7 @@ export const CONFIG_KEYS = [
     kind: "duration",
     default: "10s",
     env: "SJQ_KILLGRACE",
+    flag: "killgrace",
     doc: "Time from SIGTERM to SIGKILL when a running job is killed",
   },
   {
@@ -186,6 +202,7 @@ export const CONFIG_KEYS = [
     kind: "size",
     default: "16M",
     env: "SJQ_MAXSCRIPT",
+    flag: "maxscript",
     doc: "Largest job script the daemon accepts",
   },
   {
@@ -194,6 +211,7 @@ export const CONFIG_KEYS = [
     kind: "bool",
     default: "true",
     env: "SJQ_AUTOSTART",
+    flag: "autostart",
     doc: "Whether a client starts the daemon when none is running",
   },
 ] as const satisfies readonly ConfigKeyInfo[];
@@ -296,8 +314,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   const setting = (row: (typeof CONFIG_KEYS)[number]): Setting => {
     const flag = flags[row.key];
     if (flag !== undefined) {
-      const place = `--${row.key.slice("sjq.".length).replaceAll(".", "-")}`;
-      return { raw: flag, source: "flag", place, base: cwd };
+      return { raw: flag, source: "flag", place: `--${row.flag}`, base: cwd };
     }
     const fromEnv = env[row.env];
     if (fromEnv) {
@@ -316,30 +333,36 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     return { raw: row.default, source: "default", place: "the default", base: home };
   };
   const settings = {} as Record<ConfigKey, Setting>;
+  const sources = {} as Record<ConfigKey, string>;
   const values: Record<string, unknown> = {};
   for (const row of CONFIG_KEYS) {
     settings[row.key] = setting(row);
+    sources[row.key] = settings[row.key].source;
     values[row.field] = _value(row, settings[row.key], home, cpus);
   }
   const config = values as unknown as Config;
 
   const describe = (key: ConfigKey, value: string) =>
     `${key} = ${value} (from ${settings[key].place})`;
+  // A default job size larger than the limit follows the limit; a configured one is an error.
   if (config.defaultProcs > config.maxprocs) {
-    throw new ConfigError(
-      `${describe("sjq.defaults.procs", String(config.defaultProcs))} is larger than ` +
-        describe("sjq.maxprocs", String(config.maxprocs)),
-    );
+    if (sources["sjq.defaults.procs"] !== "default") {
+      throw new ConfigError(
+        `${describe("sjq.defaults.procs", String(config.defaultProcs))} is larger than ` +
+          describe("sjq.maxprocs", String(config.maxprocs)),
+      );
+    }
+    config.defaultProcs = config.maxprocs;
   }
   if (config.maxmem !== null && config.defaultMem > config.maxmem) {
-    throw new ConfigError(
-      `${describe("sjq.defaults.mem", formatSize(config.defaultMem))} is larger than ` +
-        describe("sjq.maxmem", formatSize(config.maxmem)),
-    );
+    if (sources["sjq.defaults.mem"] !== "default") {
+      throw new ConfigError(
+        `${describe("sjq.defaults.mem", formatSize(config.defaultMem))} is larger than ` +
+          describe("sjq.maxmem", formatSize(config.maxmem)),
+      );
+    }
+    config.defaultMem = config.maxmem;
   }
-  const sources = Object.fromEntries(
-    Object.entries(settings).map(([key, { source }]) => [key, source]),
-  ) as Record<ConfigKey, string>;
   return { config, sources, warnings, file: entries === null ? null : file };
 }
 

@@ -76,11 +76,16 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.autostart": ["off", false],
 };
 
-Deno.test("CONFIG_KEYS describes every Config field once, with its environment variable", () => {
+function flagOf(key: ConfigKey): string {
+  return CONFIG_KEYS.find((row) => row.key === key)!.flag;
+}
+
+Deno.test("CONFIG_KEYS describes every Config field once, with its variable and flag", () => {
   assert.deepEqual(CONFIG_KEYS.map((row) => row.field).sort(), Object.keys(DEFAULTS).sort());
   assert.deepEqual(CONFIG_KEYS.map((row) => row.key).sort(), Object.keys(SAMPLES).sort());
   for (const row of CONFIG_KEYS) {
     assert.equal(row.env, row.key.replace(/^sjq\./, "SJQ_").replaceAll(".", "_").toUpperCase());
+    assert.equal(row.flag, row.key.slice(4).replace("defaults.", "default-"));
     assert.ok(row.doc.length > 0, row.key);
   }
 });
@@ -267,7 +272,7 @@ Deno.test("loadConfig() rejects bad values, naming value, key and source", () =>
   assert.throws(() => load({ flags: { "sjq.defaults.procs": "1.5" } }), {
     name: "ConfigError",
     message:
-      'Invalid value "1.5" for sjq.defaults.procs in --defaults-procs: expected a whole number ≥ 1',
+      'Invalid value "1.5" for sjq.defaults.procs in --default-procs: expected a whole number ≥ 1',
   });
 });
 
@@ -286,7 +291,7 @@ Deno.test("loadConfig() rejects bad values of every kind", () => {
   for (const [key, raw, expected] of cases) {
     assert.throws(() => load({ flags: { [key]: raw } }), {
       name: "ConfigError",
-      message: `Invalid value "${raw}" for ${key} in --${key.slice(4).replaceAll(".", "-")}: ` +
+      message: `Invalid value "${raw}" for ${key} in --${flagOf(key)}: ` +
         `expected ${expected}`,
     });
   }
@@ -305,12 +310,14 @@ Deno.test("loadConfig() rejects default CPUs above sjq.maxprocs", () => {
   assert.equal(load({ flags: { "sjq.defaults.procs": "8" } }).config.defaultProcs, 8);
 });
 
-Deno.test("loadConfig() rejects default memory above sjq.maxmem", () => {
-  assert.throws(() => load({ env: { SJQ_MAXMEM: "1G" } }), {
+Deno.test("loadConfig() rejects configured default memory above sjq.maxmem", () => {
+  assert.throws(() => load({ env: { SJQ_MAXMEM: "1G", SJQ_DEFAULTS_MEM: "2G" } }), {
     name: "ConfigError",
-    message: "sjq.defaults.mem = 2G (from the default) is larger than sjq.maxmem = 1G " +
-      "(from environment variable SJQ_MAXMEM)",
+    message: "sjq.defaults.mem = 2G (from environment variable SJQ_DEFAULTS_MEM) is larger " +
+      "than sjq.maxmem = 1G (from environment variable SJQ_MAXMEM)",
   });
+  assert.equal(load({ env: { SJQ_MAXMEM: "1G" } }).config.defaultMem, GIB);
+  assert.equal(load({ flags: { "sjq.maxprocs": "1" } }).config.defaultProcs, 1);
   assert.equal(load({ env: { SJQ_MAXMEM: "2G" } }).config.maxmem, 2 * GIB);
   assert.equal(load({ env: { SJQ_DEFAULTS_MEM: "1T" } }).config.defaultMem, 1024 * GIB);
 });

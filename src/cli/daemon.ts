@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type ConfigKey, type LoadedConfig } from "../config.ts";
+import { CONFIG_KEYS, type ConfigKey, type LoadedConfig } from "../config.ts";
 import { Daemon } from "../daemon.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_LIMITS } from "../protocol.ts";
@@ -13,23 +13,10 @@ import { Client } from "../client.ts";
 import { type Command, configure, out, parseFlags, UsageError } from "./common.ts";
 import { selfCommand } from "./self.ts";
 
-/** Daemon flags and the configuration keys they set. */
-export const DAEMON_FLAGS: Record<string, ConfigKey> = {
-  socket: "sjq.socket",
-  db: "sjq.db",
-  logfile: "sjq.logfile",
-  pidfile: "sjq.pidfile",
-  maxprocs: "sjq.maxprocs",
-  maxmem: "sjq.maxmem",
-  "default-procs": "sjq.defaults.procs",
-  "default-mem": "sjq.defaults.mem",
-  autoshutdown: "sjq.autoshutdown",
-  waittime: "sjq.waittime",
-  schedtime: "sjq.schedtime",
-  keepdone: "sjq.keepdone",
-  killgrace: "sjq.killgrace",
-  maxscript: "sjq.maxscript",
-};
+/** Daemon flags (`--maxprocs`…) and the configuration keys they set: all but sjq.daemon and sjq.autostart. */
+export const DAEMON_FLAGS: Record<string, ConfigKey> = Object.fromEntries(
+  CONFIG_KEYS.filter((k) => k.key !== "sjq.daemon" && k.key !== "sjq.autostart").map((k) => [k.flag, k.key]),
+);
 
 const HELP = `sjq daemon: run the job queue daemon
 

@@ -7,8 +7,6 @@ LOCAL_DENO := .deno/node_modules/deno/deno
 DENO := $(shell if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | \
 	awk 'NR==1 { split($$2, v, "."); exit !(v[1] > 2 || (v[1] == 2 && v[2] >= 9)) }'; \
 	then command -v deno; else echo $(LOCAL_DENO); fi)
-PREFIX ?=
-DENORT_BIN ?=
 
 .PHONY: all test check fmt build install bench bench-quick clean deno
 
@@ -39,11 +37,11 @@ fmt: $(DENO)
 
 ## build: a self-contained ./sjq binary (set DENORT_BIN to use a local denort)
 build: $(DENO)
-	DENORT_BIN=$(DENORT_BIN) $(DENO) compile -A --output sjq main.ts
+	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN)) $(DENO) compile -A --output sjq main.ts
 
 ## install: copy ./sjq into $(PREFIX)/bin (see install.sh)
 install:
-	PREFIX=$(PREFIX) ./install.sh
+	./install.sh
 
 ## bench: the full benchmark (see docs/benchmarks.md); bench-quick: about a minute
 bench: $(DENO)

@@ -149,10 +149,14 @@ async function _tsp(samples: number): Promise<LatencyRow> {
   }
 }
 
-/** Runs both latency measurements on the floor, on sjq (when `denoDir` is given) and on tsp. */
-export async function latency(samples: number, denoDir?: string): Promise<LatencyRow[]> {
+/** Runs both latency measurements on the floor, on sjq (when `withSjq`) and on tsp. */
+export async function latency(
+  samples: number,
+  denoDir: string,
+  withSjq: boolean,
+): Promise<LatencyRow[]> {
   const rows = [await _floor(samples)];
-  if (denoDir !== undefined) rows.push(await _sjq(samples, denoDir));
+  if (withSjq) rows.push(await _sjq(samples, denoDir));
   rows.push(await _tsp(samples));
   return rows;
 }

@@ -93,14 +93,21 @@ export function encodeSubmit(script: string, options: Record<string, string>): U
   return all;
 }
 
+/** `count` copies of `request`, back to back. */
+export function repeat(request: Uint8Array, count: number): Uint8Array {
+  const all = new Uint8Array(request.length * count);
+  for (let i = 0; i < count; i++) all.set(request, i * request.length);
+  return all;
+}
+
 /**
- * Sends `count` copies of one encoded SUBMIT in a single write stream while
- * reading the replies, and returns the job ids. Reading runs alongside
- * writing so that neither side's socket buffer can stall the other.
+ * Sends `requests` (`count` SUBMITs back to back) in one stream while reading
+ * the replies, and returns the job ids. Reading runs alongside writing so that
+ * neither side's socket buffer can stall the other.
  */
 export async function submitPipelined(
   client: RawClient,
-  request: Uint8Array,
+  requests: Uint8Array,
   count: number,
 ): Promise<number[]> {
   const replies = (async () => {
@@ -113,13 +120,7 @@ export async function submitPipelined(
     }
     return ids;
   })();
-  const chunk = Math.max(1, Math.floor(65536 / request.length));
-  const block = new Uint8Array(request.length * chunk);
-  for (let i = 0; i < chunk; i++) block.set(request, i * request.length);
-  for (let sent = 0; sent < count; sent += chunk) {
-    const k = Math.min(chunk, count - sent);
-    await client.send(block.subarray(0, k * request.length));
-  }
+  await client.send(requests);
   return await replies;
 }
 

@@ -85,6 +85,8 @@ export class Daemon {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #stopping: StopReason | null = null;
+  /** When ended jobs past sjq.keepdone were last forgotten. */
+  #lastClean = 0;
   #resolveStopping!: (reason: StopReason) => void;
   #resolveStopped!: (reason: StopReason) => void;
   /** Resolves when the daemon starts to stop: time to stop accepting connections. */
@@ -136,6 +138,8 @@ export class Daemon {
         return this.#write(() => this.#release(req.id));
       case "hold":
         return this.#write(() => this.#hold(req.id));
+      case "clean":
+        return this.#write(() => this.#clean(req.olderThan, req.states));
       case "shutdown":
         this.stop(req.drain ? "drain" : "shutdown");
         return Promise.resolve({ line: "OK", close: true });
@@ -281,6 +285,16 @@ export class Daemon {
     const change = this.#scheduler.hold(id);
     if (change) this.#store.update(id, { state: change.state });
     return ok();
+  }
+
+  /** CLEAN age states (`sjq clean`): forgets ended jobs; answers how many. */
+  #clean(olderThan: number, states: readonly FinalState[]): Reply {
+    const ids = this.#store.deleteEnded(Date.now() - olderThan * 1000, states);
+    this.#afterCommit(() => {
+      for (const id of ids) this.#runner.cleanup(id);
+      if (ids.length > 0) this.#log.info(`cleaned ${ids.length} ended jobs`);
+    });
+    return ok(String(ids.length));
   }
 
   // --- Ticks and group commit ---------------------------------------------
@@ -574,6 +588,10 @@ export class Daemon {
     for (const id of this.#runner.doneIds()) this.#onDone(id);
     for (const [id, pid] of this.#adopted) {
       if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
+    }
+    if (this.#config.keepdone > 0 && Date.now() - this.#lastClean >= 60_000) {
+      this.#lastClean = Date.now();
+      this.#write(() => this.#clean(this.#config.keepdone, ["S", "F", "A", "K", "E"]));
     }
     if (this.#scheduler.counts().Q > 0) this.#event(() => {});
   }

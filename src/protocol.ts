@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Dependency, DependencyKind } from "./job.ts";
+import { type Dependency, type DependencyKind, type FinalState, isFinal, type State, STATES } from "./job.ts";
 import { parseSize } from "./size.ts";
 
 /** Options of a SUBMIT, as far as they can be checked without the daemon's state. */
@@ -32,6 +32,7 @@ export type Request =
   | { kind: "submit"; options: SubmitOptions; errors: string[]; script: Uint8Array }
   | { kind: "kill" | "release" | "hold" | "wait"; id: number }
   | { kind: "status" | "info"; id: number | null }
+  | { kind: "clean"; olderThan: number; states: FinalState[] }
   | { kind: "invalid"; message: string }
   | { kind: "fatal"; message: string };
 
@@ -163,6 +164,8 @@ export class RequestParser {
         if (id === null) return { kind: "invalid", message: "Bad jobid" };
         return { kind, id };
       }
+      case "CLEAN":
+        return parseClean(args);
       default:
         return { kind: "invalid", message: `Unknown command: ${word}` };
     }
@@ -253,6 +256,17 @@ export class RequestParser {
         return null;
     }
   }
+}
+
+/** `CLEAN <seconds> [S,F,…]`: forget jobs that ended at least that long ago (all final states by default). */
+function parseClean(args: string[]): Request {
+  const [age = "", states = "S,F,A,K,E", ...rest] = args;
+  const seconds = /^\d+(\.\d+)?$/.test(age) ? Number(age) : NaN;
+  const letters = states.toUpperCase().split(",");
+  if (rest.length > 0 || !(seconds >= 0)) return { kind: "invalid", message: "Bad CLEAN age: expected seconds" };
+  const bad = letters.find((l) => !STATES.includes(l as State) || !isFinal(l as State));
+  if (bad !== undefined) return { kind: "invalid", message: `Bad CLEAN state "${bad}": expected S, F, A, K or E` };
+  return { kind: "clean", olderThan: seconds, states: letters as FinalState[] };
 }
 
 /** A job id: a positive integer, or null. */

@@ -17,9 +17,9 @@
 export const SUPERVISOR_SH = `# sjq job supervisor (src/supervisor.ts). Arguments:
 #   $1 job dir  $2 done file  $3 working directory  $4 stdout file  $5 stderr file
 jobdir=$1 done=$2
-record() {
-  printf '%s\\n' "$1" >"$done.tmp" && sync "$done.tmp" && mv -f "$done.tmp" "$done" &&
-    sync "\${done%/*}"
+record() { # retried until it is on disk: a full disk must not lose how the job ended
+  until printf '%s\\n' "$1" >"$done.tmp" && sync "$done.tmp" && mv -f "$done.tmp" "$done" &&
+    sync "\${done%/*}"; do sleep 1; done
   exit 0
 }
 exec 2>/dev/null

@@ -8,6 +8,7 @@
 import { NoDaemonError } from "../client.ts";
 import { ConfigError } from "../config.ts";
 import { type Command, out, UsageError } from "./common.ts";
+import { cleanCommand } from "./clean.ts";
 import { daemonCommand } from "./daemon.ts";
 import { holdCommand, killCommand, releaseCommand } from "./control.ts";
 import { pingCommand } from "./ping.ts";
@@ -27,6 +28,7 @@ const COMMANDS: Command[] = [
   holdCommand,
   pingCommand,
   shutdownCommand,
+  cleanCommand,
 ];
 
 function mainHelp(): string {

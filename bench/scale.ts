@@ -1,0 +1,99 @@
+/**
+ * Workload 4, scale: with one job holding both CPUs, the queue is filled to
+ * each depth; at each, pipelined submit rate over one connection, the time of
+ * a full `STATUS`, and the daemon's resident memory. The submits timed at one
+ * depth stay queued, so a depth is where its measurement started.
+ *
+ * @module
+ */
+
+import type { ModeConfig } from "./config.ts";
+import { log } from "./log.ts";
+import type { ScaleRow } from "./results.ts";
+import { scratchDir } from "./scratch.ts";
+import { encodeSubmit, ping, rssBytes, startSjq, submitPipelined } from "./sjq.ts";
+import { figure } from "./stats.ts";
+import { pollUntil } from "./proc.ts";
+
+/**
+ * Sends `STATUS` on `conn` and reads the whole reply into one buffer sized
+ * from its header; returns the payload size. (A general line reader would
+ * copy a large payload many times and time itself instead of the daemon.)
+ */
+async function _status(conn: Deno.UnixConn): Promise<number> {
+  await conn.write(new TextEncoder().encode("STATUS\r\n"));
+  let head = new Uint8Array(0);
+  const chunk = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(chunk);
+    if (n === null) throw new Error("Connection closed during STATUS");
+    const next = new Uint8Array(head.length + n);
+    next.set(head);
+    next.set(chunk.subarray(0, n), head.length);
+    head = next;
+    const eol = head.indexOf(10);
+    if (eol < 0) continue;
+    const m = /^OK (\d+)\r\n$/.exec(new TextDecoder().decode(head.subarray(0, eol + 1)));
+    if (!m) throw new Error(`Bad STATUS reply: ${new TextDecoder().decode(head.subarray(0, 80))}`);
+    const size = Number(m[1]);
+    const body = new Uint8Array(size);
+    let got = head.length - eol - 1;
+    body.set(head.subarray(eol + 1));
+    while (got < size) {
+      const k = await conn.read(body.subarray(got));
+      if (k === null) throw new Error(`Connection closed with ${got}/${size} STATUS bytes`);
+      got += k;
+    }
+    return size;
+  }
+}
+
+/** Runs the scale workload at the depths of `cfg`. */
+export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[]> {
+  await using dir = await scratchDir("scale");
+  await using d = await startSjq({ home: dir.path, denoDir, maxprocs: 2 });
+  using c = await d.connect();
+  const statusConn = await Deno.connect({ transport: "unix", path: d.socket });
+  try {
+    const opts = { CWD: dir.path, STDOUT: "/dev/null", STDERR: "/dev/null" };
+    await submitPipelined(c, encodeSubmit("exec sleep 86400\n", { ...opts, PROCS: "2" }), 1);
+    await pollUntil(async () => (await ping(c)).R === 1, 10, "the blocking job to run", 10_000);
+    const job = encodeSubmit("true\n", opts);
+    const rows: ScaleRow[] = [];
+    for (const target of cfg.scale.depths) {
+      let depth = (await ping(c)).Q ?? 0;
+      while (depth < target) {
+        await submitPipelined(c, job, Math.min(10_000, target - depth));
+        depth = (await ping(c)).Q ?? 0;
+      }
+      const rates: number[] = [];
+      for (let r = 0; r < cfg.runs; r++) {
+        const t0 = performance.now();
+        await submitPipelined(c, job, cfg.scale.submits);
+        rates.push(cfg.scale.submits / ((performance.now() - t0) / 1000));
+      }
+      const times: number[] = [];
+      let statusBytes = 0;
+      for (let r = 0; r < cfg.runs; r++) {
+        const t0 = performance.now();
+        statusBytes = await _status(statusConn);
+        times.push(performance.now() - t0);
+      }
+      const row = {
+        depth,
+        submitRate: figure(rates),
+        statusMs: figure(times),
+        statusBytes,
+        rss: await rssBytes(d.pid),
+      };
+      log(
+        `scale depth ${depth}: ${row.submitRate.median.toFixed(0)} submits/s, ` +
+          `STATUS ${row.statusMs.median.toFixed(1)} ms, RSS ${(row.rss / 2 ** 20).toFixed(0)} MiB`,
+      );
+      rows.push(row);
+    }
+    return rows;
+  } finally {
+    statusConn.close();
+  }
+}

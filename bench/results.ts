@@ -40,6 +40,15 @@ export interface ThroughputCell {
   skipped?: string;
 }
 
+/**
+ * Jobs per second of a measured cell: the median with the spread of its runs
+ * (the fastest run gives the max).
+ */
+export function jobsPerSecond(c: ThroughputCell): { value: number; min: number; max: number } {
+  const n = c.n!, s = c.seconds!;
+  return { value: n / s.median, min: n / s.max, max: n / s.min };
+}
+
 /** Workload 2: one system's latencies in milliseconds. */
 export interface LatencyRow {
   system: string;

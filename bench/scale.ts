@@ -11,7 +11,7 @@ import type { ModeConfig } from "./config.ts";
 import { log } from "./log.ts";
 import type { ScaleRow } from "./results.ts";
 import { scratchDir } from "./scratch.ts";
-import { encodeSubmit, ping, rssBytes, startSjq, submitPipelined } from "./sjq.ts";
+import { encodeSubmit, ping, repeat, rssBytes, startSjq, submitPipelined } from "./sjq.ts";
 import { figure } from "./stats.ts";
 import { pollUntil } from "./proc.ts";
 
@@ -59,17 +59,19 @@ export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[
     await submitPipelined(c, encodeSubmit("exec sleep 86400\n", { ...opts, PROCS: "2" }), 1);
     await pollUntil(async () => (await ping(c)).R === 1, 10, "the blocking job to run", 10_000);
     const job = encodeSubmit("true\n", opts);
+    const timed = repeat(job, cfg.scale.submits);
     const rows: ScaleRow[] = [];
     for (const target of cfg.scale.depths) {
       let depth = (await ping(c)).Q ?? 0;
       while (depth < target) {
-        await submitPipelined(c, job, Math.min(10_000, target - depth));
+        const k = Math.min(10_000, target - depth);
+        await submitPipelined(c, repeat(job, k), k);
         depth = (await ping(c)).Q ?? 0;
       }
       const rates: number[] = [];
       for (let r = 0; r < cfg.runs; r++) {
         const t0 = performance.now();
-        await submitPipelined(c, job, cfg.scale.submits);
+        await submitPipelined(c, timed, cfg.scale.submits);
         rates.push(cfg.scale.submits / ((performance.now() - t0) / 1000));
       }
       const times: number[] = [];

@@ -14,7 +14,7 @@ import type { RawClient } from "../tests/harness.ts";
 import { pollUntil, run, sh } from "./proc.ts";
 import { type Scratch, scratchDir } from "./scratch.ts";
 import { startSlurm } from "./slurm.ts";
-import { encodeSubmit, MAIN, ping, startSjq, submitPipelined, waitIdle } from "./sjq.ts";
+import { encodeSubmit, MAIN, ping, repeat, startSjq, submitPipelined, waitIdle } from "./sjq.ts";
 
 /** One prepared system (daemon, server or queue directory) for several runs. */
 export interface Runner extends AsyncDisposable {
@@ -107,9 +107,10 @@ export const SJQ_PIPE: System = {
   slots: 2,
   open: (denoDir) =>
     _sjqRunner(denoDir, async (c, dir, _socket, n, job) => {
-      const req = encodeSubmit(`${job}\n`, { CWD: dir, STDOUT: "/dev/null", STDERR: "/dev/null" });
+      const opts = { CWD: dir, STDOUT: "/dev/null", STDERR: "/dev/null" };
+      const requests = repeat(encodeSubmit(`${job}\n`, opts), n);
       const t0 = performance.now();
-      await submitPipelined(c, req, n);
+      await submitPipelined(c, requests, n);
       return t0;
     }),
 };

@@ -85,6 +85,7 @@ export class Daemon {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #stopping: StopReason | null = null;
+  #finished = false;
   /** When ended jobs past sjq.keepdone were last forgotten. */
   #lastClean = 0;
   #resolveStopping!: (reason: StopReason) => void;
@@ -119,6 +120,9 @@ export class Daemon {
 
   /** Handles one request; the reply comes once what it changed is durable. */
   handle(req: Request): Promise<Reply> {
+    if (this.#finished && req.kind !== "exit") {
+      return Promise.resolve({ ...error("The daemon has stopped"), close: true });
+    }
     switch (req.kind) {
       case "ping":
         return this.#read(() => this.#ping());
@@ -540,6 +544,9 @@ export class Daemon {
   #recover(): void {
     this.#event(() => {
       const now = Date.now();
+      const boot = bootId();
+      const rebooted = this.#store.meta("boot_id") !== boot;
+      this.#store.setMeta("boot_id", boot);
       for (const job of this.#store.active()) {
         if (isFinal(job.state)) continue;
         const added = this.#scheduler.restore({ ...job, state: job.state }, this.#endedState);
@@ -549,13 +556,13 @@ export class Daemon {
           this.#store.update(job.id, { state: added.state });
         }
       }
-      for (const job of this.#store.active()) if (job.state === "R") this.#recoverRunning(job);
+      for (const job of this.#store.active()) if (job.state === "R") this.#recoverRunning(job, rebooted);
     });
     const running = new Set(this.#store.active().filter((j) => j.state === "R").map((j) => j.id));
     for (const id of this.#runner.doneIds()) if (!running.has(id)) this.#runner.cleanup(id);
   }
 
-  #recoverRunning(job: JobRecord): void {
+  #recoverRunning(job: JobRecord, rebooted: boolean): void {
     const done = this.#runner.outcome(job.id);
     if (done !== null) return this.#settle(job.id, done.outcome, done.ended);
     const pid = job.pid !== null && this.#runner.supervising(job.pid, job.id)
@@ -573,13 +580,16 @@ export class Daemon {
     }
     const late = this.#runner.outcome(job.id);
     if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
-    if (!this.#runner.started(job.id)) {
+    // Within one boot the page cache holds the pgid file even unsynced: no file, never started.
+    if (!rebooted && !this.#runner.started(job.id)) {
       this.#scheduler.requeue(job.id);
       this.#store.update(job.id, { state: "Q", started: null, pid: null });
       this.#afterCommit(() => this.#log.info(`job ${job.id} had not started: queued again`));
       return;
     }
-    const reason = "lost: its supervisor vanished while no daemon ran (machine restart?)";
+    const reason = rebooted
+      ? "lost: the machine restarted while it ran"
+      : "lost: its supervisor vanished while no daemon ran";
     this.#settle(job.id, { kind: "lost", reason }, Date.now());
   }
 
@@ -638,7 +648,8 @@ export class Daemon {
   }
 
   #finish(): void {
-    if (this.#tick !== null) return;
+    if (this.#tick !== null || this.#finished) return;
+    this.#finished = true;
     clearInterval(this.#safetyNet);
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#retryTimer);
@@ -650,6 +661,15 @@ export class Daemon {
     }
     this.#log.info("stopped");
     this.#resolveStopped(this.#stopping!);
+  }
+}
+
+/** This boot of the machine, to tell a daemon restart from a machine restart. */
+function bootId(): string {
+  try {
+    return Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
+  } catch {
+    return "unknown";
   }
 }
 

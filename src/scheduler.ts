@@ -214,7 +214,8 @@ export class Scheduler {
   schedule(): Change[] {
     const starts: Change[] = [];
     let candidates: Iterable<number> = this.#queue;
-    if (!this.#freed) candidates = this.#fresh.sort((a, b) => a - b);
+    // A job held and released again since the last pass is in #fresh twice.
+    if (!this.#freed) candidates = [...new Set(this.#fresh)].sort((a, b) => a - b);
     this.#freed = false;
     const picked: SchedJob[] = [];
     let freeProcs = this.#capacity.procs - this.#usedProcs;

@@ -93,6 +93,17 @@ export class Store implements Disposable {
     this.#script = this.#db.prepare("SELECT body FROM scripts WHERE id = ?");
   }
 
+  /** A value of the `meta` table, or null. */
+  meta(key: string): string | null {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row === undefined ? null : String(row.value);
+  }
+
+  /** Sets a value of the `meta` table (in the open transaction, if any). */
+  setMeta(key: string, value: string): void {
+    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+
   /** The highest job id ever given out (ids are never reused, even after `clean`). */
   lastId(): number {
     const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").get();

@@ -25,14 +25,18 @@ const ENV = {
   SLURM_CI_SLURMD_PORT: "16818",
 };
 
+/** Stops the daemons of a cluster started here, if any (by their pid files). */
+export async function stopSlurm(): Promise<void> {
+  await run(SCRIPT, ["stop"], { env: ENV, allowFail: true });
+}
+
 /** Installs (when missing) and starts Slurm, and waits until its node is idle. */
 export async function startSlurm(): Promise<Slurm> {
-  const stop = () => run(SCRIPT, ["stop"], { env: ENV, allowFail: true }).then(() => {});
   try {
     await run(SCRIPT, ["start"], { env: ENV });
   } catch (e) {
-    await stop();
+    await stopSlurm();
     throw e;
   }
-  return { env: { SLURM_CONF: `${DIR}/etc/slurm.conf` }, [Symbol.asyncDispose]: stop };
+  return { env: { SLURM_CONF: `${DIR}/etc/slurm.conf` }, [Symbol.asyncDispose]: stopSlurm };
 }

@@ -323,6 +323,7 @@ export class Daemon {
 
   /** Applies a change from a job event (no one to answer) in the open tick. */
   #event(run: () => void): void {
+    if (this.#finished) return; // what happens now is for the next daemon to find
     this.#guard(this.#open(), run);
   }
 

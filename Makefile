@@ -16,7 +16,8 @@ deno: $(DENO)
 
 $(LOCAL_DENO):
 	mkdir -p .deno
-	cd .deno && npm install --no-save --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION)
+	echo '{"private": true, "dependencies": {"deno": "$(DENO_VERSION)"}}' > .deno/package.json
+	cd .deno && npm install --no-audit --no-fund --loglevel=error
 	# npm may skip the postinstall that links the platform binary into place.
 	@if ! $(LOCAL_DENO) --version >/dev/null 2>&1; then \
 		cp .deno/node_modules/@deno/linux-*/deno $(LOCAL_DENO); fi

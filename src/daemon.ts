@@ -73,10 +73,12 @@ export class Daemon {
   readonly #gid = Deno.gid() ?? 0;
   #lastId: number;
   #tick: Tick | null = null;
-  /** Supervisors this daemon spawned, by job id. */
-  readonly #children = new Map<number, Deno.ChildProcess>();
-  /** Supervisor pids of running jobs adopted from an earlier daemon, by job id. */
-  readonly #adopted = new Map<number, number>();
+  /** Supervisor pid (= process group) of each running job, by job id. */
+  readonly #pids = new Map<number, number>();
+  /** Running jobs adopted from an earlier daemon (not our children: their end is polled). */
+  readonly #adopted = new Set<number>();
+  /** Jobs whose supervisor pid is not stored yet; it rides along with the next commit. */
+  readonly #unsavedPids = new Set<number>();
   readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
   /** Answers of pending WAITs, by job id. */
   readonly #waiters = new Map<number, ((reply: Reply) => void)[]>();
@@ -353,7 +355,9 @@ export class Daemon {
       tick.failure = e as Error;
     }
     this.#scheduler.begin();
-    setTimeout(() => this.#close(tick), 0);
+    this.#guard(tick, () => this.#savePids());
+    // Closes after everything already delivered (other connections' bytes, exits) has joined.
+    queueMicrotask(() => this.#close(tick));
     return tick;
   }
 
@@ -414,11 +418,20 @@ export class Daemon {
       this.#event(() => this.#settle(id, { kind: "error", reason: child }, Date.now()));
       return;
     }
-    this.#children.set(id, child);
+    this.#pids.set(id, child.pid);
+    this.#unsavedPids.add(id);
     this.#log.info(`job ${id} started: pid ${child.pid}, ${job.procs} procs, name ${job.name}`);
-    this.#event(() => this.#store.update(id, { pid: child.pid }));
     child.status.then(() => this.#onDone(id, true));
     this.#armTimeout(job);
+  }
+
+  /** Stores the pids of supervisors spawned since the last commit (recovery can do without them). */
+  #savePids(): void {
+    const saving = [...this.#unsavedPids].filter((id) => this.#scheduler.get(id)?.state === "R");
+    for (const id of saving) this.#store.update(id, { pid: this.#pids.get(id)! });
+    this.#afterCommit(() => {
+      for (const id of saving) this.#unsavedPids.delete(id);
+    });
   }
 
   /** A supervisor has ended or left a done file: settle its job if it was running. */
@@ -437,28 +450,25 @@ export class Daemon {
   #settle(id: number, ending: Ending, ended: number): void {
     if (this.#scheduler.get(id)?.state !== "R") return;
     const job = this.#store.get(id)!;
+    const exitCode = ending.kind === "exit" ? ending.code : null;
     let state: FinalState;
-    let reason: string | null = null;
-    let exitCode: number | null = null;
-    if (ending.kind === "exit") {
-      exitCode = ending.code;
-      if (job.stopping === "timeout") {
-        state = "F";
-        reason = `timed out after ${job.timeout} s`;
-      } else if (job.stopping !== null) {
-        state = "K";
-        reason = job.stopping === "shutdown" ? "killed at shutdown" : "killed";
-      } else state = ending.code === 0 ? "S" : "F";
-    } else {
-      state = ending.kind === "error" ? "E" : "F";
-      reason = ending.reason;
-    }
+    let reason: string | null = ending.kind === "exit" ? null : ending.reason;
+    // A job the daemon was stopping ends as it meant, even when SIGKILL took its supervisor too.
+    if (job.stopping === "timeout") {
+      state = "F";
+      reason = `timed out after ${job.timeout} s`;
+    } else if (job.stopping !== null) {
+      state = "K";
+      reason = job.stopping === "shutdown" ? "killed at shutdown" : "killed";
+    } else if (ending.kind === "exit") state = ending.code === 0 ? "S" : "F";
+    else state = ending.kind === "error" ? "E" : "F";
     this.#end(id, state, { ended, exitCode, reason });
     this.#afterCommit(() => {
       const took = ((ended - (job.started ?? ended)) / 1000).toFixed(3);
       const how = exitCode === null ? reason : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
       this.#log.info(`job ${id} ended ${state}: ${how}, after ${took} s`);
-      this.#children.delete(id);
+      this.#pids.delete(id);
+      this.#unsavedPids.delete(id);
       this.#adopted.delete(id);
       clearTimeout(this.#timers.get(id));
       this.#timers.delete(id);
@@ -503,11 +513,12 @@ export class Daemon {
     this.#afterCommit(() => this.#terminate(id, Date.now()));
   }
 
-  /** SIGTERM to the job's group, SIGKILL after the grace time; retried until the job has a group. */
+  /** SIGTERM to the job's group, SIGKILL after the grace time; retried until the job is spawned. */
   #terminate(id: number, since: number): void {
     if (this.#scheduler.get(id)?.state !== "R") return;
     const late = Date.now() - since >= this.#config.killgrace * 1000;
-    if (!this.#runner.signal(id, late ? "SIGKILL" : "SIGTERM")) {
+    const pid = this.#pids.get(id);
+    if (pid === undefined || !this.#runner.signal(pid, late ? "SIGKILL" : "SIGTERM")) {
       this.#later(id, () => this.#terminate(id, since), 20);
     } else if (!late) {
       this.#later(id, () => this.#terminate(id, since), this.#config.killgrace * 1000);
@@ -570,7 +581,8 @@ export class Daemon {
       ? job.pid
       : this.#runner.findSupervisor(job.id);
     if (pid !== null) {
-      this.#adopted.set(job.id, pid);
+      this.#pids.set(job.id, pid);
+      this.#adopted.add(job.id);
       this.#afterCommit(() => {
         this.#log.info(`job ${job.id} re-adopted: supervisor pid ${pid}`);
         if (job.stopping !== null) this.#terminate(job.id, Date.now());
@@ -581,7 +593,7 @@ export class Daemon {
     }
     const late = this.#runner.outcome(job.id);
     if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
-    // Within one boot the page cache holds the pgid file even unsynced: no file, never started.
+    // Within one boot the page cache holds the marker even unsynced: no marker, never started.
     if (!rebooted && !this.#runner.started(job.id)) {
       this.#scheduler.requeue(job.id);
       this.#store.update(job.id, { state: "Q", started: null, pid: null });
@@ -597,9 +609,10 @@ export class Daemon {
   /** The safety net: done files and adopted supervisors, then a scheduling pass. */
   #sweep(): void {
     for (const id of this.#runner.doneIds()) this.#onDone(id);
-    for (const [id, pid] of this.#adopted) {
-      if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
+    for (const id of this.#adopted) {
+      if (!this.#runner.supervising(this.#pids.get(id)!, id)) this.#onDone(id, true);
     }
+    if (this.#unsavedPids.size > 0) this.#event(() => {});
     if (this.#config.keepdone > 0 && Date.now() - this.#lastClean >= 60_000) {
       this.#lastClean = Date.now();
       this.#write(() => this.#clean(this.#config.keepdone, ["S", "F", "A", "K", "E"]));

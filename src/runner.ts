@@ -69,6 +69,7 @@ export class Runner {
           job.cwd,
           job.stdout,
           job.stderr,
+          String(Deno.pid),
         ],
         env,
         clearEnv: true,
@@ -86,9 +87,9 @@ export class Runner {
   outcome(id: number): { outcome: Outcome; ended: number } | null {
     const path = `${this.doneDir}/${id}`;
     try {
-      const text = Deno.readTextFileSync(path);
-      const ended = Deno.statSync(path).mtime?.getTime() ?? Date.now();
-      return { outcome: parseOutcome(text) ?? { kind: "error", reason: `bad done file: ${text}` }, ended };
+      const outcome = parseOutcome(Deno.readTextFileSync(path));
+      if (outcome === null) return null; // still being written
+      return { outcome, ended: Deno.statSync(path).mtime?.getTime() ?? Date.now() };
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw e;
@@ -104,9 +105,9 @@ export class Runner {
     return ids;
   }
 
-  /** Whether the job's own process got as far as exec'ing its script. */
+  /** Whether the supervisor got as far as starting the job's script. */
   started(id: number): boolean {
-    return exists(`${this.#jobDir(id)}/pgid`);
+    return exists(`${this.#jobDir(id)}/started`);
   }
 
   /** Forgets a settled job's spool files. */
@@ -115,20 +116,10 @@ export class Runner {
     Deno.remove(this.#jobDir(id), { recursive: true }).catch(() => {});
   }
 
-  /**
-   * Sends `signal` to the job's process group. Returns false when the group
-   * is not known yet (the job has not written it) or is gone.
-   */
-  signal(id: number, signal: Deno.Signal): boolean {
-    let pgid: number;
+  /** Sends `signal` to the process group of the job whose supervisor is `pid`; false if it is gone. */
+  signal(pid: number, signal: Deno.Signal): boolean {
     try {
-      pgid = Number(Deno.readTextFileSync(`${this.#jobDir(id)}/pgid`).trim());
-    } catch {
-      return false;
-    }
-    if (!(pgid > 1)) return false;
-    try {
-      Deno.kill(-pgid, signal);
+      Deno.kill(-pid, signal);
       return true;
     } catch {
       return false;
@@ -185,11 +176,16 @@ export function jobEnvironment(job: JobRecord, account: Account): Record<string,
   };
 }
 
+const accounts = new Map<number, Account>();
+
 /**
- * The account of `uid` from /etc/passwd; for the daemon's own user, HOME and
- * USER from its environment win (they are what its user expects).
+ * The account of `uid` from /etc/passwd (read once per uid); for the
+ * daemon's own user, HOME and USER from its environment win (they are what
+ * its user expects).
  */
 export function accountOf(uid: number): Account {
+  const known = accounts.get(uid);
+  if (known !== undefined) return known;
   let account: Account = { name: String(uid), home: "/", shell: "/bin/sh" };
   try {
     for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
@@ -204,6 +200,7 @@ export function accountOf(uid: number): Account {
     account.home = Deno.env.get("HOME") ?? account.home;
     account.name = Deno.env.get("USER") ?? account.name;
   }
+  accounts.set(uid, account);
   return account;
 }
 

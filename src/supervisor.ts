@@ -4,38 +4,49 @@
  * exits. It needs nothing from the daemon, so a job goes on, and its end is
  * known, when the daemon crashes or is restarted.
  *
+ * The daemon starts it with `setsid`, so the supervisor leads a session and
+ * process group of its own, which the job shares and nothing else does: the
+ * group id is the supervisor's pid. Signals to the group reach the job with
+ * their default action; the supervisor only notes them (a trap), so that it
+ * survives a SIGTERM to record the job's end. After SIGKILL the daemon knows
+ * the outcome itself (it sent the kill).
+ *
  * Layout in the spool directory:
  * - `jobs/<id>/script`: the job's script (mode 0700), written by the daemon
- * - `jobs/<id>/pgid`: the job's process group, written by the job's own
- *   process before it execs the script (so its presence means "started")
+ * - `jobs/<id>/started`: made just before the script is exec'd
  * - `done/<id>`: one line, `exit <code>` or `error <reason>`
  *
  * @module
  */
 
-/** Supervisor arguments: job dir, done file, working dir, stdout path, stderr path. */
+/** Supervisor arguments: job dir, done file, working dir, stdout path, stderr path, daemon pid. */
 export const SUPERVISOR_SH = `# sjq job supervisor (src/supervisor.ts). Arguments:
 #   $1 job dir  $2 done file  $3 working directory  $4 stdout file  $5 stderr file
-jobdir=$1 done=$2
-record() { # retried until it is on disk: a full disk must not lose how the job ended
-  until printf '%s\\n' "$1" >"$done.tmp" && sync "$done.tmp" && mv -f "$done.tmp" "$done" &&
-    sync "\${done%/*}"; do sleep 1; done
+#   $6 pid of the daemon that started it
+jobdir=$1 done=$2 daemon=$6 stop=
+record() { # retried until written: a full disk must not lose how the job ended
+  until printf '%s\\n' "$1" >"$done"; do sleep 1; done
+  # The daemon that started the job commits its end itself; without it, fsync.
+  kill -0 "$daemon" 2>/dev/null || until sync "$done" "\${done%/*}"; do sleep 1; done
   exit 0
 }
+trap 'stop=1' TERM INT HUP
 exec 2>/dev/null
 cd -- "$3" || record "error cannot enter working directory $3"
 command exec 3>"$4" || record "error cannot open stdout file $4"
 if [ "$5" = "$4" ]; then exec 4>&3; else command exec 4>"$5" || record "error cannot open stderr file $5"; fi
-setsid sh -c 'echo $$ >"$0/pgid" && exec "$0/script"' "$jobdir" </dev/null >&3 2>&4 3>&- 4>&-
+[ -z "$stop" ] || record "exit 143"
+: >"$jobdir/started"
+"$jobdir/script" </dev/null >&3 2>&4 3>&- 4>&-
 record "exit $?"
 `;
 
 /** How a supervised job ended, as its done file says. */
 export type Outcome = { kind: "exit"; code: number } | { kind: "error"; reason: string };
 
-/** Parses a done file's text; null when it is not one. */
+/** Parses a done file's text; null when it is not one (yet: it is written in place). */
 export function parseOutcome(text: string): Outcome | null {
-  const m = /^(exit (\d+)|error (.*))\n?$/.exec(text);
+  const m = /^(exit (\d+)|error (.*))\n$/.exec(text);
   if (m === null) return null;
   return m[2] !== undefined ? { kind: "exit", code: Number(m[2]) } : { kind: "error", reason: m[3]! };
 }

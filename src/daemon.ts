@@ -260,7 +260,7 @@ export class Daemon {
       if (seen !== undefined && seen.kind !== dep.kind) {
         errors.push(`Job ${dep.id} is named as both ${seen.kind} and ${dep.kind} dependency`);
       } else if (this.#scheduler.get(dep.id) === undefined && this.#store.state(dep.id) === undefined) {
-        errors.push(`Unknown job in DEPENDS: ${dep.id}`);
+        errors.push(`Unknown job ${dep.id} in ${dep.kind === "afterok" ? "DEPENDS" : dep.kind.toUpperCase()}`);
       }
       byId.set(dep.id, dep);
     }

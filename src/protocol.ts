@@ -48,7 +48,8 @@ export interface ParserLimits {
 export const DEFAULT_LIMITS: ParserLimits = { maxLine: 64 * 1024, maxScript: 16 * 1024 * 1024 };
 
 const LF = 10;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Any name a process environment can hold (bash exports functions as `BASH_FUNC_f%%`). */
+const ENV_NAME = /^[^=\0]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const decoder = new TextDecoder();
 
@@ -78,9 +79,15 @@ export class RequestParser {
   push(chunk: Uint8Array): void {
     const have = this.#end - this.#start;
     if (this.#buf.length - this.#end < chunk.length) {
-      const next = new Uint8Array(Math.max(this.#buf.length * 2, have + chunk.length, 4096));
-      next.set(this.#buf.subarray(this.#start, this.#end));
-      this.#buf = next;
+      // Reuse the space of consumed bytes; grow only for bytes still unparsed,
+      // or a long-lived connection's buffer grows with all it ever received.
+      if (have + chunk.length <= this.#buf.length) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const next = new Uint8Array(Math.max(this.#buf.length * 2, have + chunk.length, 4096));
+        next.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = next;
+      }
       this.#start = 0;
       this.#end = have;
     }

@@ -103,6 +103,7 @@ export class TestDaemon implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;
   readonly #ownsHome: boolean;
   #stderr = "";
+  #code: number | undefined;
   #exited: Promise<Deno.CommandStatus>;
   #stderrDone: Promise<void>;
 
@@ -114,7 +115,10 @@ export class TestDaemon implements AsyncDisposable {
   ) {
     this.#child = child;
     this.#ownsHome = ownsHome;
-    this.#exited = child.status;
+    this.#exited = child.status.then((s) => {
+      this.#code = s.code;
+      return s;
+    });
     this.#stderrDone = (async () => {
       const dec = new TextDecoder();
       for await (const chunk of child.stderr) this.#stderr += dec.decode(chunk, { stream: true });
@@ -145,13 +149,12 @@ export class TestDaemon implements AsyncDisposable {
         }, "the daemon socket");
       } catch (e) {
         await d[Symbol.asyncDispose]();
-        throw e;
+        throw new Error(`${(e as Error).message}\ndaemon stderr:\n${d.stderr}`);
       }
     }
     return d;
   }
 
-  #code: number | undefined;
   /** The exit code once the daemon has exited. */
   get exitedCode(): number | undefined {
     return this.#code;
@@ -187,7 +190,6 @@ export class TestDaemon implements AsyncDisposable {
   /** Waits for the daemon to exit and returns its status. */
   async exited(): Promise<Deno.CommandStatus> {
     const s = await this.#exited;
-    this.#code = s.code;
     await this.#stderrDone;
     return s;
   }

@@ -568,7 +568,9 @@ export class Daemon {
           this.#store.update(job.id, { state: added.state });
         }
       }
-      for (const job of this.#store.active()) if (job.state === "R") this.#recoverRunning(job, rebooted);
+      for (const job of this.#store.active()) {
+        if (job.state === "R") this.#recoverRunning(this.#store.get(job.id)!, rebooted);
+      }
     });
     const running = new Set(this.#store.active().filter((j) => j.state === "R").map((j) => j.id));
     for (const id of this.#runner.doneIds()) if (!running.has(id)) this.#runner.cleanup(id);

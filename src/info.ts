@@ -20,7 +20,6 @@ export interface JobInfo {
   cwd: string;
   stdout: string;
   stderr: string;
-  env_names: string[];
   timeout: number | null;
   submitted: string;
   started: string | null;
@@ -30,8 +29,8 @@ export interface JobInfo {
   pid: number | null;
 }
 
-/** The JSON form of a job. Environment values are left out (only names). */
-export function jobInfo(job: JobRecord): JobInfo {
+/** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
+export function jobInfo(job: Omit<JobRecord, "env">): JobInfo {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: job.id,
@@ -45,7 +44,6 @@ export function jobInfo(job: JobRecord): JobInfo {
     cwd: job.cwd,
     stdout: job.stdout,
     stderr: job.stderr,
-    env_names: Object.keys(job.env).sort(),
     timeout: job.timeout,
     submitted: iso(job.submitted)!,
     started: iso(job.started),

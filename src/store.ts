@@ -58,6 +58,10 @@ const COLUMN: Record<keyof JobUpdate, string> = {
 
 type Row = Record<string, string | number | null | Uint8Array>;
 
+/** Environments can be large: listings leave them out. */
+const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
+  submitted, started, ended, exit_code, reason, pid, stopping`;
+
 /** Job state on disk. One instance per daemon; not safe to share between processes. */
 export class Store implements Disposable {
   readonly #db: DatabaseSync;
@@ -194,10 +198,10 @@ export class Store implements Disposable {
     return row.body;
   }
 
-  /** Every job that has not ended, in id order. */
-  active(): JobRecord[] {
+  /** Every job that has not ended, in id order, without its environment (see `get` for that). */
+  active(): Omit<JobRecord, "env">[] {
     return (this.#db.prepare(
-      "SELECT * FROM jobs WHERE state IN ('Q', 'H', 'U', 'R') ORDER BY id",
+      `SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE state IN ('Q', 'H', 'U', 'R') ORDER BY id`,
     ).all() as Row[]).map(toRecord);
   }
 
@@ -214,11 +218,11 @@ export class Store implements Disposable {
     }
   }
 
-  /** Every job (or one) with all its fields, in id order. */
-  *records(id: number | null): Generator<JobRecord> {
+  /** Every job (or one) with all its fields but the environment, in id order. */
+  *records(id: number | null): Generator<Omit<JobRecord, "env">> {
     const stmt = id === null
-      ? this.#db.prepare("SELECT * FROM jobs ORDER BY id")
-      : this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
+      ? this.#db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs ORDER BY id`)
+      : this.#db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE id = ?`);
     for (const row of (id === null ? stmt.iterate() : stmt.iterate(id)) as Iterable<Row>) {
       yield toRecord(row);
     }
@@ -258,6 +262,7 @@ export class Store implements Disposable {
 }
 
 function toRecord(row: Row): JobRecord {
+  // Listings select no env column: they get an empty one.
   const num = (v: unknown) => (v === null ? null : Number(v));
   return {
     id: Number(row.id),
@@ -270,7 +275,7 @@ function toRecord(row: Row): JobRecord {
     cwd: row.cwd as string,
     stdout: row.stdout as string,
     stderr: row.stderr as string,
-    env: JSON.parse(row.env as string) as Record<string, string>,
+    env: row.env === undefined ? {} : JSON.parse(row.env as string) as Record<string, string>,
     uid: Number(row.uid),
     gid: Number(row.gid),
     timeout: num(row.timeout),

@@ -564,7 +564,7 @@ export class Daemon {
         const added = this.#scheduler.restore({ ...job, state: job.state }, this.#endedState);
         if (added.state === "A") {
           this.#store.update(job.id, { state: "A", ended: now, reason: abortReason(added.cause, added.causeState) });
-        } else if (job.state !== "R" && added.state !== job.state) {
+        } else if (added.state !== job.state) {
           this.#store.update(job.id, { state: added.state });
         }
       }

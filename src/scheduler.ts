@@ -144,10 +144,10 @@ export class Scheduler {
    * Puts back a job loaded from the store as it was, running ones included.
    * Jobs must be restored in id order, after the jobs they depend on.
    */
-  restore(job: Omit<NewJob, "hold"> & { state: ActiveState }, ended: EndedLookup): Added {
+  restore(job: Omit<NewJob, "hold"> & { state: ActiveState }, ended: EndedLookup): Added | { state: "R" } {
     if (job.state !== "R") return this.add({ ...job, hold: job.state === "U" }, ended);
     this.#insert({ ...job, pending: 0 });
-    return { state: "Q" };
+    return { state: "R" };
   }
 
   /**

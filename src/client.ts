@@ -9,9 +9,37 @@ import { encodeBase64 } from "./protocol.ts";
 
 /** Raised when no daemon answers on the socket. */
 export class NoDaemonError extends Error {
-  constructor(readonly socket: string, cause: unknown) {
+  /**
+   * @param socket The socket nobody answered on.
+   * @param cause Why connecting failed.
+   * @param startCommand The command line that starts a daemon there, for the hint.
+   */
+  constructor(
+    readonly socket: string,
+    cause: unknown,
+    readonly startCommand = "sjq daemon --detach",
+  ) {
     super(`no sjq daemon at ${socket}`, { cause });
     this.name = "NoDaemonError";
+  }
+}
+
+/** Raised when the daemon closes the connection before it has answered. */
+export class DaemonClosedError extends Error {
+  constructor(message = "the daemon closed the connection") {
+    super(message);
+    this.name = "DaemonClosedError";
+  }
+}
+
+/**
+ * Raised when the daemon answers `ERROR Unknown command: WORD`: a request our
+ * daemon knows but this one does not, so probably an original SJQ daemon.
+ */
+export class UnsupportedError extends Error {
+  constructor(readonly command: string) {
+    super(`the daemon does not support ${command} (an original SJQ daemon?)`);
+    this.name = "UnsupportedError";
   }
 }
 
@@ -28,6 +56,12 @@ export interface Submission {
   options: [string, string][];
   env?: Record<string, string>;
 }
+
+/** Requests an original SJQ daemon does not know. */
+const EXTENSIONS = new Set(["INFO", "WAIT", "HOLD"]);
+
+/** The longest ENV line sent; the daemon refuses lines over 64 KiB. */
+const MAX_ENV_LINE = 60 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -58,28 +92,64 @@ export class Client implements Disposable {
   /** Sends a one-line request and reads its reply. */
   async request(line: string, counted = false): Promise<ClientReply> {
     await this.send(encoder.encode(`${line}\r\n`));
-    return this.reply(counted);
+    return this.reply(counted, line);
   }
 
-  /** Reads one reply; with `counted`, an `OK n` line is followed by n payload bytes. */
-  async reply(counted = false): Promise<ClientReply> {
-    const line = await this.#line();
+  /**
+   * Reads one reply; with `counted`, an `OK n` line is followed by n payload
+   * bytes. `request` names what was asked, for clearer errors: an original
+   * daemon answers requests it does not know with ERROR or by closing.
+   *
+   * @throws {UnsupportedError} When the daemon does not know the request.
+   * @throws {DaemonClosedError} When the daemon closes before answering.
+   */
+  async reply(counted = false, request = ""): Promise<ClientReply> {
+    let line: string;
+    try {
+      line = await this.#line();
+    } catch (e) {
+      const word = request.split(" ")[0]!.toUpperCase();
+      if (e instanceof DaemonClosedError && EXTENSIONS.has(word)) {
+        throw new DaemonClosedError(
+          `the daemon closed the connection after ${word} (an original SJQ daemon does not support it)`,
+        );
+      }
+      throw e;
+    }
     const ok = line.startsWith("OK");
     const text = line.replace(/^(OK|ERROR) ?/, "");
+    const unknown = /^Unknown command: (\S+)/i.exec(text);
+    if (!ok && unknown) throw new UnsupportedError(unknown[1]!.toUpperCase());
     if (!ok || !counted) return { ok, text };
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Unexpected reply from the daemon: ${line}`);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new Error(`unexpected reply from the daemon: ${line}`);
+    }
     return { ok, text, payload: await this.#bytes(n) };
   }
 
-  /** Sends a SUBMIT (without waiting for its reply). */
+  /**
+   * Sends a SUBMIT (without waiting for its reply). The environment goes on
+   * as many ENV lines as it takes to keep each under the daemon's line limit.
+   */
   async sendSubmit(s: Submission): Promise<void> {
     let head = "SUBMIT\r\n";
     for (const [k, v] of s.options) head += `${k} ${v}\r\n`;
-    if (s.env && Object.keys(s.env).length > 0) {
-      const pairs = Object.entries(s.env).map(([k, v]) => `${k}=${encodeBase64(v)}`);
-      head += `ENV ${pairs.join(";")}\r\n`;
+    let env = "";
+    for (const [k, v] of Object.entries(s.env ?? {})) {
+      const pair = `${k}=${encodeBase64(v)}`;
+      if (pair.length > MAX_ENV_LINE) {
+        throw new RangeError(
+          `Environment variable ${k} is too large to send: ${v.length} characters`,
+        );
+      }
+      if (env.length + pair.length + 1 > MAX_ENV_LINE) {
+        head += `ENV ${env}\r\n`;
+        env = "";
+      }
+      env += env === "" ? pair : `;${pair}`;
     }
+    if (env !== "") head += `ENV ${env}\r\n`;
     head += `SRC ${s.script.length}\r\n`;
     const h = encoder.encode(head);
     const all = new Uint8Array(h.length + s.script.length);
@@ -91,7 +161,7 @@ export class Client implements Disposable {
   async #fill(): Promise<void> {
     const chunk = new Uint8Array(256 * 1024);
     const n = await this.#conn.read(chunk);
-    if (n === null) throw new Error("The daemon closed the connection");
+    if (n === null) throw new DaemonClosedError();
     const next = new Uint8Array(this.#buf.length + n);
     next.set(this.#buf);
     next.set(chunk.subarray(0, n), this.#buf.length);

@@ -5,7 +5,15 @@
  */
 
 import { parseDuration } from "../duration.ts";
-import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, type Command, connect, out, parseFlags, UsageError } from "./common.ts";
+import {
+  CLIENT_FLAGS,
+  CLIENT_FLAGS_HELP,
+  type Command,
+  connect,
+  out,
+  parseFlags,
+  UsageError,
+} from "./common.ts";
 
 const HELP = `sjq clean: forget ended jobs
 

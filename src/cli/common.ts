@@ -1,17 +1,21 @@
 /**
  * What every subcommand shares: flag parsing with clear usage errors, the
- * effective configuration, and the connection to the daemon.
+ * effective configuration, the connection to the daemon, and output.
  *
  * @module
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type ConfigKey, loadConfig, type LoadedConfig } from "../config.ts";
-import { Client } from "../client.ts";
+import { Client, NoDaemonError } from "../client.ts";
 
-/** A usage error: printed as `error: …` with a hint to `--help`, exit code 2. */
+/** A usage error: printed as `error: …` with a hint, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /**
+   * @param message What is wrong with the command line.
+   * @param hint A suggestion printed before the pointer to `--help`.
+   */
+  constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = "UsageError";
   }
@@ -24,31 +28,96 @@ export interface Command {
   summary: string;
   /** The full `--help` text. */
   help: string;
+  /** Its flags (`--procs`, `-p`…), for shell completions. */
+  flags?: readonly string[];
   /** Runs the command; returns the exit code. Throws `UsageError` for bad arguments. */
   run(args: string[]): Promise<number>;
 }
+
+/** Flag definitions as `node:util` parseArgs takes them. */
+export type Flags = NonNullable<ParseArgsConfig["options"]>;
 
 /** Flags every client command takes. */
 export const CLIENT_FLAGS = {
   socket: { type: "string" },
   help: { type: "boolean", short: "h" },
-} as const satisfies ParseArgsConfig["options"];
+} as const satisfies Flags;
 
 /** The text of the common flags, for help texts. */
-export const CLIENT_FLAGS_HELP = `  --socket PATH   the daemon's socket (default: sjq.socket, $HOME/.sjq.sock)
+export const CLIENT_FLAGS_HELP =
+  `  --socket PATH   the daemon's socket (default: sjq.socket, $HOME/.sjq.sock)
   -h, --help      show this help`;
 
-/** `node:util` parseArgs with strict checking, failures turned into `UsageError`. */
-export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
-  args: string[],
-  options: O,
-  allowPositionals = true,
-) {
+/** Flags of the commands that start a daemon when none answers. */
+export const AUTOSTART_FLAGS = {
+  ...CLIENT_FLAGS,
+  "no-autostart": { type: "boolean" },
+} as const satisfies Flags;
+
+/** The text of {@linkcode AUTOSTART_FLAGS}, for help texts. */
+export const AUTOSTART_FLAGS_HELP =
+  `  --no-autostart  fail when no daemon answers instead of starting one (sjq.autostart)
+${CLIENT_FLAGS_HELP}`;
+
+/** What a client command knows about reaching the daemon. */
+export interface ClientValues {
+  socket?: string | undefined;
+  "no-autostart"?: boolean | undefined;
+}
+
+/**
+ * `node:util` parseArgs with strict checking, failures turned into
+ * `UsageError`; an unknown flag close to a known one gets a "did you mean".
+ */
+export function parseFlags<O extends Flags>(args: string[], options: O, allowPositionals = true) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
+    const message = (e as Error).message.replace(/\. To specify a positional.*$/s, "");
+    const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];
+    const near = unknown === undefined ? undefined : nearest(unknown, flagNames(options));
+    throw new UsageError(message, near === undefined ? undefined : `did you mean '${near}'?`);
   }
+}
+
+/** The flags of an options object: `--long` and `-s` names. */
+export function flagNames(options: Flags): string[] {
+  return Object.entries(options).flatMap(([name, o]) => [
+    `--${name}`,
+    ...(o.short === undefined ? [] : [`-${o.short}`]),
+  ]);
+}
+
+/** The candidate at edit distance 2 or less from `word` (the closest), if any: for "did you mean". */
+export function nearest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** Throws a usage error when a command that takes no arguments got some. */
+export function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
 }
 
 /** Loads the configuration, printing its warnings to stderr. */
@@ -63,17 +132,41 @@ export function configure(flags: Partial<Record<ConfigKey, string>>): LoadedConf
   return loaded;
 }
 
-/** The configuration of a client command, from its `--socket` flag and the usual sources. */
-export function clientConfig(values: { socket?: string | undefined }): LoadedConfig {
-  return configure(values.socket === undefined ? {} : { "sjq.socket": values.socket });
+const loadedFor = new WeakMap<ClientValues, LoadedConfig>();
+
+/**
+ * The configuration of a client command, from its `--socket` flag and the
+ * usual sources; loaded (and its warnings printed) once per command.
+ */
+export function clientConfig(values: ClientValues): LoadedConfig {
+  let loaded = loadedFor.get(values);
+  if (loaded === undefined) {
+    loaded = configure(values.socket === undefined ? {} : { "sjq.socket": values.socket });
+    loadedFor.set(values, loaded);
+  }
+  return loaded;
 }
 
-/** Connects to the daemon a client command is configured for. */
-export function connect(values: { socket?: string | undefined }): Promise<Client> {
-  return Client.connect(clientConfig(values).config.socket);
+/** The command line that starts a daemon for a client command, for hints. */
+export function startCommand(values: ClientValues, socket: string): string {
+  const base = "sjq daemon --detach";
+  return values.socket === undefined ? base : `${base} --socket ${shellQuote(socket)}`;
 }
 
-/** Parses job ids and ranges (`7`, `3-5`, `3:4`) into a list of ids. */
+/** Connects to the daemon a client command is configured for, without starting one. */
+export async function connect(values: ClientValues): Promise<Client> {
+  const socket = clientConfig(values).config.socket;
+  try {
+    return await Client.connect(socket);
+  } catch (e) {
+    if (e instanceof NoDaemonError) {
+      throw new NoDaemonError(socket, e.cause, startCommand(values, socket));
+    }
+    throw e;
+  }
+}
+
+/** Parses job ids and ranges (`7`, `3-5`, `3:4`, `3,4`) into a list of ids. */
 export function parseIdList(words: string[]): number[] {
   if (words.length === 0) throw new UsageError("no job id given");
   const ids: number[] = [];
@@ -83,7 +176,10 @@ export function parseIdList(words: string[]): number[] {
       const from = m ? Number(m[1]) : 0;
       const to = m?.[2] !== undefined ? Number(m[2]) : from;
       if (!m || from < 1 || to < from || to - from > 1_000_000) {
-        throw new UsageError(`bad job id or range "${part}"`);
+        throw new UsageError(
+          `bad job id or range "${part}"`,
+          "ids are numbers; ranges are written 3-7",
+        );
       }
       for (let id = from; id <= to; id++) ids.push(id);
     }
@@ -91,8 +187,18 @@ export function parseIdList(words: string[]): number[] {
   return ids;
 }
 
-/** Writes text to stdout. */
+/** Quotes a word for /bin/sh so that it stays one word, whatever it holds. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Writes text or bytes to stdout. */
 export function out(text: string | Uint8Array): void {
   const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
   for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+}
+
+/** Whether stdout gets colour: only a terminal, and never with `NO_COLOR` set. */
+export function colourful(): boolean {
+  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 }

@@ -4,11 +4,12 @@
  * @module
  */
 
+import { connectDaemon } from "./autostart.ts";
 import {
-  CLIENT_FLAGS,
-  CLIENT_FLAGS_HELP,
+  AUTOSTART_FLAGS,
+  AUTOSTART_FLAGS_HELP,
   type Command,
-  connect,
+  flagNames,
   out,
   parseFlags,
   parseIdList,
@@ -17,30 +18,43 @@ import {
 function controlCommand(name: string, verb: string, summary: string, what: string): Command {
   const help = `sjq ${name}: ${summary}
 
-Usage: sjq ${name} ID|FROM-TO... [--socket PATH]
+Usage: sjq ${name} ID|FROM-TO... [options]
 
 ${what}
-Ids may be listed and given as ranges: sjq ${name} 3 7-9 12
+Ids may be listed and given as ranges; exits 1 if the daemon refused any.
 
 Options:
-${CLIENT_FLAGS_HELP}
+${AUTOSTART_FLAGS_HELP}
+
+Examples:
+  sjq ${name} 12
+  sjq ${name} 3 7-9 12
 `;
   return {
     name,
     summary,
     help,
+    flags: flagNames(AUTOSTART_FLAGS),
     async run(args) {
-      const { values, positionals } = parseFlags(args, CLIENT_FLAGS);
+      const { values, positionals } = parseFlags(args, AUTOSTART_FLAGS);
       if (values.help) return out(help), 0;
       const ids = parseIdList(positionals);
-      using client = await connect(values);
+      using client = await connectDaemon(values);
+      const requests = ids.map((id) => `${verb} ${id}`);
+      const sending = client.send(
+        new TextEncoder().encode(requests.map((r) => `${r}\r\n`).join("")),
+      );
       let failed = 0;
-      for (const id of ids) {
-        const reply = await client.request(`${verb} ${id}`);
-        if (!reply.ok) {
-          console.error(`error: job ${id}: ${reply.text}`);
-          failed++;
+      try {
+        for (const [i, id] of ids.entries()) {
+          const reply = await client.reply(false, requests[i]);
+          if (!reply.ok) {
+            console.error(`error: job ${id}: ${reply.text}`);
+            failed++;
+          }
         }
+      } finally {
+        await sending.catch(() => {});
       }
       return failed > 0 ? 1 : 0;
     },

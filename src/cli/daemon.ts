@@ -10,12 +10,14 @@ import { Logger } from "../log.ts";
 import { DEFAULT_LIMITS } from "../protocol.ts";
 import { Server } from "../server.ts";
 import { Client } from "../client.ts";
-import { type Command, configure, out, parseFlags, UsageError } from "./common.ts";
+import { type Command, configure, flagNames, noPositionals, out, parseFlags } from "./common.ts";
 import { selfCommand } from "./self.ts";
 
 /** Daemon flags (`--maxprocs`…) and the configuration keys they set: all but sjq.daemon and sjq.autostart. */
 export const DAEMON_FLAGS: Record<string, ConfigKey> = Object.fromEntries(
-  CONFIG_KEYS.filter((k) => k.key !== "sjq.daemon" && k.key !== "sjq.autostart").map((k) => [k.flag, k.key]),
+  CONFIG_KEYS.filter((k) => k.key !== "sjq.daemon" && k.key !== "sjq.autostart").map((
+    k,
+  ) => [k.flag, k.key]),
 );
 
 const HELP = `sjq daemon: run the job queue daemon
@@ -65,10 +67,11 @@ export const daemonCommand: Command = {
   name: "daemon",
   summary: "run the job queue daemon",
   help: HELP,
+  flags: flagNames(OPTIONS).filter((f) => f !== "--startup-report"),
   async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS, false);
+    const { values, positionals } = parseFlags(args, OPTIONS);
     if (values.help) return out(HELP), 0;
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    noPositionals(positionals);
     const flags = configFlags(values as Record<string, string | boolean | undefined>);
     const loaded = configure(flags);
     const detach = values.detach === true || (loaded.config.daemon && values.foreground !== true);
@@ -82,7 +85,9 @@ export const daemonCommand: Command = {
 };
 
 /** The configuration flags among parsed values. */
-function configFlags(values: Record<string, string | boolean | undefined>): Partial<Record<ConfigKey, string>> {
+function configFlags(
+  values: Record<string, string | boolean | undefined>,
+): Partial<Record<ConfigKey, string>> {
   const flags: Partial<Record<ConfigKey, string>> = {};
   for (const [flag, key] of Object.entries(DAEMON_FLAGS)) {
     const v = values[flag];
@@ -101,10 +106,27 @@ export async function daemonAnswers(socket: string): Promise<boolean> {
   }
 }
 
+/** Raised by {@linkcode startDetached} when the daemon reports that it could not start. */
+export class DaemonStartError extends Error {
+  /**
+   * @param message The whole report, with the last lines of the daemon's log.
+   * @param reason The daemon's own message.
+   */
+  constructor(message: string, readonly reason: string) {
+    super(message);
+    this.name = "DaemonStartError";
+  }
+}
+
+/** How long a detaching parent waits for the daemon to answer. */
+const START_TIMEOUT_MS = 30_000;
+
 /**
  * Starts a daemon in a session of its own and returns its pid once it
  * answers on the socket. A daemon that fails to start is reported with the
  * last lines of its log.
+ *
+ * @throws {DaemonStartError} When the daemon reports why it could not start.
  */
 export async function startDetached(
   loaded: LoadedConfig,
@@ -113,6 +135,10 @@ export async function startDetached(
   const { config } = loaded;
   const logfile = config.logfile ?? `${Deno.env.get("HOME") ?? "/tmp"}/.sjq.log`;
   const report = await Deno.makeTempFile({ prefix: "sjq-start-" });
+  const logTail = async () => {
+    const lines = await tail(logfile);
+    return lines === "" ? `(${logfile} is empty)` : `last lines of ${logfile}:\n${lines}`;
+  };
   try {
     const args = ["daemon", "--foreground", "--logfile", logfile, "--startup-report", report];
     for (const [flag, key] of Object.entries(DAEMON_FLAGS)) {
@@ -126,14 +152,22 @@ export async function startDetached(
       stderr: "null",
     }).spawn();
     await child.status;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       const text = await Deno.readTextFile(report).catch(() => "");
       if (text.startsWith("ok ")) return Number(text.slice(3));
-      if (text.startsWith("error ")) throw new Error(`the daemon did not start: ${text.slice(6).trim()}`);
+      if (text.startsWith("error ")) {
+        const reason = text.slice(6).trim();
+        throw new DaemonStartError(
+          `the daemon did not start: ${reason}\n${await logTail()}`,
+          reason,
+        );
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`the daemon did not answer within 15 s; last lines of ${logfile}:\n${await tail(logfile)}`);
+    throw new Error(
+      `the daemon did not answer within ${START_TIMEOUT_MS / 1000} s; ${await logTail()}`,
+    );
   } finally {
     await Deno.remove(report).catch(() => {});
   }
@@ -147,6 +181,7 @@ async function tail(path: string, lines = 10): Promise<string> {
 /** Runs the daemon in this process until it stops; returns the exit code. */
 async function runForeground(loaded: LoadedConfig, report: string | null): Promise<number> {
   const { config } = loaded;
+  const since = Date.now();
   try {
     if (await daemonAnswers(config.socket)) {
       throw new Error(`an sjq daemon is already running on ${config.socket}`);
@@ -159,10 +194,21 @@ async function runForeground(loaded: LoadedConfig, report: string | null): Promi
       maxScript: config.maxscript,
     });
     if (config.pidfile) Deno.writeTextFileSync(config.pidfile, `${Deno.pid}\n`);
+    // A daemon stays up: a bug in one handler or timer is logged, not fatal.
+    globalThis.addEventListener("unhandledrejection", (e) => {
+      e.preventDefault();
+      log.error(`unhandled: ${e.reason?.stack ?? e.reason}`);
+    });
+    globalThis.addEventListener("error", (e) => {
+      e.preventDefault();
+      log.error(`uncaught: ${e.error?.stack ?? e.message}`);
+    });
     const onSignal = () => daemon.stop("signal");
     Deno.addSignalListener("SIGTERM", onSignal);
     Deno.addSignalListener("SIGINT", onSignal);
-    log.info(`sjq daemon ${Deno.pid} listening on ${config.socket} (maxprocs ${config.maxprocs}, db ${config.db})`);
+    log.info(
+      `sjq daemon ${Deno.pid} listening on ${config.socket} (maxprocs ${config.maxprocs}, db ${config.db})`,
+    );
     if (report) Deno.writeTextFileSync(report, `ok ${Deno.pid}\n`);
     daemon.kick();
     daemon.stopping.then(() => server.close());
@@ -171,6 +217,8 @@ async function runForeground(loaded: LoadedConfig, report: string | null): Promi
     Deno.removeSignalListener("SIGINT", onSignal);
     if (config.pidfile) Deno.removeSync(config.pidfile);
     void lock;
+    const took = ((Date.now() - since) / 1000).toFixed(3);
+    log.info(`sjq daemon ${Deno.pid} exiting: exit code 0 after ${took} s`);
     log.close();
     return 0;
   } catch (e) {

@@ -4,46 +4,74 @@
  * @module
  */
 
-import { type Submission } from "../client.ts";
-import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, type Command, connect, out, parseFlags, UsageError } from "./common.ts";
+import type { Submission } from "../client.ts";
+import { connectDaemon } from "./autostart.ts";
+import {
+  AUTOSTART_FLAGS,
+  AUTOSTART_FLAGS_HELP,
+  type Command,
+  flagNames,
+  type Flags,
+  out,
+  parseFlags,
+  shellQuote,
+  UsageError,
+} from "./common.ts";
+import { parseDirectives } from "./directives.ts";
+import { describe, waitForJobs } from "./wait.ts";
 
 const HELP = `sjq submit: submit a job
 
-Usage: sjq submit [options] SCRIPT     a script file
-       sjq submit [options] -          the script from stdin (also: piped stdin, no SCRIPT)
-       sjq submit [options] -- CMD ARG...   one command, quoted safely into a script
+Usage: sjq submit [options] SCRIPT             a script file
+       sjq submit [options] -                  the script from stdin (also: piped stdin, no SCRIPT)
+       sjq submit [options] -- CMD ARG...      one command, quoted safely into a script
        sjq submit [options] --wrap 'shell text'
 
 Prints the job id alone on stdout, so that id=$(sjq submit ...) works.
 
 Options:
-  -p, --procs N         CPUs the job needs (default sjq.defaults.procs)
-  -m, --mem SIZE        memory the job needs: 512M, 2G, 1.5G (default sjq.defaults.mem)
-  -d, --depends IDS     start after these jobs succeed (ids separated by ':' or ',')
-      --after IDS       the same as --depends
-      --afterany IDS    start after these jobs end, however they end
-      --afternotok IDS  start only if these jobs end without success
-  -o, --stdout FILE     stdout file (default <cwd>/<id>.stdout; a directory: <dir>/<id>.stdout)
-  -e, --stderr FILE     stderr file (default <cwd>/<id>.stderr)
-  -C, --cwd DIR         working directory (default: the current one)
-  -n, --name NAME       job name (default: the script's file name, or the command)
-      --hold            submit in user-hold (U); start it with 'sjq release'
-  -t, --timeout SECONDS kill the job when it runs longer (it ends in F)
-      --env NAME[=VALUE] copy NAME from this environment, or set it (repeatable)
-      --no-env          do not send this shell's environment (only --env ones)
-      --wrap TEXT       the script is this shell text
-${CLIENT_FLAGS_HELP}
+  -p, --procs N          CPUs the job needs (default sjq.defaults.procs)
+  -m, --mem SIZE         memory the job needs: 512M, 2G, 1.5G (default sjq.defaults.mem)
+  -d, --depends IDS      start after these jobs succeed (ids separated by ':' or ',')
+      --after IDS        the same as --depends
+      --afterany IDS     start after these jobs end, however they end
+      --afternotok IDS   start after these jobs end, only if none of them succeeded
+  -o, --stdout FILE      stdout file (default <cwd>/<id>.stdout; a directory: <dir>/<id>.stdout)
+  -e, --stderr FILE      stderr file (default <cwd>/<id>.stderr)
+  -C, --cwd DIR          working directory (default: the current one)
+  -n, --name NAME        job name (default: the script's file name, or the command)
+      --hold             submit in user-hold (U); start it with 'sjq release'
+  -t, --timeout SECONDS  kill the job when it runs longer (it ends in F)
+      --env NAME         copy NAME from this environment (repeatable)
+      --env NAME=VALUE   set NAME (repeatable)
+      --no-env           do not send this shell's environment (only --env ones)
+      --wrap TEXT        the script is this shell text
+  -w, --wait             wait for the job to end; exit 0 if it succeeded, its exit
+                         code if it failed with one, 1 otherwise
+${AUTOSTART_FLAGS_HELP}
 
-The job gets this shell's environment by default, like Slurm's --export=ALL.
+Directives: '#SJQ' lines at the top of the script (after the #! line, before
+the first command) take the same job options; the command line wins over
+them, and list options (--after, --env...) add up:
+
+  #!/bin/sh
+  #SJQ -p 4 --mem 8G --name align
+  bwa mem ref.fa reads.fq > out.sam
+
+Environment: the job gets this shell's environment (like Slurm's
+--export=ALL), then the daemon's SJQ_JOB_ID, SJQ_PROCS... Use --no-env with
+--env to send only what you name.
 
 Examples:
   sjq submit -p 4 -m 8G align.sh
-  id=$(sjq submit --wrap 'sort big.txt > sorted.txt'); sjq submit -d "$id" report.sh
+  id=$(sjq submit --wrap 'sort big.txt > sorted.txt'); sjq submit --after "$id" report.sh
   sjq submit -n build -- make -j4 all
+  echo 'echo hello' | sjq submit -o /tmp/
+  sjq submit --wait --no-env --env PATH -- ./nightly.sh || echo failed
 `;
 
-const OPTIONS = {
-  ...CLIENT_FLAGS,
+/** The options that describe a job: the command line's and the directives'. */
+const JOB_OPTIONS = {
   procs: { type: "string", short: "p" },
   mem: { type: "string", short: "m" },
   depends: { type: "string", short: "d", multiple: true },
@@ -58,92 +86,169 @@ const OPTIONS = {
   timeout: { type: "string", short: "t" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
+} as const satisfies Flags;
+
+const OPTIONS = {
+  ...AUTOSTART_FLAGS,
+  ...JOB_OPTIONS,
   wrap: { type: "string" },
+  wait: { type: "boolean", short: "w" },
 } as const;
+
+/** Job option values as parsed, from the command line or a directive. */
+type JobValues = ReturnType<typeof parseFlags<typeof JOB_OPTIONS>>["values"];
 
 /** `sjq submit`. */
 export const submitCommand: Command = {
   name: "submit",
   summary: "submit a job; print its id",
   help: HELP,
+  flags: flagNames(OPTIONS),
   async run(args) {
     const dash = args.indexOf("--");
     const command = dash >= 0 ? args.slice(dash + 1) : null;
     const { values, positionals } = parseFlags(dash >= 0 ? args.slice(0, dash) : args, OPTIONS);
     if (values.help) return out(HELP), 0;
-    const { script, name } = await readScript(positionals, command, values.wrap);
-    const options: [string, string][] = [];
-    const cwd = values.cwd === undefined ? Deno.cwd() : Deno.realPathSync(values.cwd);
-    options.push(["CWD", cwd], ["NAME", values.name ?? name]);
-    if (values.procs !== undefined) options.push(["PROCS", values.procs]);
-    if (values.mem !== undefined) options.push(["MEM", values.mem]);
-    for (const [flag, key] of [["depends", "DEPENDS"], ["after", "DEPENDS"], ["afterany", "AFTERANY"], ["afternotok", "AFTERNOTOK"]] as const) {
-      for (const ids of values[flag] ?? []) options.push([key, ids.replaceAll(",", ":")]);
-    }
-    if (values.stdout !== undefined) options.push(["STDOUT", values.stdout]);
-    if (values.stderr !== undefined) options.push(["STDERR", values.stderr]);
-    if (values.hold) options.push(["HOLD", ""]);
-    if (values.timeout !== undefined) options.push(["TIMEOUT", values.timeout]);
-    const submission: Submission = { script, options, env: jobEnv(values["no-env"] === true, values.env ?? []) };
-    using client = await connect(values);
+    const { script, name, source } = await readScript(positionals, command, values.wrap);
+    const job = mergeValues([...directiveValues(script, source), values]);
+    const submission: Submission = {
+      script,
+      options: submitOptions(job, name),
+      env: jobEnv(job["no-env"] === true, job.env ?? []),
+    };
+    using client = await connectDaemon(values);
     await client.sendSubmit(submission);
-    const reply = await client.reply();
+    const reply = await client.reply(false, "SUBMIT");
     if (!reply.ok) throw new Error(reply.text);
     out(`${reply.text}\n`);
-    return 0;
+    if (!values.wait) return 0;
+    const id = Number(reply.text);
+    const ended = (await waitForJobs([id], values, null))!.get(id)!;
+    if ("state" in ended && ended.state === "S") return 0;
+    console.error(`job ${id}: ${describe(ended)}`);
+    return "state" in ended && ended.state === "F" && ended.exitCode ? ended.exitCode : 1;
   },
 };
 
+/** The job option values of each `#SJQ` directive of the script. */
+function directiveValues(script: Uint8Array, source: string): JobValues[] {
+  let directives;
+  try {
+    directives = parseDirectives(script);
+  } catch (e) {
+    throw new UsageError(`${source}: bad #SJQ directive: ${(e as Error).message}`);
+  }
+  return directives.map(({ line, words }) => {
+    try {
+      const { values, positionals } = parseFlags(words, JOB_OPTIONS);
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      return values;
+    } catch (e) {
+      const hint = e instanceof UsageError ? e.hint : undefined;
+      throw new UsageError(`${source}:${line}: bad #SJQ directive: ${(e as Error).message}`, hint);
+    }
+  });
+}
+
+/** Later values win; list options add up. */
+function mergeValues(layers: JobValues[]): JobValues {
+  const merged: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const key of Object.keys(JOB_OPTIONS) as (keyof JobValues)[]) {
+      const value = layer[key];
+      if (value === undefined) continue;
+      merged[key] = Array.isArray(value)
+        ? [...(merged[key] as string[] | undefined ?? []), ...value]
+        : value;
+    }
+  }
+  return merged as JobValues;
+}
+
+/** The SUBMIT options of a job; `name` is the default job name. */
+function submitOptions(job: JobValues, name: string): [string, string][] {
+  let cwd = Deno.cwd();
+  if (job.cwd !== undefined) {
+    try {
+      cwd = Deno.realPathSync(job.cwd);
+    } catch (e) {
+      throw new Error(`--cwd ${job.cwd}: ${(e as Error).message}`);
+    }
+  }
+  const options: [string, string][] = [["CWD", cwd], ["NAME", job.name ?? name]];
+  if (job.procs !== undefined) options.push(["PROCS", job.procs]);
+  if (job.mem !== undefined) options.push(["MEM", job.mem]);
+  const deps = [["depends", "DEPENDS"], ["after", "DEPENDS"], ["afterany", "AFTERANY"], [
+    "afternotok",
+    "AFTERNOTOK",
+  ]] as const;
+  for (const [flag, key] of deps) {
+    for (const ids of job[flag] ?? []) options.push([key, ids.replaceAll(",", ":")]);
+  }
+  if (job.stdout !== undefined) options.push(["STDOUT", job.stdout]);
+  if (job.stderr !== undefined) options.push(["STDERR", job.stderr]);
+  if (job.hold) options.push(["HOLD", ""]);
+  if (job.timeout !== undefined) options.push(["TIMEOUT", job.timeout]);
+  return options;
+}
+
 /** The environment sent with a job: this shell's (unless `noEnv`), refined by `--env` flags. */
-export function jobEnv(noEnv: boolean, flags: string[]): Record<string, string> {
+function jobEnv(noEnv: boolean, flags: string[]): Record<string, string> {
   const env: Record<string, string> = noEnv ? {} : Deno.env.toObject();
   for (const flag of flags) {
     const eq = flag.indexOf("=");
-    if (eq > 0) env[flag.slice(0, eq)] = flag.slice(eq + 1);
-    else {
-      const value = Deno.env.get(flag);
-      if (value === undefined) throw new UsageError(`--env ${flag}: no such variable in this environment`);
-      env[flag] = value;
+    const name = eq < 0 ? flag : flag.slice(0, eq);
+    if (name === "") throw new UsageError(`--env ${flag}: no variable name`);
+    const value = eq < 0 ? Deno.env.get(name) : flag.slice(eq + 1);
+    if (value === undefined) {
+      throw new UsageError(`--env ${flag}: no such variable in this environment`);
     }
+    env[name] = value;
   }
   return env;
 }
 
-/** The script to submit and a default name for it, from whichever form was used. */
+/** The script to submit, a default name for it, and where it came from, from whichever form was used. */
 async function readScript(
   positionals: string[],
   command: string[] | null,
   wrap: string | undefined,
-): Promise<{ script: Uint8Array; name: string }> {
-  const forms = [positionals.length > 0, command !== null, wrap !== undefined].filter(Boolean).length;
+): Promise<{ script: Uint8Array; name: string; source: string }> {
+  const forms =
+    [positionals.length > 0, command !== null, wrap !== undefined].filter(Boolean).length;
   if (forms > 1) throw new UsageError("give one of SCRIPT, -- CMD ARG... and --wrap");
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `unexpected argument "${positionals[1]}"`,
+      "to run a command with arguments: sjq submit -- CMD ARG...",
+    );
+  }
   const enc = new TextEncoder();
   if (command !== null) {
     if (command.length === 0) throw new UsageError("no command after --");
     const text = `#!/bin/sh\nexec ${command.map(shellQuote).join(" ")}\n`;
-    return { script: enc.encode(text), name: basename(command[0]!) };
+    return { script: enc.encode(text), name: basename(command[0]!), source: "the command" };
   }
-  if (wrap !== undefined) return { script: enc.encode(`#!/bin/sh\n${wrap}\n`), name: "wrap" };
+  if (wrap !== undefined) {
+    return { script: enc.encode(`#!/bin/sh\n${wrap}\n`), name: "wrap", source: "--wrap" };
+  }
   const path = positionals[0];
   if (path === undefined && Deno.stdin.isTerminal()) {
-    throw new UsageError("no script given (a file, '-' for stdin, -- CMD, or --wrap)");
+    throw new UsageError(
+      "no script given",
+      "give a file, '-' for stdin, -- CMD ARG..., or --wrap TEXT",
+    );
   }
   if (path === undefined || path === "-") {
     const script = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
     if (script.length === 0) throw new UsageError("the script on stdin is empty");
-    return { script, name: "stdin" };
+    return { script, name: "stdin", source: "stdin" };
   }
   try {
-    return { script: await Deno.readFile(path), name: basename(path) };
+    return { script: await Deno.readFile(path), name: basename(path), source: path };
   } catch (e) {
     throw new Error(`cannot read script ${path}: ${(e as Error).message}`);
   }
-}
-
-/** Quotes a word for /bin/sh so that it stays one word, whatever it holds. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 function basename(path: string): string {

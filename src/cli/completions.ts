@@ -1,0 +1,150 @@
+/**
+ * `sjq completions`: shell completion scripts for bash, zsh and fish, made
+ * from the commands' own flag lists so that they never fall behind.
+ *
+ * @module
+ */
+
+import { type Command, flagNames, noPositionals, out, parseFlags, UsageError } from "./common.ts";
+
+const HELP = `sjq completions: print a shell completion script
+
+Usage: sjq completions bash|zsh|fish
+
+Completes commands and each command's flags; file names elsewhere.
+
+Examples:
+  sjq completions bash > /etc/bash_completion.d/sjq       # or: source <(sjq completions bash)
+  sjq completions zsh > "\${fpath[1]}/_sjq"
+  sjq completions fish > ~/.config/fish/completions/sjq.fish
+`;
+
+const OPTIONS = { help: { type: "boolean", short: "h" } } as const;
+const SHELLS = ["bash", "zsh", "fish"] as const;
+
+/** `sjq completions`, completing `commands()` (the list main.ts dispatches to). */
+export function completionsCommand(commands: () => readonly Command[]): Command {
+  return {
+    name: "completions",
+    summary: "print a completion script for bash, zsh or fish",
+    help: HELP,
+    flags: flagNames(OPTIONS),
+    run(args) {
+      const { values, positionals } = parseFlags(args, OPTIONS);
+      if (values.help) return Promise.resolve((out(HELP), 0));
+      const [shell, ...rest] = positionals;
+      noPositionals(rest);
+      const all = [...commands(), { name: "help", summary: "show a command's help", flags: [] }];
+      switch (shell) {
+        case "bash":
+          out(bash(all));
+          break;
+        case "zsh":
+          out(zsh(all));
+          break;
+        case "fish":
+          out(fish(all));
+          break;
+        default:
+          throw new UsageError(
+            shell === undefined ? "no shell given" : `unknown shell "${shell}"`,
+            `give one of ${SHELLS.join(", ")}`,
+          );
+      }
+      return Promise.resolve(0);
+    },
+  };
+}
+
+type Completable = Pick<Command, "name" | "summary" | "flags">;
+
+function flagsOf(c: Completable): readonly string[] {
+  return c.flags ?? [];
+}
+
+function bash(commands: Completable[]): string {
+  const cases = commands.map((c) => `    ${c.name}) words="${flagsOf(c).join(" ")}" ;;`).join("\n");
+  return `# bash completion for sjq (sjq completions bash)
+_sjq() {
+  local cur=\${COMP_WORDS[COMP_CWORD]} words
+  if [[ $COMP_CWORD -eq 1 ]]; then
+    COMPREPLY=($(compgen -W "${commands.map((c) => c.name).join(" ")} --help --version" -- "$cur"))
+    return
+  fi
+  case \${COMP_WORDS[1]} in
+${cases}
+    *) words="" ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  elif [[ \${COMP_WORDS[1]} == help ]]; then
+    COMPREPLY=($(compgen -W "${commands.map((c) => c.name).join(" ")}" -- "$cur"))
+  elif [[ \${COMP_WORDS[1]} == completions ]]; then
+    COMPREPLY=($(compgen -W "${SHELLS.join(" ")}" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}
+complete -o filenames -F _sjq sjq
+`;
+}
+
+function zsh(commands: Completable[]): string {
+  const described = commands.map((c) =>
+    `    '${c.name}:${c.summary.replaceAll("'", "'\\''").replaceAll(":", "\\:")}'`
+  );
+  const cases = commands.map((c) => `    ${c.name}) flags=(${flagsOf(c).join(" ")}) ;;`).join("\n");
+  return `#compdef sjq
+# zsh completion for sjq (sjq completions zsh)
+_sjq() {
+  local -a commands flags
+  commands=(
+${described.join("\n")}
+  )
+  if (( CURRENT == 2 )); then
+    _describe 'sjq command' commands
+    return
+  fi
+  case $words[2] in
+${cases}
+  esac
+  if [[ $PREFIX == -* ]]; then
+    compadd -a flags
+  elif [[ $words[2] == help ]]; then
+    _describe 'sjq command' commands
+  elif [[ $words[2] == completions ]]; then
+    compadd ${SHELLS.join(" ")}
+  else
+    _files
+  fi
+}
+compdef _sjq sjq
+`;
+}
+
+function fish(commands: Completable[]): string {
+  const quote = (s: string) => `'${s.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+  const lines = [
+    "# fish completion for sjq (sjq completions fish)",
+    "complete -c sjq -f",
+    ...commands.map((c) =>
+      `complete -c sjq -n __fish_use_subcommand -a ${c.name} -d ${quote(c.summary)}`
+    ),
+    `complete -c sjq -n '__fish_seen_subcommand_from help' -a ${
+      quote(commands.map((c) => c.name).join(" "))
+    }`,
+    `complete -c sjq -n '__fish_seen_subcommand_from completions' -a ${quote(SHELLS.join(" "))}`,
+  ];
+  for (const c of commands) {
+    const when = `-n '__fish_seen_subcommand_from ${c.name}'`;
+    for (const flag of flagsOf(c).filter((f) => f.startsWith("-"))) {
+      lines.push(
+        `complete -c sjq ${when} ${
+          flag.startsWith("--") ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`
+        }`,
+      );
+    }
+    if (c.name === "submit" || c.name === "daemon") lines.push(`complete -c sjq ${when} -F`);
+  }
+  return `${lines.join("\n")}\n`;
+}

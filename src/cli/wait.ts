@@ -1,0 +1,158 @@
+/**
+ * `sjq wait`: blocks until jobs have ended, with the WAIT extension (the
+ * daemon answers when a job ends; nothing polls).
+ *
+ * @module
+ */
+
+import { type Client, DaemonClosedError } from "../client.ts";
+import type { FinalState } from "../job.ts";
+import { STATE_NAMES } from "../job.ts";
+import { connectDaemon } from "./autostart.ts";
+import {
+  AUTOSTART_FLAGS,
+  AUTOSTART_FLAGS_HELP,
+  type ClientValues,
+  type Command,
+  flagNames,
+  out,
+  parseFlags,
+  parseIdList,
+  UsageError,
+} from "./common.ts";
+
+const HELP = `sjq wait: wait for jobs to end
+
+Usage: sjq wait ID|FROM-TO... [--timeout SECONDS] [options]
+
+Blocks until every job named has ended. Exits 0 when all of them succeeded
+(S), 1 when any ended otherwise (F, A, K, E) or is unknown, and 124 when
+--timeout passes first. A job that did not succeed is reported on stderr.
+
+Options:
+  -t, --timeout SECONDS  give up after this long (exit 124)
+${AUTOSTART_FLAGS_HELP}
+
+Examples:
+  sjq wait 12
+  sjq wait 3-7 12 && echo "all done"
+  id=$(sjq submit big.sh); sjq wait --timeout 3600 "$id" || echo "failed or late"
+`;
+
+const OPTIONS = { ...AUTOSTART_FLAGS, timeout: { type: "string", short: "t" } } as const;
+
+/** How a job ended, as WAIT answers; `error` when the daemon could not tell (unknown job). */
+export type Ended = { state: FinalState; exitCode: number | null } | { error: string };
+
+/** The exit code of `sjq wait` on timeout, as timeout(1) uses. */
+const TIMED_OUT = 124;
+
+/** Connections a wait makes at most: the first, then one per daemon that stopped meanwhile. */
+const MAX_CONNECTIONS = 3;
+
+/** `sjq wait`. */
+export const waitCommand: Command = {
+  name: "wait",
+  summary: "wait for jobs to end; exit 0 if all succeeded",
+  help: HELP,
+  flags: flagNames(OPTIONS),
+  async run(args) {
+    const { values, positionals } = parseFlags(args, OPTIONS);
+    if (values.help) return out(HELP), 0;
+    const ids = parseIdList(positionals);
+    const timeout = values.timeout === undefined ? null : Number(values.timeout);
+    if (timeout !== null && !(timeout >= 0 && timeout < 2 ** 31 / 1000)) {
+      throw new UsageError(`bad --timeout "${values.timeout}": expected seconds`);
+    }
+    const results = await waitForJobs(ids, values, timeout === null ? null : timeout * 1000);
+    if (results === null) {
+      console.error(
+        `error: timed out after ${timeout} s waiting for job${ids.length > 1 ? "s" : ""} ${
+          ids.join(" ")
+        }`,
+      );
+      return TIMED_OUT;
+    }
+    let failed = 0;
+    for (const [id, ended] of results) {
+      if ("state" in ended && ended.state === "S") continue;
+      failed++;
+      console.error(`job ${id}: ${describe(ended)}`);
+    }
+    return failed === 0 ? 0 : 1;
+  },
+};
+
+/** A job's end in words: `failed (exit code 3)`, `killed`, `unknown job 9`. */
+export function describe(ended: Ended): string {
+  if ("error" in ended) return ended.error;
+  const code = ended.exitCode === null ? "" : ` (exit code ${ended.exitCode})`;
+  return `${STATE_NAMES[ended.state]}${code}`;
+}
+
+/**
+ * Waits until every job in `ids` has ended, or `timeoutMs` passed (then null).
+ * When the daemon stops while jobs still run (they outlive it), waits on
+ * with the next daemon, starting one unless auto-start is off.
+ */
+export async function waitForJobs(
+  ids: number[],
+  values: ClientValues,
+  timeoutMs: number | null,
+): Promise<Map<number, Ended> | null> {
+  const results = new Map<number, Ended>();
+  let expired = false;
+  let current: Client | null = null;
+  const timer = timeoutMs === null ? undefined : setTimeout(() => {
+    expired = true;
+    current?.[Symbol.dispose]();
+  }, timeoutMs);
+  try {
+    for (let attempt = 1; results.size < ids.length; attempt++) {
+      using client = current = await connectDaemon(values);
+      if (expired) return null;
+      try {
+        await waitOn(client, ids.filter((id) => !results.has(id)), results);
+      } catch (e) {
+        if (expired) return null;
+        if (
+          !(e instanceof DaemonClosedError || e instanceof DaemonStopped) ||
+          attempt >= MAX_CONNECTIONS
+        ) {
+          throw e;
+        }
+      }
+    }
+    return new Map(ids.map((id) => [id, results.get(id)!]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The daemon stopped before a job ended: the job runs on, and the next daemon knows its end. */
+class DaemonStopped extends Error {}
+
+/** Sends a WAIT per job (pipelined) and records each answer as it comes. */
+async function waitOn(client: Client, ids: number[], results: Map<number, Ended>): Promise<void> {
+  const sending = client.send(new TextEncoder().encode(ids.map((id) => `WAIT ${id}\r\n`).join("")));
+  try {
+    for (const id of ids) {
+      const reply = await client.reply(false, "WAIT");
+      const m = /^([SFAKE]) (-?\d+|-)$/.exec(reply.text);
+      if (reply.ok && m) {
+        results.set(id, {
+          state: m[1] as FinalState,
+          exitCode: m[2] === "-" ? null : Number(m[2]),
+        });
+      } else if (!reply.ok && /daemon (has )?stopped/i.test(reply.text)) {
+        throw new DaemonStopped(reply.text);
+      } else if (!reply.ok) {
+        results.set(id, { error: reply.text.replace(/^Unknown job/, "unknown job") });
+      } else {
+        throw new Error(`unexpected reply to WAIT ${id}: OK ${reply.text}`);
+      }
+    }
+  } finally {
+    await sending.catch(() => {});
+  }
+}

@@ -15,7 +15,7 @@
 import { Client, NoDaemonError } from "../client.ts";
 import type { LoadedConfig } from "../config.ts";
 import { clientConfig, type ClientValues, startCommand } from "./common.ts";
-import { DaemonStartError, startDetached } from "./daemon.ts";
+import { DaemonStartError, startDetached } from "./detach.ts";
 
 /** How long a client that lost the race waits for the winner's daemon to answer. */
 const RACE_TIMEOUT_MS = 30_000;

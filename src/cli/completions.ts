@@ -23,18 +23,18 @@ const OPTIONS = { help: { type: "boolean", short: "h" } } as const;
 const SHELLS = ["bash", "zsh", "fish"] as const;
 
 /** `sjq completions`, completing `commands()` (the list main.ts dispatches to). */
-export function completionsCommand(commands: () => readonly Command[]): Command {
+export function completionsCommand(commands: () => Promise<readonly Command[]>): Command {
   return {
     name: "completions",
     summary: "print a completion script for bash, zsh or fish",
     help: HELP,
     flags: flagNames(OPTIONS),
-    run(args) {
+    async run(args) {
       const { values, positionals } = parseFlags(args, OPTIONS);
-      if (values.help) return Promise.resolve((out(HELP), 0));
+      if (values.help) return out(HELP), 0;
       const [shell, ...rest] = positionals;
       noPositionals(rest);
-      const all = [...commands(), { name: "help", summary: "show a command's help", flags: [] }];
+      const all = [...await commands(), { name: "help", summary: "show a command's help", flags: [] }];
       switch (shell) {
         case "bash":
           out(bash(all));

@@ -4,21 +4,13 @@
  * @module
  */
 
-import { CONFIG_KEYS, type ConfigKey, type LoadedConfig } from "../config.ts";
+import type { ConfigKey, LoadedConfig } from "../config.ts";
 import { Daemon } from "../daemon.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_LIMITS } from "../protocol.ts";
 import { Server } from "../server.ts";
-import { Client } from "../client.ts";
 import { type Command, configure, flagNames, noPositionals, out, parseFlags } from "./common.ts";
-import { selfCommand } from "./self.ts";
-
-/** Daemon flags (`--maxprocs`…) and the configuration keys they set: all but sjq.daemon and sjq.autostart. */
-export const DAEMON_FLAGS: Record<string, ConfigKey> = Object.fromEntries(
-  CONFIG_KEYS.filter((k) => k.key !== "sjq.daemon" && k.key !== "sjq.autostart").map((
-    k,
-  ) => [k.flag, k.key]),
-);
+import { DAEMON_FLAGS, daemonAnswers, startDetached } from "./detach.ts";
 
 const HELP = `sjq daemon: run the job queue daemon
 
@@ -94,88 +86,6 @@ function configFlags(
     if (typeof v === "string") flags[key] = v;
   }
   return flags;
-}
-
-/** Whether a daemon answers PING on `socket`. */
-export async function daemonAnswers(socket: string): Promise<boolean> {
-  try {
-    using client = await Client.connect(socket);
-    return (await client.request("PING")).ok;
-  } catch {
-    return false;
-  }
-}
-
-/** Raised by {@linkcode startDetached} when the daemon reports that it could not start. */
-export class DaemonStartError extends Error {
-  /**
-   * @param message The whole report, with the last lines of the daemon's log.
-   * @param reason The daemon's own message.
-   */
-  constructor(message: string, readonly reason: string) {
-    super(message);
-    this.name = "DaemonStartError";
-  }
-}
-
-/** How long a detaching parent waits for the daemon to answer. */
-const START_TIMEOUT_MS = 30_000;
-
-/**
- * Starts a daemon in a session of its own and returns its pid once it
- * answers on the socket. A daemon that fails to start is reported with the
- * last lines of its log.
- *
- * @throws {DaemonStartError} When the daemon reports why it could not start.
- */
-export async function startDetached(
-  loaded: LoadedConfig,
-  flags: Partial<Record<ConfigKey, string>>,
-): Promise<number> {
-  const { config } = loaded;
-  const logfile = config.logfile ?? `${Deno.env.get("HOME") ?? "/tmp"}/.sjq.log`;
-  const report = await Deno.makeTempFile({ prefix: "sjq-start-" });
-  const logTail = async () => {
-    const lines = await tail(logfile);
-    return lines === "" ? `(${logfile} is empty)` : `last lines of ${logfile}:\n${lines}`;
-  };
-  try {
-    const args = ["daemon", "--foreground", "--logfile", logfile, "--startup-report", report];
-    for (const [flag, key] of Object.entries(DAEMON_FLAGS)) {
-      if (flags[key] !== undefined && flag !== "logfile") args.push(`--${flag}`, flags[key]!);
-    }
-    const [program, ...pre] = selfCommand();
-    const child = new Deno.Command("setsid", {
-      args: ["-f", program, ...pre, ...args],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    await child.status;
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const text = await Deno.readTextFile(report).catch(() => "");
-      if (text.startsWith("ok ")) return Number(text.slice(3));
-      if (text.startsWith("error ")) {
-        const reason = text.slice(6).trim();
-        throw new DaemonStartError(
-          `the daemon did not start: ${reason}\n${await logTail()}`,
-          reason,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(
-      `the daemon did not answer within ${START_TIMEOUT_MS / 1000} s; ${await logTail()}`,
-    );
-  } finally {
-    await Deno.remove(report).catch(() => {});
-  }
-}
-
-async function tail(path: string, lines = 10): Promise<string> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
 /** Runs the daemon in this process until it stops; returns the exit code. */

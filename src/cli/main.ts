@@ -6,41 +6,40 @@
  */
 
 import { NoDaemonError } from "../client.ts";
-import { cleanCommand } from "./clean.ts";
 import { type Command, nearest, out, UsageError } from "./common.ts";
-import { completionsCommand } from "./completions.ts";
-import { configCommand } from "./config.ts";
-import { daemonCommand } from "./daemon.ts";
-import { holdCommand, killCommand, releaseCommand } from "./control.ts";
-import { logCommand } from "./log.ts";
-import { pingCommand } from "./ping.ts";
-import { shutdownCommand } from "./shutdown.ts";
-import { statusCommand } from "./status.ts";
-import { submitCommand } from "./submit.ts";
-import { waitCommand } from "./wait.ts";
 
 /** sjq's version. */
 export const VERSION = "0.1.0";
 
-const COMMANDS: Command[] = [
-  submitCommand,
-  statusCommand,
-  waitCommand,
-  logCommand,
-  killCommand,
-  holdCommand,
-  releaseCommand,
-  daemonCommand,
-  pingCommand,
-  shutdownCommand,
-  cleanCommand,
-  configCommand,
-];
-COMMANDS.push(completionsCommand(() => COMMANDS));
+/**
+ * Every subcommand, loaded only when it runs: a client then never loads the
+ * daemon's code, which keeps `sjq submit` quick.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  submit: async () => (await import("./submit.ts")).submitCommand,
+  status: async () => (await import("./status.ts")).statusCommand,
+  wait: async () => (await import("./wait.ts")).waitCommand,
+  log: async () => (await import("./log.ts")).logCommand,
+  kill: async () => (await import("./control.ts")).killCommand,
+  hold: async () => (await import("./control.ts")).holdCommand,
+  release: async () => (await import("./control.ts")).releaseCommand,
+  daemon: async () => (await import("./daemon.ts")).daemonCommand,
+  ping: async () => (await import("./ping.ts")).pingCommand,
+  shutdown: async () => (await import("./shutdown.ts")).shutdownCommand,
+  clean: async () => (await import("./clean.ts")).cleanCommand,
+  config: async () => (await import("./config.ts")).configCommand,
+  completions: async () => (await import("./completions.ts")).completionsCommand(allCommands),
+};
 
-function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const list = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n");
+/** Every subcommand, loaded. */
+function allCommands(): Promise<Command[]> {
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
+
+async function mainHelp(): Promise<string> {
+  const commands = await allCommands();
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const list = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n");
   return `sjq: a batch job queue for one server
 
 Usage: sjq COMMAND [options]
@@ -64,14 +63,14 @@ Examples:
 /** Runs sjq with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === "--help" || name === "-h") return out(mainHelp()), 0;
+  if (name === undefined || name === "--help" || name === "-h") return out(await mainHelp()), 0;
   if (name === "--version" || name === "-V") return out(`sjq ${VERSION}\n`), 0;
   if (name === "help") {
-    const topic = rest[0] === undefined ? undefined : find(rest[0]);
+    const topic = rest[0] === undefined ? undefined : await find(rest[0]);
     if (rest[0] !== undefined && topic === undefined) return unknownCommand(rest[0]);
-    return out(topic?.help ?? mainHelp()), 0;
+    return out(topic?.help ?? await mainHelp()), 0;
   }
-  const command = find(name);
+  const command = await find(name);
   if (command === undefined) return unknownCommand(name);
   try {
     return await command.run(rest);
@@ -86,13 +85,13 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-function find(name: string): Command | undefined {
-  return COMMANDS.find((c) => c.name === name);
+function find(name: string): Promise<Command> | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]!() : undefined;
 }
 
 function unknownCommand(name: string): number {
   const what = name.startsWith("-") ? `unknown option "${name}"` : `unknown command "${name}"`;
-  const near = nearest(name, [...COMMANDS.map((c) => c.name), "--help", "--version"]);
+  const near = nearest(name, [...Object.keys(COMMANDS), "--help", "--version"]);
   return usage(what, near ? `did you mean '${near}'?` : undefined, "sjq --help");
 }
 

@@ -79,6 +79,8 @@ export class Daemon {
   readonly #adopted = new Set<number>();
   /** Jobs whose supervisor pid is not stored yet; it rides along with the next commit. */
   readonly #unsavedPids = new Set<number>();
+  /** Jobs that could not be spawned, and why: the sweep settles them again until that commits. */
+  readonly #unspawned = new Map<number, string>();
   readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
   /** Answers of pending WAITs, by job id. */
   readonly #waiters = new Map<number, ((reply: Reply) => void)[]>();
@@ -415,6 +417,7 @@ export class Daemon {
     const job = this.#store.get(id)!;
     const child = this.#runner.start(job, this.#store.script(id), jobEnvironment(job, accountOf(job.uid)));
     if (typeof child === "string") {
+      this.#unspawned.set(id, child);
       this.#event(() => this.#settle(id, { kind: "error", reason: child }, Date.now()));
       return;
     }
@@ -470,6 +473,7 @@ export class Daemon {
       this.#pids.delete(id);
       this.#unsavedPids.delete(id);
       this.#adopted.delete(id);
+      this.#unspawned.delete(id);
       clearTimeout(this.#timers.get(id));
       this.#timers.delete(id);
       this.#runner.cleanup(id);
@@ -613,6 +617,9 @@ export class Daemon {
     for (const id of this.#runner.doneIds()) this.#onDone(id);
     for (const id of this.#adopted) {
       if (!this.#runner.supervising(this.#pids.get(id)!, id)) this.#onDone(id, true);
+    }
+    for (const [id, reason] of this.#unspawned) {
+      this.#event(() => this.#settle(id, { kind: "error", reason }, Date.now()));
     }
     if (this.#unsavedPids.size > 0) this.#event(() => {});
     if (this.#config.keepdone > 0 && Date.now() - this.#lastClean >= 60_000) {

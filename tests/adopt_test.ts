@@ -1,0 +1,222 @@
+/**
+ * Jobs outlive their daemon: a restarted daemon re-adopts running jobs,
+ * settles those that ended meanwhile, requeues those that never started and
+ * marks the rest lost; a clean SHUTDOWN kills running jobs and keeps waiting
+ * ones.
+ *
+ * @module
+ */
+
+import assert from "node:assert";
+import { TestDaemon, waitFor } from "./harness.ts";
+import { alive, infoOf, jobId, spoolOf } from "./inspect.ts";
+
+const ARGS = ["--maxprocs", "2", "--autoshutdown", "F"];
+/** Generous: the machine is shared, and only a hang should ever reach it. */
+const ENDS_MS = 30_000;
+
+/**
+ * A job script that appends its pid to `<dir>/<tag>.starts` (one line per
+ * start) and exits `code` once the file `<dir>/<gate>` exists.
+ */
+function gated(dir: string, tag: string, code: number, gate = "go"): string {
+  return `echo $$ >> ${dir}/${tag}.starts\n` +
+    `while [ ! -e ${dir}/${gate} ]; do sleep 0.05; done\nexit ${code}\n`;
+}
+
+/** The pids a gated job recorded, once it has recorded at least one. */
+async function starts(dir: string, tag: string): Promise<number[]> {
+  return await waitFor(async () => {
+    const text = await Deno.readTextFile(`${dir}/${tag}.starts`).catch(() => "");
+    const pids = text.split("\n").filter((l) => l !== "").map(Number);
+    return pids.length > 0 ? pids : undefined;
+  }, `job ${tag} to start`);
+}
+
+/** Opens the gate of gated jobs. */
+function open(dir: string, gate = "go"): Promise<void> {
+  return Deno.writeTextFile(`${dir}/${gate}`, "");
+}
+
+/** The supervisor process of job `id` under `home`, found by its command line, or null. */
+function supervisorOf(home: string, id: number): number | null {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      const jobDir = `${spoolOf(home)}/jobs/${id}`;
+      if (argv.includes(jobDir) && argv.some((a) => a.endsWith("supervisor.sh"))) {
+        return Number(e.name);
+      }
+    } catch { /* gone */ }
+  }
+  return null;
+}
+
+/** Kills job `id`'s process group, its supervisor's and its own, behind the daemon's back. */
+async function killBehindDaemon(home: string, id: number, job: number): Promise<void> {
+  const supervisor = supervisorOf(home, id);
+  assert.notEqual(supervisor, null, `the supervisor of job ${id} runs`);
+  Deno.kill(-supervisor!, "SIGKILL");
+  await waitFor(() => !alive(supervisor!) && !alive(job), `job ${id} and its supervisor to die`);
+}
+
+Deno.test("adopt: jobs running across a daemon SIGKILL end with their real exit codes", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const ok = jobId(await c1.submit(gated(dir, "ok", 0)));
+  const seven = jobId(await c1.submit(gated(dir, "seven", 7)));
+  const pids = [...await starts(dir, "ok"), ...await starts(dir, "seven")];
+  await d1.crash();
+  assert.ok(pids.every(alive), "jobs outlive their daemon");
+
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  assert.equal(await c2.state(ok), "R");
+  assert.equal(await c2.state(seven), "R");
+  await open(dir);
+  assert.equal(await c2.waitState(ok, "SFAKE", ENDS_MS), "S");
+  assert.equal(await c2.waitState(seven, "SFAKE", ENDS_MS), "F");
+  const [okInfo, sevenInfo] = [await infoOf(c2, ok), await infoOf(c2, seven)];
+  assert.equal(okInfo.exit_code, 0);
+  assert.equal(sevenInfo.exit_code, 7);
+  assert.equal(sevenInfo.reason, null);
+  assert.deepEqual(await starts(dir, "ok"), pids.slice(0, 1), "adopted, not started again");
+  assert.deepEqual(await starts(dir, "seven"), pids.slice(1), "adopted, not started again");
+});
+
+Deno.test("adopt: a job that ended while no daemon ran is settled with its exit code and end time", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const id = jobId(await c1.submit(gated(dir, "job", 5)));
+  await starts(dir, "job");
+  await d1.crash();
+  const opened = Date.now();
+  await open(dir);
+  const doneFile = `${spoolOf(dir)}/done/${id}`;
+  await waitFor(async () => (await Deno.readTextFile(doneFile)).endsWith("\n"), "the done file");
+  const recorded = Date.now();
+
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  const job = await infoOf(c2, id);
+  assert.equal(job.state, "F");
+  assert.equal(job.exit_code, 5);
+  const ended = Date.parse(job.ended!);
+  // File times come from a coarse clock that may lag Date.now() by a tick.
+  assert.ok(ended >= opened - 100 && ended <= recorded, `ended ${job.ended} while no daemon ran`);
+  assert.ok(Date.parse(job.started!) <= ended);
+});
+
+Deno.test("adopt: KILL of a re-adopted job kills its whole process group", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const id = jobId(
+    await c1.submit(`sleep 1000 &\necho $! > ${dir}/child.pid\n${gated(dir, "job", 0)}`),
+  );
+  const [main] = await starts(dir, "job");
+  const child = Number(await Deno.readTextFile(`${dir}/child.pid`));
+  await d1.crash();
+
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  assert.equal(await c2.state(id), "R");
+  assert.equal(await c2.request(`KILL ${id}\r\n`), "OK\r\n");
+  assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "K");
+  await waitFor(() => !alive(main!) && !alive(child), "the job and its background child to die");
+});
+
+Deno.test("adopt: a job keeps running when its daemon gets SIGTERM and is adopted", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const id = jobId(await c1.submit(gated(dir, "job", 0)));
+  const [pid] = await starts(dir, "job");
+  d1.kill("SIGTERM");
+  assert.equal((await d1.exited()).code, 0);
+  assert.ok(alive(pid!), "the job survives its daemon's SIGTERM");
+
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  assert.equal(await c2.state(id), "R");
+  await open(dir);
+  assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "S");
+  assert.equal((await infoOf(c2, id)).exit_code, 0);
+  assert.deepEqual(await starts(dir, "job"), [pid]);
+});
+
+Deno.test("adopt: SHUTDOWN kills running jobs and keeps queued and held ones", async () => {
+  const args = ["--maxprocs", "1", "--autoshutdown", "F"];
+  await using d1 = await TestDaemon.start({ args });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const running = jobId(await c1.submit(gated(dir, "running", 0)));
+  const queued = jobId(await c1.submit(gated(dir, "queued", 0, "go2")));
+  const holding = jobId(await c1.submit("true\n", { DEPENDS: String(queued) }));
+  const held = jobId(await c1.submit("true\n", { HOLD: "1" }));
+  const [pid] = await starts(dir, "running");
+  assert.deepEqual(
+    [
+      await c1.state(running),
+      await c1.state(queued),
+      await c1.state(holding),
+      await c1.state(held),
+    ],
+    ["R", "Q", "H", "U"],
+  );
+  assert.equal(await c1.request("SHUTDOWN\r\n"), "OK\r\n");
+  assert.equal((await d1.exited()).code, 0);
+  assert.ok(!alive(pid!), "SHUTDOWN waits for running jobs to be killed");
+
+  await using d2 = await TestDaemon.start({ home: dir, args });
+  using c2 = await d2.connect();
+  const killed = await infoOf(c2, running);
+  assert.equal(killed.state, "K");
+  assert.match(killed.reason ?? "", /shutdown/);
+  assert.match((await c2.state(queued))!, /^[QR]$/);
+  assert.equal(await c2.state(holding), "H");
+  assert.equal(await c2.state(held), "U");
+  await open(dir, "go2");
+  assert.equal(await c2.request(`RELEASE ${held}\r\n`), "OK\r\n");
+  for (const id of [queued, holding, held]) {
+    assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "S");
+  }
+});
+
+Deno.test("adopt: a running job whose supervisor vanished with no daemon ends F as lost", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const id = jobId(await c1.submit(gated(dir, "job", 0)));
+  const [pid] = await starts(dir, "job");
+  await d1.crash();
+  await killBehindDaemon(dir, id, pid!);
+
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  const job = await infoOf(c2, id);
+  assert.equal(job.state, "F");
+  assert.equal(job.exit_code, null);
+  assert.match(job.reason ?? "", /lost/);
+});
+
+Deno.test("adopt: a job marked running that never started is queued again and runs", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const id = jobId(await c1.submit(gated(dir, "job", 0)));
+  const [pid] = await starts(dir, "job");
+  await d1.crash();
+  await killBehindDaemon(dir, id, pid!);
+  // Without its "started" mark the job looks as if the daemon died before it was spawned.
+  await Deno.remove(`${spoolOf(dir)}/jobs/${id}/started`);
+
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  await open(dir);
+  assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "S");
+  assert.equal((await starts(dir, "job")).length, 2);
+});

@@ -1,0 +1,247 @@
+/**
+ * Crash test: several pipelined clients submit a few thousand short jobs with
+ * dependency chains while the daemon is SIGKILLed and restarted many times.
+ * Every job appends its id to a ledger; at the end no acknowledged job is
+ * missing, none ran twice, none ran before its dependencies, none is lost.
+ *
+ * @module
+ */
+
+import assert from "node:assert";
+import type { JobInfo } from "../src/info.ts";
+import { RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
+
+const TOTAL = 3000;
+const CLIENTS = 4;
+const BATCH = 16;
+const KILLS_WHILE_SUBMITTING = 8;
+const KILLS_WHILE_RUNNING = 10;
+const ARGS = ["--maxprocs", "2", "--autoshutdown", "F"];
+/** Long enough for the whole run on a loaded 2-core machine; only a hang reaches it. */
+const PHASE_MS = 150_000;
+
+/** What a job is meant to do: succeed, fail with exit code 3, or depend on a failing job (abort). */
+type Kind = "ok" | "fail" | "orphan";
+
+interface Planned {
+  kind: Kind;
+  deps: number[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+
+/** The shared bookkeeping of all clients: what was sent, what was acknowledged. */
+class Workload {
+  readonly acked = new Map<number, Planned>();
+  /** Acknowledged jobs meant to succeed and all of whose ancestors are too: safe to depend on. */
+  readonly #dependable: number[] = [];
+  readonly #failing: number[] = [];
+  readonly errors: string[] = [];
+  sent = 0;
+  unacked = 0;
+  stop = false;
+
+  constructor(readonly ledger: string) {}
+
+  /** The next job to submit: mostly successes depending on recent successes, a few failures and their dependents. */
+  plan(): Planned {
+    const r = Math.random();
+    const recent = this.#dependable.slice(-64);
+    if (r < 0.03 && this.#failing.length > 0) {
+      return { kind: "orphan", deps: [pick(this.#failing)] };
+    }
+    const deps = new Set<number>();
+    for (let n = Math.floor(Math.random() * 3); n > 0 && recent.length > 0; n--) {
+      deps.add(pick(recent));
+    }
+    return { kind: r < 0.06 ? "fail" : "ok", deps: [...deps] };
+  }
+
+  /** Sends the job's SUBMIT request bytes. */
+  encode(job: Planned): Uint8Array {
+    const script = encoder.encode(
+      `echo $SJQ_JOB_ID >> ${this.ledger}\n${job.kind === "fail" ? "exit 3\n" : ""}`,
+    );
+    let head = `SUBMIT\r\nNAME ${job.kind}\r\nSTDOUT /dev/null\r\nSTDERR /dev/null\r\n`;
+    if (job.deps.length > 0) head += `DEPENDS ${job.deps.join(":")}\r\n`;
+    return concat([encoder.encode(`${head}SRC ${script.length}\r\n`), script]);
+  }
+
+  /** Records the daemon's answer to one planned job. */
+  answer(job: Planned, line: string): void {
+    const m = /^OK (\d+)\r\n$/.exec(line);
+    if (m === null) {
+      this.errors.push(line.trim());
+      return;
+    }
+    const id = Number(m[1]);
+    this.acked.set(id, job);
+    if (job.kind === "ok") this.#dependable.push(id);
+    if (job.kind === "fail") this.#failing.push(id);
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/**
+ * One client: pipelines batches of submits over one connection; a batch cut
+ * short by the daemon's death leaves its unanswered jobs "not acknowledged",
+ * and the client reconnects and goes on.
+ */
+async function submitter(w: Workload, socket: string): Promise<void> {
+  while (w.sent < TOTAL && !w.stop) {
+    const conn = await RawClient.connect(socket).catch(() => null);
+    if (conn === null) {
+      await delay(20);
+      continue;
+    }
+    using c = conn;
+    while (w.sent < TOTAL && !w.stop) {
+      const batch = Array.from({ length: Math.min(BATCH, TOTAL - w.sent) }, () => w.plan());
+      w.sent += batch.length;
+      let answered = 0;
+      try {
+        await c.send(concat(batch.map((job) => w.encode(job))));
+        for (; answered < batch.length; answered++) {
+          const line = await c.line();
+          if (line === null) break;
+          w.answer(batch[answered]!, line);
+        }
+      } catch { /* the daemon vanished mid-request */ }
+      w.unacked += batch.length - answered;
+      if (answered < batch.length) break;
+    }
+  }
+}
+
+/** Job ids in the ledger, in the order the jobs ran. */
+async function ledgerIds(path: string): Promise<number[]> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.split("\n").filter((l) => l !== "").map(Number);
+}
+
+/** Every job's INFO record. */
+async function infoAll(c: RawClient): Promise<JobInfo[]> {
+  const head = await c.request("INFO\r\n");
+  const m = /^OK (\d+)\r\n$/.exec(head);
+  if (m === null) throw new Error(`Bad INFO reply: ${JSON.stringify(head)}`);
+  return JSON.parse(decoder.decode(await c.bytes(Number(m[1])))) as JobInfo[];
+}
+
+/** Whether PING reports no job queued, holding, user-held or running. */
+async function settled(d: TestDaemon): Promise<boolean> {
+  using c = await d.connect();
+  return !/[QHUR]:/.test(await c.request("PING\r\n"));
+}
+
+/** Everything wrong with the final job table given the ledger; empty when all holds. */
+function problems(jobs: JobInfo[], ledger: number[], acked: Map<number, Planned>): string[] {
+  const out: string[] = [];
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const runs = new Map<number, number>();
+  const position = new Map<number, number>();
+  ledger.forEach((id, i) => {
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+    if (!position.has(id)) position.set(id, i);
+  });
+  for (const id of acked.keys()) if (!byId.has(id)) out.push(`acknowledged job ${id} is missing`);
+  for (const id of runs.keys()) if (!byId.has(id)) out.push(`job ${id} ran but is unknown`);
+  for (const [id, n] of runs) if (n > 1) out.push(`job ${id} ran ${n} times`);
+  for (const job of jobs) {
+    const ran = runs.get(job.id) ?? 0;
+    const what = `job ${job.id} (${job.state}, exit ${job.exit_code}, ${
+      job.reason ?? "no reason"
+    })`;
+    const expected = { ok: "S", fail: "F", orphan: "A" }[acked.get(job.id)?.kind ?? "ok"];
+    if (acked.has(job.id) && job.state !== expected) out.push(`${what}: expected ${expected}`);
+    if (job.state === "S" || job.state === "F") {
+      if (ran === 0) out.push(`${what} never ran`);
+      if (job.exit_code !== (job.state === "S" ? 0 : 3)) out.push(`${what}: wrong exit code`);
+    } else if (job.state === "A") {
+      if (ran > 0) out.push(`${what} ran`);
+      if (job.depends.every((dep) => byId.get(dep)?.state === "S")) {
+        out.push(`${what}: its deps all succeeded`);
+      }
+    } else out.push(`${what}: unexpected state`);
+    for (const dep of job.depends) {
+      if (ran > 0 && !((position.get(dep) ?? Infinity) < position.get(job.id)!)) {
+        out.push(`${what} ran before its dependency ${dep}`);
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("crash: no acknowledged job is lost, run twice or run early across many SIGKILLs", async () => {
+  await using dir = await tempDir();
+  const home = dir.path;
+  const w = new Workload(`${home}/ledger`);
+  let d = await TestDaemon.start({ home, args: ARGS });
+  let kills = 0;
+  const crashAndRestart = async () => {
+    await delay(Math.random() * 250);
+    await d.crash();
+    kills++;
+    d = await TestDaemon.start({ home, args: ARGS });
+  };
+  const clients = Array.from({ length: CLIENTS }, () => submitter(w, d.socket));
+  try {
+    for (let i = 1; i <= KILLS_WHILE_SUBMITTING; i++) {
+      const due = (i * TOTAL) / (KILLS_WHILE_SUBMITTING + 1);
+      await waitFor(() => w.sent >= due, `${due} jobs sent`, PHASE_MS);
+      await crashAndRestart();
+    }
+    await Promise.all(clients);
+    const base = (await ledgerIds(w.ledger)).length;
+    const expected = [...w.acked.values()].filter((j) => j.kind !== "orphan").length;
+    for (let i = 1; i <= KILLS_WHILE_RUNNING; i++) {
+      const due = base + Math.floor((i * (expected - base)) / (KILLS_WHILE_RUNNING + 1));
+      await waitFor(
+        async () => (await ledgerIds(w.ledger)).length >= due,
+        `${due} jobs run`,
+        PHASE_MS,
+      );
+      await crashAndRestart();
+    }
+    await waitFor(() => settled(d), "every job to end", PHASE_MS);
+
+    using c = await d.connect();
+    const jobs = await infoAll(c);
+    const ledger = await ledgerIds(w.ledger);
+    const found = problems(jobs, ledger, w.acked);
+    const count = (state: string) => jobs.filter((j) => j.state === state).length;
+    console.log(
+      `crash test: kills survived ${kills}, jobs sent ${w.sent}, acknowledged ${w.acked.size}, ` +
+        `not acknowledged ${w.unacked}, in STATUS ${jobs.length}, ran ${new Set(ledger).size} ` +
+        `(S ${count("S")}, F ${count("F")}), aborted ${count("A")}, ` +
+        `duplicates: ${ledger.length - new Set(ledger).size}, ` +
+        `lost: ${jobs.filter((j) => j.state === "F" && j.exit_code === null).length}`,
+    );
+    assert.deepEqual(w.errors, [], "no SUBMIT may be refused");
+    assert.deepEqual(
+      found.slice(0, 20),
+      [],
+      `${found.length} problems:\n${found.slice(0, 20).join("\n")}`,
+    );
+    assert.equal(kills, KILLS_WHILE_SUBMITTING + KILLS_WHILE_RUNNING);
+    assert.ok(w.acked.size > TOTAL / 2, "most submissions were acknowledged");
+  } catch (e) {
+    console.error(`last daemon's log:\n${d.stderr.slice(-4000)}`);
+    throw e;
+  } finally {
+    w.stop = true;
+    await Promise.allSettled(clients);
+    await d[Symbol.asyncDispose]();
+  }
+});

@@ -63,7 +63,8 @@ async function _cleanup(): Promise<void> {
   await removeAllScratch();
 }
 
-async function _bench(args: _Args): Promise<void> {
+/** Runs the benchmark and writes its results; false when a workload failed. */
+async function _bench(args: _Args): Promise<boolean> {
   const cfg = MODES[args.mode];
   const started = new Date();
   const dir = await denoDir();
@@ -81,19 +82,42 @@ async function _bench(args: _Args): Promise<void> {
     client: [],
     scale: [],
     targets: [],
+    errors: [],
   };
   const systems: System[] = [XARGS, ...(withSjq ? [SJQ_PIPE, SJQ_CLI] : []), TSP, SEM, NQ];
   if (cfg.throughput.slurm) systems.push(SLURM);
-  const on = (w: Workload) => args.only.includes(w);
-  if (on("throughput")) r.throughput = await throughput(cfg, systems, dir);
-  if (on("latency")) r.latency = await latency(cfg.latencySamples, dir, withSjq);
-  if (on("client")) r.client = await clientCost(cfg.clientRuns, dir, withSjq);
-  if (on("scale") && withSjq) r.scale = await scale(cfg, dir);
-  if (on("packing") && withSjq) r.packing = await packing(cfg, dir);
+  // A failed workload is reported and the others still run.
+  const attempt = async (w: Workload, go: () => Promise<void>) => {
+    if (!args.only.includes(w)) return;
+    try {
+      await go();
+    } catch (e) {
+      log(`${w} failed: ${(e as Error).stack}`);
+      r.errors.push(`${w}: ${(e as Error).message}`);
+    }
+  };
+  await attempt("throughput", async () => {
+    r.throughput = await throughput(cfg, systems, dir);
+  });
+  await attempt("latency", async () => {
+    r.latency = await latency(cfg.latencySamples, dir, withSjq);
+  });
+  await attempt("client", async () => {
+    r.client = await clientCost(cfg.clientRuns, dir, withSjq);
+  });
+  if (withSjq) {
+    await attempt("scale", async () => {
+      r.scale = await scale(cfg, dir);
+    });
+    await attempt("packing", async () => {
+      r.packing = await packing(cfg, dir);
+    });
+  }
   r.targets = checkTargets(r);
   r.seconds = (Date.now() - started.getTime()) / 1000;
   const complete = args.only.length === WORKLOADS.length;
   for (const f of await writeResults(r, cfg.name === "full" && complete)) log(`wrote ${f}`);
+  return r.errors.length === 0;
 }
 
 if (import.meta.main) {
@@ -110,10 +134,11 @@ if (import.meta.main) {
       _cleanup().finally(() => Deno.exit(130));
     });
   }
+  let ok = true;
   try {
-    if (!args.cleanup) await _bench(args);
+    if (!args.cleanup) ok = await _bench(args);
   } finally {
     await _cleanup();
   }
-  Deno.exit(0);
+  Deno.exit(ok ? 0 : 1);
 }

@@ -12,7 +12,8 @@ const COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759"];
 
 function _throughput(r: Results): Panel {
   const kinds = [["trivial", "true"], ["sleep", "sleep 0.01"]] as const;
-  const systems = [...new Map(r.throughput.map((c) => [c.system, c.label]))];
+  const cells = r.throughput.filter((c) => c.seconds && !c.baselineOnly);
+  const systems = [...new Map(cells.map((c) => [c.system, c.label]))];
   return {
     title: "Throughput on 2 slots, first submit to last end (median, min–max)",
     unit: "jobs per second",
@@ -23,8 +24,10 @@ function _throughput(r: Results): Panel {
       label,
       bars: kinds.flatMap(([kind, series]) => {
         // The smallest size asked for, or what it was cut down to.
-        const c = r.throughput.find((c) => c.system === key && c.kind === kind && c.seconds);
-        return c ? [{ series, ...jobsPerSecond(c), note: `N=${c.n!.toLocaleString("en-US")}` }] : [];
+        const c = cells.find((c) => c.system === key && c.kind === kind);
+        return c
+          ? [{ series, ...jobsPerSecond(c), note: `N=${c.n!.toLocaleString("en-US")}` }]
+          : [];
       }),
     })),
   };
@@ -72,6 +75,8 @@ export function resultsChart(r: Results): string {
   const m = r.machine;
   return stackSvg(
     panels,
-    `sjq ${m.versions.sjq}, ${r.mode} run of ${r.started.slice(0, 10)}: ${m.cpus} × ${m.cpu}, ${m.memory}`,
+    `sjq ${m.versions.sjq}, ${r.mode} run of ${
+      r.started.slice(0, 10)
+    }: ${m.cpus} × ${m.cpu}, ${m.memory}`,
   );
 }

@@ -41,7 +41,8 @@ export const MODES: Record<ModeName, ModeConfig> = {
   quick: {
     name: "quick",
     runs: 3,
-    throughput: { trivial: [200], sleep: [100], warmupJobs: 5, capSeconds: 2.5, slurm: false },
+    // A smoke test: one job kind, each run cut to about a second.
+    throughput: { trivial: [200], sleep: [], warmupJobs: 5, capSeconds: 1, slurm: false },
     latencySamples: 100,
     clientRuns: 10,
     scale: { depths: [0, 2_000], submits: 500 },

@@ -1,8 +1,10 @@
 /**
- * A named pipe that jobs write one line to (`echo "s $ID" >FIFO`, a shell
- * builtin and one open, no fork) and that the benchmark timestamps on
- * arrival. Every latency is then a difference of two readings of one clock,
- * `performance.now()` in the driver.
+ * Named pipes between the driver and its jobs, used from the shell with
+ * builtins only (no fork): a clock that jobs write one line to
+ * (`echo s7 >FIFO`) and that the driver timestamps on arrival, so that every
+ * latency is a difference of two readings of one clock, `performance.now()`
+ * in the driver; and a gate that jobs wait at (`read _ <GATE`) until the
+ * driver lets one through.
  *
  * @module
  */
@@ -34,7 +36,7 @@ export class FifoClock implements AsyncDisposable {
   static async open(path: string): Promise<FifoClock> {
     await run("mkfifo", [path]);
     // Opened for writing too, so that the pipe never reports end-of-file
-    // between two writers, and so that close can wake the pending read.
+    // between two writers.
     return new FifoClock(path, await Deno.open(path, { read: true, write: true }));
   }
 
@@ -76,8 +78,29 @@ export class FifoClock implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.#closed = true;
-    await this.#file.write(new TextEncoder().encode("\n"));
+    // A write through a second descriptor wakes the pending read (the file
+    // itself is busy with that read until it returns).
+    using waker = await Deno.open(this.path, { write: true });
+    await waker.write(new TextEncoder().encode("\n"));
     await this.#reading;
     this.#file.close();
+  }
+}
+
+/** A FIFO that a job blocks on (`read _ <GATE`) until {@linkcode FifoGate.release}. */
+export class FifoGate {
+  private constructor(readonly path: string) {}
+
+  /** Makes a FIFO at `path`. */
+  static async make(path: string): Promise<FifoGate> {
+    await run("mkfifo", [path]);
+    return new FifoGate(path);
+  }
+
+  /** Lets the job waiting at the gate (or the next to arrive) through. */
+  async release(): Promise<void> {
+    // Opening for writing waits for the job to open for reading.
+    using f = await Deno.open(this.path, { write: true });
+    await f.write(new TextEncoder().encode("go\n"));
   }
 }

@@ -5,7 +5,8 @@
  * - dispatch: on an idle system, from the submit's reply to the job's first
  *   instruction;
  * - hand-off: from the last instruction of a job holding every CPU to the
- *   first instruction of the next job, submitted while the first one ran.
+ *   first instruction of the next job, which was acknowledged (so waiting)
+ *   before the first one was let through its gate to end.
  *
  * Besides sjq, the floor (the driver spawning `sh -c` itself and spawning the
  * next one as soon as it sees the previous exit) and task-spooler are
@@ -15,7 +16,7 @@
  */
 
 import type { RawClient } from "../tests/harness.ts";
-import { FifoClock } from "./fifo.ts";
+import { FifoClock, FifoGate } from "./fifo.ts";
 import { log } from "./log.ts";
 import { run } from "./proc.ts";
 import type { LatencyRow } from "./results.ts";
@@ -26,25 +27,37 @@ import { distribution } from "./stats.ts";
 /** How a system starts a job: it returns the driver's time of the reply (or spawn). */
 type Start = (script: string) => Promise<number>;
 
-function _dispatchScript(fifo: string, k: number): string {
-  return `echo s${k} >'${fifo}'\n`;
+function _dispatchScript(clock: string, k: number): string {
+  return `echo s${k} >'${clock}'\n`;
 }
 
-function _handoffScript(fifo: string, k: number): string {
-  return `echo s${k} >'${fifo}'\nsleep 0.01\necho e${k} >'${fifo}'\n`;
+/** The chain of hand-offs: a clock, and a gate that holds each job until the next one waits. */
+interface _Chain {
+  clock: FifoClock;
+  gate: FifoGate;
+}
+
+async function _chain(dir: string): Promise<_Chain & AsyncDisposable> {
+  const clock = await FifoClock.open(`${dir}/clock`);
+  const gate = await FifoGate.make(`${dir}/gate`);
+  return { clock, gate, [Symbol.asyncDispose]: () => clock[Symbol.asyncDispose]() };
+}
+
+function _handoffScript(c: _Chain, k: number): string {
+  return `echo s${k} >'${c.clock.path}'\nread _ <'${c.gate.path}'\necho e${k} >'${c.clock.path}'\n`;
 }
 
 /** Dispatch latencies: one job at a time, each started only after `settle` says the last one is done. */
 async function _dispatch(
-  fifo: FifoClock,
+  clock: FifoClock,
   samples: number,
   start: Start,
   settle: () => Promise<void>,
 ): Promise<number[]> {
   const ms: number[] = [];
   for (let k = 1; k <= samples; k++) {
-    const started = fifo.expect(`s${k}`);
-    const replied = await start(_dispatchScript(fifo.path, k));
+    const started = clock.expect(`s${k}`);
+    const replied = await start(_dispatchScript(clock.path, k));
     ms.push(await started - replied);
     await settle();
   }
@@ -53,20 +66,21 @@ async function _dispatch(
 
 /**
  * Hand-off latencies along a chain of jobs that each need every CPU: job k+1
- * is submitted as soon as job k starts, so it waits while job k sleeps.
+ * is submitted while job k runs, and job k is let through its gate to end
+ * only once that submit was acknowledged.
  */
-async function _handoff(fifo: FifoClock, samples: number, submit: Start): Promise<number[]> {
+async function _handoff(c: _Chain, samples: number, submit: Start): Promise<number[]> {
   const ms: number[] = [];
-  await submit(_handoffScript(fifo.path, 1));
-  await fifo.expect("s1");
+  await submit(_handoffScript(c, 1));
+  await c.clock.expect("s1");
   for (let k = 1; k <= samples; k++) {
-    const queued = await submit(_handoffScript(fifo.path, k + 1));
-    const ended = await fifo.expect(`e${k}`);
-    const started = await fifo.expect(`s${k + 1}`);
-    if (queued > ended) throw new Error(`Job ${k + 1} was submitted after job ${k} ended`);
-    ms.push(started - ended);
+    await submit(_handoffScript(c, k + 1));
+    await c.gate.release();
+    const ended = await c.clock.expect(`e${k}`);
+    ms.push(await c.clock.expect(`s${k + 1}`) - ended);
   }
-  await fifo.expect(`e${samples + 1}`);
+  await c.gate.release();
+  await c.clock.expect(`e${samples + 1}`);
   return ms;
 }
 
@@ -80,11 +94,11 @@ function _row(system: string, label: string, dispatch: number[], handoff: number
 /** The floor: the driver itself spawns each job, and the next as soon as it sees one exit. */
 async function _floor(samples: number): Promise<LatencyRow> {
   await using dir = await scratchDir("lat-floor");
-  await using fifo = await FifoClock.open(`${dir.path}/fifo`);
+  await using c = await _chain(dir.path);
   const spawn = (script: string) =>
     new Deno.Command("sh", { args: ["-c", script], cwd: dir.path, stdin: "null" }).spawn();
   let child: Deno.ChildProcess | undefined;
-  const dispatch = await _dispatch(fifo, samples, (script) => {
+  const dispatch = await _dispatch(c.clock, samples, (script) => {
     const t = performance.now();
     child = spawn(script);
     return Promise.resolve(t);
@@ -93,15 +107,17 @@ async function _floor(samples: number): Promise<LatencyRow> {
   });
   // A serial runner has no queue: job k+1 is spawned once job k's exit is seen.
   const handoff: number[] = [];
-  child = spawn(_handoffScript(fifo.path, 1));
-  await fifo.expect("s1");
+  child = spawn(_handoffScript(c, 1));
+  await c.clock.expect("s1");
   for (let k = 1; k <= samples; k++) {
-    const ended = await fifo.expect(`e${k}`);
+    await c.gate.release();
+    const ended = await c.clock.expect(`e${k}`);
     await child.status;
-    child = spawn(_handoffScript(fifo.path, k + 1));
-    handoff.push(await fifo.expect(`s${k + 1}`) - ended);
+    child = spawn(_handoffScript(c, k + 1));
+    handoff.push(await c.clock.expect(`s${k + 1}`) - ended);
   }
-  await fifo.expect(`e${samples + 1}`);
+  await c.gate.release();
+  await c.clock.expect(`e${samples + 1}`);
   await child.status;
   return _row("floor", "spawn floor (Deno)", dispatch, handoff);
 }
@@ -109,7 +125,7 @@ async function _floor(samples: number): Promise<LatencyRow> {
 async function _sjq(samples: number, denoDir: string): Promise<LatencyRow> {
   await using dir = await scratchDir("lat-sjq");
   await using d = await startSjq({ home: dir.path, denoDir, maxprocs: 2 });
-  await using fifo = await FifoClock.open(`${dir.path}/fifo`);
+  await using chain = await _chain(dir.path);
   using c: RawClient = await d.connect();
   const opts = { CWD: dir.path, STDOUT: "/dev/null", STDERR: "/dev/null" };
   const submit = (procs: number) => async (script: string) => {
@@ -119,10 +135,10 @@ async function _sjq(samples: number, denoDir: string): Promise<LatencyRow> {
     if (!line?.startsWith("OK ")) throw new Error(`SUBMIT failed: ${JSON.stringify(line)}`);
     return t;
   };
-  const dispatch = await _dispatch(fifo, samples, submit(1), async () => {
+  const dispatch = await _dispatch(chain.clock, samples, submit(1), async () => {
     await waitIdle(c, 1);
   });
-  const handoff = await _handoff(fifo, samples, submit(2));
+  const handoff = await _handoff(chain, samples, submit(2));
   await waitIdle(c, 1);
   return _row("sjq", "sjq", dispatch, handoff);
 }
@@ -130,18 +146,18 @@ async function _sjq(samples: number, denoDir: string): Promise<LatencyRow> {
 async function _tsp(samples: number): Promise<LatencyRow> {
   await using dir = await scratchDir("lat-tsp");
   const env = { TS_SOCKET: `${dir.path}/ts.sock`, TMPDIR: dir.path };
-  await using fifo = await FifoClock.open(`${dir.path}/fifo`);
+  await using chain = await _chain(dir.path);
   const submit = async (script: string) => {
     await run("tsp", ["-n", "sh", "-c", script], { env, cwd: dir.path });
     return performance.now();
   };
   try {
     await run("tsp", ["-S", "2"], { env, cwd: dir.path });
-    const dispatch = await _dispatch(fifo, samples, submit, async () => {
+    const dispatch = await _dispatch(chain.clock, samples, submit, async () => {
       await run("tsp", ["-w"], { env });
     });
     await run("tsp", ["-S", "1"], { env });
-    const handoff = await _handoff(fifo, samples, submit);
+    const handoff = await _handoff(chain, samples, submit);
     await run("tsp", ["-w"], { env });
     return _row("tsp", "tsp", dispatch, handoff);
   } finally {

@@ -46,7 +46,7 @@ export async function describeMachine(workDir: string): Promise<Machine> {
     cpus: navigator.hardwareConcurrency,
     memory: `${(Number(mem?.[1] ?? 0) / 2 ** 20).toFixed(1)} GiB`,
     kernel: Deno.osRelease(),
-    os: await _first(". /etc/os-release && echo \"$PRETTY_NAME\""),
+    os: await _first('. /etc/os-release && echo "$PRETTY_NAME"'),
     filesystem: await _first('df -T "$D" | awk \'NR==2 { print $2 " on " $1 }\'', { D: workDir }),
     versions,
   };

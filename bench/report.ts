@@ -10,12 +10,17 @@ import type { Figure } from "./stats.ts";
 import { jobsPerSecond, type Results, type ThroughputCell } from "./results.ts";
 
 function _n(v: number, digits = 0): string {
-  return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return v.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
 }
 
 /** `median (min–max)` of a figure. */
 function _fig(f: Figure, digits: number, scale = 1): string {
-  return `${_n(f.median * scale, digits)} (${_n(f.min * scale, digits)}–${_n(f.max * scale, digits)})`;
+  return `${_n(f.median * scale, digits)} (${_n(f.min * scale, digits)}–${
+    _n(f.max * scale, digits)
+  })`;
 }
 
 function _table(head: string[], rows: string[][]): string {
@@ -37,7 +42,7 @@ function _cell(c: ThroughputCell | undefined): [string, string] {
 function _throughput(r: Results): string {
   const out: string[] = [];
   for (const [kind, title] of [["trivial", "`true`"], ["sleep", "`sleep 0.01`"]] as const) {
-    const cells = r.throughput.filter((c) => c.kind === kind);
+    const cells = r.throughput.filter((c) => c.kind === kind && !c.baselineOnly);
     if (!cells.length) continue;
     const targets = [...new Set(cells.map((c) => c.target))].sort((a, b) => a - b);
     const systems = [...new Map(cells.map((c) => [c.system, c.label]))];
@@ -108,8 +113,16 @@ function _packing(r: Results): string {
   const p = r.packing!;
   return _table(["", "seconds", "makespan ÷ this"], [
     ["makespan (measured)", _fig(p.makespan, 2), "1.00×"],
-    ["FCFS with skipping, zero overhead", _n(p.policy, 2), `${(p.makespan.median / p.policy).toFixed(2)}×`],
-    ["lower bound (CPU, memory, longest job)", _n(p.bound, 2), `${(p.makespan.median / p.bound).toFixed(2)}×`],
+    [
+      "FCFS with skipping, zero overhead",
+      _n(p.policy, 2),
+      `${(p.makespan.median / p.policy).toFixed(2)}×`,
+    ],
+    [
+      "lower bound (CPU, memory, longest job)",
+      _n(p.bound, 2),
+      `${(p.makespan.median / p.bound).toFixed(2)}×`,
+    ],
   ]) + `\n\n${p.jobs} jobs on \`--maxprocs ${p.maxprocs} --maxmem ${p.maxmem}\`.`;
 }
 
@@ -117,12 +130,15 @@ function _packing(r: Results): string {
 export function reportBody(r: Results, chartHref: string): string {
   const m = r.machine;
   const parts: string[] = [
-    `${r.mode === "full" ? "Full" : "Quick"} run started ${r.started}, ${Math.round(r.seconds)} s in all.`,
+    `${r.mode === "full" ? "Full" : "Quick"} run started ${r.started}, ${
+      Math.round(r.seconds)
+    } s in all.`,
     `Machine: ${m.cpus} × ${m.cpu}, ${m.memory}, ${m.os}, Linux ${m.kernel}; ` +
     `databases on ${m.filesystem}.`,
     `Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
   ];
   if (r.sjqMissing) parts.push(`**sjq was not measured: ${r.sjqMissing}.**`);
+  for (const e of r.errors) parts.push(`**Failed: ${e}**`);
   parts.push(`![Throughput, latency and client cost](${chartHref})`);
   if (r.targets.length) {
     parts.push(
@@ -145,5 +161,7 @@ export function reportBody(r: Results, chartHref: string): string {
 
 /** A standalone Markdown file for `bench/results/`. */
 export function reportFile(r: Results, chartHref: string): string {
-  return `# sjq benchmark, ${r.mode} run\n\nMethod: see docs/benchmarks.md.\n\n${reportBody(r, chartHref)}`;
+  return `# sjq benchmark, ${r.mode} run\n\nMethod: see docs/benchmarks.md.\n\n${
+    reportBody(r, chartHref)
+  }`;
 }

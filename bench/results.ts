@@ -38,6 +38,8 @@ export interface ThroughputCell {
   vsXargs?: number;
   /** Why nothing was run. */
   skipped?: string;
+  /** Measured only as the baseline of a size another system was cut down to. */
+  baselineOnly?: true;
 }
 
 /**
@@ -110,6 +112,8 @@ export interface Results {
   machine: Machine;
   /** Why sjq was left out, when it was. */
   sjqMissing?: string;
+  /** Workloads that failed, each with its error. */
+  errors: string[];
   throughput: ThroughputCell[];
   latency: LatencyRow[];
   client: ClientRow[];

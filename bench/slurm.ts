@@ -18,10 +18,10 @@ export interface Slurm extends AsyncDisposable {
 
 /** Environment of `bench/slurm.sh`; `bench/run.sh` repeats it for its safety-net stop. */
 const ENV = {
-    SLURM_CI_DIR: DIR,
-    SLURM_CI_CPUS: "2",
-    // Away from the default 6817/6818, which a test suite may be using.
-    SLURM_CI_CTLD_PORT: "16817",
+  SLURM_CI_DIR: DIR,
+  SLURM_CI_CPUS: "2",
+  // Away from the default 6817/6818, which a test suite may be using.
+  SLURM_CI_CTLD_PORT: "16817",
   SLURM_CI_SLURMD_PORT: "16818",
 };
 

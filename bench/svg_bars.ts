@@ -93,7 +93,10 @@ function _step(span: number): number {
 }
 
 function _fmt(v: number, digits: number): string {
-  return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return v.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
 }
 
 /** The axis range of a panel: from 0 (linear) or the decade below the smallest value (log). */
@@ -135,9 +138,13 @@ export function panelSvg(p: Panel, y: number): string {
     out.push(`<text x="${lx + 14}" y="35" class="small">${escapeXml(s.name)}</text>`);
     lx += 24 + s.name.length * 6.5;
   }
+  // Over many decades only the powers of ten keep room for a label.
+  const crowded = p.log && Math.log10(hi / lo) > 3;
   for (const t of ticks(lo, hi, p.log)) {
     const tx = x(t).toFixed(1);
     out.push(`<line x1="${tx}" y1="${HEAD - 4}" x2="${tx}" y2="${bottom}" class="grid"/>`);
+    const decade = Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9;
+    if (crowded && !decade) continue;
     out.push(
       `<text x="${tx}" y="${bottom + 14}" class="small" text-anchor="middle">${
         _fmt(t, t < 1 ? 1 : 0)
@@ -171,9 +178,9 @@ export function panelSvg(p: Panel, y: number): string {
       }
       const label = _fmt(b.value, p.digits) + (b.note ? ` (${b.note})` : "");
       const tx = Math.max(x(b.value), b.max !== undefined ? x(b.max) : 0) + 5;
-      out.push(`<text x="${tx.toFixed(1)}" y="${by + BAR - 3}" class="small">${
-        escapeXml(label)
-      }</text>`);
+      out.push(
+        `<text x="${tx.toFixed(1)}" y="${by + BAR - 3}" class="small">${escapeXml(label)}</text>`,
+      );
       by += BAR;
     }
     by += GAP;

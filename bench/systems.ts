@@ -28,21 +28,19 @@ export interface System {
   key: string;
   /** Name shown in tables and charts. */
   label: string;
-  /** Jobs it runs at once. */
-  slots: number;
   /** Starts a fresh instance in its own scratch directory. */
   open(denoDir: string): Promise<Runner>;
 }
 
 const LOOP = 'i=0; while [ "$i" -lt "$N" ]; do';
-const DONE = 'i=$((i + 1)); done';
+const DONE = "i=$((i + 1)); done";
 /** Poll interval for systems with no way to wait for all of their jobs. */
 const POLL_MS = 5;
 
-/** Runs `script` with N and JOB in its environment and returns its start time. */
-async function _loop(dir: Scratch, script: string, n: number, job: string, env = {}) {
+/** Runs `script` in `cwd` with N and JOB in its environment and returns its start time. */
+async function _loop(cwd: string, script: string, n: number, job: string, env = {}) {
   const t0 = performance.now();
-  await sh(script, { cwd: dir.path, env: { ...env, N: String(n), JOB: job } });
+  await sh(script, { cwd, env: { ...env, N: String(n), JOB: job } });
   return t0;
 }
 
@@ -65,15 +63,10 @@ function _runner(dir: Scratch, go: Runner["run"], close?: () => Promise<void>): 
 export const XARGS: System = {
   key: "xargs",
   label: "xargs -P2",
-  slots: 2,
   async open() {
     const dir = await scratchDir("xargs");
     return _runner(dir, async (n, job) => {
-      const t0 = performance.now();
-      await sh('seq "$N" | xargs -P2 -n1 sh -c "$JOB" >/dev/null', {
-        cwd: dir.path,
-        env: { N: String(n), JOB: job },
-      });
+      const t0 = await _loop(dir.path, 'seq "$N" | xargs -P2 -n1 sh -c "$JOB" >/dev/null', n, job);
       return _seconds(t0, performance.now());
     });
   },
@@ -91,7 +84,9 @@ async function _sjqRunner(
     const t0 = await submit(c, dir.path, d.socket, n, job);
     const { at, counts } = await waitIdle(c, POLL_MS);
     if ((counts.S ?? 0) - before !== n) {
-      throw new Error(`sjq ran ${(counts.S ?? 0) - before} of ${n} jobs: ${JSON.stringify(counts)}`);
+      throw new Error(
+        `sjq ran ${(counts.S ?? 0) - before} of ${n} jobs: ${JSON.stringify(counts)}`,
+      );
     }
     return _seconds(t0, at);
   }, async () => {
@@ -104,7 +99,6 @@ async function _sjqRunner(
 export const SJQ_PIPE: System = {
   key: "sjq-pipe",
   label: "sjq (1 connection)",
-  slots: 2,
   open: (denoDir) =>
     _sjqRunner(denoDir, async (c, dir, _socket, n, job) => {
       const opts = { CWD: dir, STDOUT: "/dev/null", STDERR: "/dev/null" };
@@ -119,17 +113,18 @@ export const SJQ_PIPE: System = {
 export const SJQ_CLI: System = {
   key: "sjq-cli",
   label: "sjq (CLI per job)",
-  slots: 2,
   open: (denoDir) =>
     _sjqRunner(denoDir, async (_c, dir, socket, n, job) => {
-      const env = { DENO: Deno.execPath(), MAIN, S: socket, HOME: dir, DENO_DIR: denoDir };
+      const env = {
+        DENO: Deno.execPath(),
+        MAIN,
+        S: socket,
+        HOME: dir,
+        DENO_DIR: denoDir,
+        SJQ_CONFIG: "/dev/null",
+      };
       const submit = '"$DENO" run -A --quiet "$MAIN" submit --socket "$S" --wrap "$JOB" >/dev/null';
-      const t0 = performance.now();
-      await sh(`${LOOP} ${submit}; ${DONE}`, {
-        cwd: dir,
-        env: { ...env, SJQ_CONFIG: "/dev/null", N: String(n), JOB: job },
-      });
-      return t0;
+      return await _loop(dir, `${LOOP} ${submit}; ${DONE}`, n, job, env);
     }),
 };
 
@@ -137,7 +132,6 @@ export const SJQ_CLI: System = {
 export const TSP: System = {
   key: "tsp",
   label: "tsp -S 2",
-  slots: 2,
   async open() {
     const dir = await scratchDir("tsp");
     const env = { TS_SOCKET: `${dir.path}/ts.sock`, TMPDIR: dir.path };
@@ -145,7 +139,13 @@ export const TSP: System = {
     const busy = async () => /running|queued/.test((await run("tsp", ["-l"], { env })).stdout);
     return _runner(dir, async (n, job) => {
       await run("tsp", ["-C"], { env });
-      const t0 = await _loop(dir, `${LOOP} tsp -n sh -c "$JOB" >/dev/null; ${DONE}`, n, job, env);
+      const t0 = await _loop(
+        dir.path,
+        `${LOOP} tsp -n sh -c "$JOB" >/dev/null; ${DONE}`,
+        n,
+        job,
+        env,
+      );
       await run("tsp", ["-w"], { env, allowFail: true }); // the last job; then any straggler
       return _seconds(t0, await pollUntil(async () => !await busy(), POLL_MS, "tsp"));
     }, async () => {
@@ -158,7 +158,6 @@ export const TSP: System = {
 export const SEM: System = {
   key: "sem",
   label: "sem -j2",
-  slots: 2,
   async open() {
     const dir = await scratchDir("sem");
     await Deno.mkdir(`${dir.path}/.parallel`);
@@ -166,7 +165,7 @@ export const SEM: System = {
     const env = { HOME: dir.path, SHELL: "/bin/sh" };
     return _runner(dir, async (n, job) => {
       const t0 = await _loop(
-        dir,
+        dir.path,
         `${LOOP} sem --id bench -j2 "$JOB" >/dev/null; ${DONE}; sem --id bench --wait`,
         n,
         job,
@@ -181,14 +180,13 @@ export const SEM: System = {
 export const NQ: System = {
   key: "nq",
   label: "nq (1 slot)",
-  slots: 1,
   async open() {
     const dir = await scratchDir("nq");
     const env = { NQDIR: `${dir.path}/q` };
     return _runner(dir, async (n, job) => {
       await Deno.remove(env.NQDIR, { recursive: true }).catch(() => {});
       await Deno.mkdir(env.NQDIR);
-      const t0 = await _loop(dir, `${LOOP} nq -q sh -c "$JOB"; ${DONE}; nq -w`, n, job, env);
+      const t0 = await _loop(dir.path, `${LOOP} nq -q sh -c "$JOB"; ${DONE}; nq -w`, n, job, env);
       return _seconds(t0, performance.now());
     });
   },
@@ -198,7 +196,6 @@ export const NQ: System = {
 export const SLURM: System = {
   key: "slurm",
   label: "Slurm (2 CPUs)",
-  slots: 2,
   async open() {
     const dir = await scratchDir("slurm-jobs");
     const slurm = await startSlurm();
@@ -207,8 +204,8 @@ export const SLURM: System = {
       (await run("squeue", ["-h", "-t", "PD,R,CG,CF,S", "-o", "%i"], { env })).stdout.trim() === "";
     const sbatch = 'sbatch --parsable -o /dev/null -e /dev/null --wrap "$JOB" >/dev/null';
     return _runner(dir, async (n, job) => {
-      const t0 = await _loop(dir, `${LOOP} ${sbatch}; ${DONE}`, n, job, env);
+      const t0 = await _loop(dir.path, `${LOOP} ${sbatch}; ${DONE}`, n, job, env);
       return _seconds(t0, await pollUntil(idle, 50, "Slurm"));
-    }, () => slurm[Symbol.asyncDispose]());
+    }, async () => await slurm[Symbol.asyncDispose]());
   },
 };

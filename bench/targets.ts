@@ -45,7 +45,9 @@ function _aheadOfPeers(r: Results, system: string): Target | undefined {
   return {
     name: `Throughput, ${mine[0]!.label}`,
     goal: "ahead of every peer (jobs/s)",
-    measured: behind.length ? `behind ${behind.join(", ")}` : `ahead in all ${compared} comparisons`,
+    measured: behind.length
+      ? `behind ${behind.join(", ")}`
+      : `ahead in all ${compared} comparisons`,
     met: behind.length === 0,
   };
 }

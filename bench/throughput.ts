@@ -21,16 +21,17 @@ const SMALLER = [5_000, 2_000, 1_000, 500, 200, 100, 50, 20, 10];
 /**
  * The size to run instead of `target`, given a projected `perJob` cost in
  * seconds: `target` itself when it fits in `capSeconds`, else the largest
- * smaller round size that does, or undefined when not even 10 jobs fit.
+ * smaller round size that does, and never fewer than 10 jobs (a median of
+ * runs shorter than that would say more about start-up than throughput).
  *
  * @example
  * ```ts
  * fitSize(1000, 0.14, 60); // 200
  * ```
  */
-export function fitSize(target: number, perJob: number, capSeconds: number): number | undefined {
+export function fitSize(target: number, perJob: number, capSeconds: number): number {
   if (perJob * target <= capSeconds) return target;
-  return SMALLER.find((n) => n < target && perJob * n <= capSeconds);
+  return SMALLER.find((n) => n < target && perJob * n <= capSeconds) ?? Math.min(target, 10);
 }
 
 /** Runs the throughput workload on `systems` and returns one cell per (job kind, system, size). */
@@ -44,19 +45,46 @@ export async function throughput(
     const sizes = cfg.throughput[kind];
     for (const sys of systems) {
       if (sys.key === "slurm" && kind === "sleep") continue; // see docs/benchmarks.md
-      cells.push(...await _system(cfg, sys, kind, sizes, denoDir, cfg.throughput.capSeconds));
+      try {
+        cells.push(...await _system(cfg, sys, kind, sizes, denoDir, cfg.throughput.capSeconds));
+      } catch (e) {
+        const skipped = `failed: ${(e as Error).message}`;
+        log(`throughput ${kind} ${sys.key} ${skipped}`);
+        cells.push(
+          ...sizes.map((target) => ({ kind, system: sys.key, label: sys.label, target, skipped })),
+        );
+      }
     }
     // The baseline at every size that a system was cut down to.
-    const have = new Set(cells.filter((c) => c.kind === kind && c.system === XARGS.key).map((c) => c.n));
+    const have = new Set(
+      cells.filter((c) => c.kind === kind && c.system === XARGS.key).map((c) => c.n),
+    );
     const missing = [...new Set(cells.filter((c) => c.kind === kind && c.n).map((c) => c.n!))]
       .filter((n) => !have.has(n)).sort((a, b) => a - b);
-    if (missing.length) cells.push(...await _system(cfg, XARGS, kind, missing, denoDir, Infinity));
+    if (missing.length) {
+      const extra = await _system(cfg, XARGS, kind, missing, denoDir, Infinity);
+      cells.push(...extra.map((c) => ({ ...c, baselineOnly: true as const })));
+    }
   }
   for (const c of cells) {
     const base = cells.find((b) => b.kind === c.kind && b.system === XARGS.key && b.n === c.n);
     if (c.seconds && base?.seconds) c.vsXargs = c.seconds.median / base.seconds.median;
   }
   return cells;
+}
+
+/**
+ * `run`, or a rejection once it has taken `seconds` (the caller then disposes
+ * the runner, which ends whatever the run left going).
+ */
+function _bounded(run: Promise<number>, seconds: number, what: string): Promise<number> {
+  if (!Number.isFinite(seconds)) return run;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${seconds} s`)), seconds * 1000);
+  });
+  run.catch(() => {}); // after a time-out, its failure is expected and of no interest
+  return Promise.race([run, late]).finally(() => clearTimeout(timer));
 }
 
 async function _system(
@@ -73,18 +101,37 @@ async function _system(
   const w = cfg.throughput.warmupJobs;
   let perJob = (await runner.run(w, job)) / w;
   const done = new Set<number>();
+  let failed: string | undefined;
   for (const target of sizes) {
-    const n = fitSize(target, perJob, capSeconds);
     const base = { kind, system: sys.key, label: sys.label, target };
-    if (n === undefined || done.has(n)) {
+    if (failed) {
+      out.push({ ...base, skipped: `not run after ${failed}` });
+      continue;
+    }
+    const n = fitSize(target, perJob, capSeconds);
+    if (done.has(n)) {
       const projected = (perJob * target).toFixed(0);
       out.push({ ...base, skipped: `projected ${projected} s per run > cap ${capSeconds} s` });
       continue;
     }
     const runs: number[] = [];
-    for (let r = 0; r < cfg.runs; r++) runs.push(await runner.run(n, job));
+    try {
+      // Twice the cap: the projection is linear, and some systems are not (nq).
+      for (let r = 0; r < cfg.runs; r++) {
+        runs.push(await _bounded(runner.run(n, job), 2 * capSeconds, `a run of N=${n}`));
+      }
+    } catch (e) {
+      failed = (e as Error).message;
+      log(`throughput ${kind} ${sys.key}: ${failed}`);
+      out.push({ ...base, skipped: failed });
+      continue;
+    }
     const seconds = figure(runs);
-    log(`throughput ${kind} ${sys.key} n=${n}: ${seconds.median.toFixed(3)} s (${(n / seconds.median).toFixed(0)} jobs/s)`);
+    log(
+      `throughput ${kind} ${sys.key} n=${n}: ${seconds.median.toFixed(3)} s (${
+        (n / seconds.median).toFixed(0)
+      } jobs/s)`,
+    );
     out.push({ ...base, n, seconds });
     done.add(n);
     perJob = seconds.median / n;

@@ -59,6 +59,8 @@ interface Tick {
 }
 
 const encoder = new TextEncoder();
+/** How long recovery waits before it re-queues a running job that shows no sign of a start. */
+const UNSTARTED_RECHECK_MS = 250;
 const ok = (text = ""): Reply => ({ line: text === "" ? "OK" : `OK ${text}` });
 const error = (text: string): Reply => ({ line: `ERROR ${text}` });
 
@@ -580,7 +582,12 @@ export class Daemon {
     for (const id of this.#runner.doneIds()) if (!running.has(id)) this.#runner.cleanup(id);
   }
 
-  #recoverRunning(job: JobRecord, rebooted: boolean): void {
+  /**
+   * Settles, re-adopts or re-queues a job found in R. A job with no trace of
+   * a start is looked at once more a moment later (`recheck`): a supervisor
+   * forked by the dead daemon may not have exec'd yet.
+   */
+  #recoverRunning(job: JobRecord, rebooted: boolean, recheck = true): void {
     const done = this.#runner.outcome(job.id);
     if (done !== null) return this.#settle(job.id, done.outcome, done.ended);
     const pid = job.pid !== null && this.#runner.supervising(job.pid, job.id)
@@ -601,6 +608,14 @@ export class Daemon {
     if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
     // Within one boot the page cache holds the marker even unsynced: no marker, never started.
     if (!rebooted && !this.#runner.started(job.id)) {
+      if (recheck) {
+        this.#afterCommit(() => setTimeout(() => this.#event(() => {
+          if (this.#scheduler.get(job.id)?.state === "R" && !this.#pids.has(job.id)) {
+            this.#recoverRunning(this.#store.get(job.id)!, false, false);
+          }
+        }), UNSTARTED_RECHECK_MS));
+        return;
+      }
       this.#scheduler.requeue(job.id);
       this.#store.update(job.id, { state: "Q", started: null, pid: null });
       this.#afterCommit(() => this.#log.info(`job ${job.id} had not started: queued again`));

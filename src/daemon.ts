@@ -1,15 +1,8 @@
 /**
- * The daemon: one handler per request, the scheduler's decisions carried out
- * through the store and the runner, and the group commit that makes every
- * change durable before anyone hears of it.
- *
- * Work happens in ticks. The first change in a tick opens a transaction in
- * the store and a journal in the scheduler; every request and job event that
- * arrives before the event loop turns joins it; then one scheduling pass
- * runs, the transaction commits, and only then are replies sent, jobs
- * spawned and signals delivered. When the commit fails, the scheduler rolls
- * back with the store, changing requests get an ERROR and read-only ones are
- * answered from the state as it was.
+ * The daemon: one handler per request, and the scheduler's decisions carried
+ * out through the store (durable state) and the runner (processes). Every
+ * change happens in a tick of the group commit (src/group_commit.ts): it is
+ * on disk before any reply, spawn or signal that follows from it.
  *
  * @module
  */
@@ -31,6 +24,7 @@ import { type Change, Scheduler } from "./scheduler.ts";
 import { Store } from "./store.ts";
 import type { Outcome } from "./supervisor.ts";
 import { jobInfo } from "./info.ts";
+import { GroupCommit } from "./group_commit.ts";
 
 /** A reply: one line, an optional counted payload, and whether to close the connection after it. */
 export interface Reply {
@@ -44,19 +38,6 @@ type Ending = Outcome | { kind: "lost"; reason: string };
 
 /** Why the daemon stops: a clean SHUTDOWN, a drain, a signal, or autoshutdown. */
 export type StopReason = "shutdown" | "drain" | "signal" | "idle";
-
-interface Pending {
-  run: () => Reply | Promise<Reply>;
-  readOnly: boolean;
-  reply: Reply | Promise<Reply> | null;
-  resolve: (r: Reply | Promise<Reply>) => void;
-}
-
-interface Tick {
-  pending: Pending[];
-  after: (() => void)[];
-  failure: Error | null;
-}
 
 const encoder = new TextEncoder();
 /** How long recovery waits before it re-queues a running job that shows no sign of a start. */
@@ -74,7 +55,7 @@ export class Daemon {
   readonly #uid = Deno.uid() ?? 0;
   readonly #gid = Deno.gid() ?? 0;
   #lastId: number;
-  #tick: Tick | null = null;
+  readonly #ticks: GroupCommit<Reply>;
   /** Supervisor pid (= process group) of each running job, by job id. */
   readonly #pids = new Map<number, number>();
   /** Running jobs adopted from an earlier daemon (not our children: their end is polled). */
@@ -108,6 +89,23 @@ export class Daemon {
     this.#runner = runner;
     this.#scheduler = new Scheduler({ procs: config.maxprocs, mem: config.maxmem });
     this.#lastId = store.lastId();
+    this.#ticks = new GroupCommit<Reply>({
+      begin: () => {
+        store.begin();
+        this.#scheduler.begin();
+        this.#savePids();
+      },
+      beforeCommit: () => {
+        if (!this.#stopping) this.#startJobs();
+      },
+      commit: () => {
+        store.commit();
+        this.#scheduler.commit();
+      },
+      rollback: (failure) => this.#rollback(failure),
+      afterTick: () => this.#afterTick(),
+      onAfterCommitError: (e) => log.error(`after commit: ${(e as Error).stack ?? e}`),
+    });
   }
 
   /**
@@ -307,101 +305,36 @@ export class Daemon {
     return ok(String(ids.length));
   }
 
-  // --- Ticks and group commit ---------------------------------------------
+  // --- Ticks (see group_commit.ts) ----------------------------------------
 
-  /** Answers a read-only request now, or after the open tick commits. */
   #read(run: () => Reply | Promise<Reply>): Promise<Reply> {
-    if (this.#tick === null) return Promise.resolve(run());
-    return new Promise((resolve) => {
-      this.#tick!.pending.push({ run, readOnly: true, reply: run(), resolve });
-    });
+    return this.#ticks.read(run);
   }
 
-  /** Applies a changing request in the open tick; answers after the commit. */
   #write(run: () => Reply): Promise<Reply> {
-    const tick = this.#open();
-    return new Promise((resolve) => {
-      const entry: Pending = { run, readOnly: false, reply: null, resolve };
-      tick.pending.push(entry);
-      entry.reply = this.#guard(tick, run) ?? null;
-    });
+    return this.#ticks.write(run);
   }
 
-  /** Applies a change from a job event (no one to answer) in the open tick. */
   #event(run: () => void): void {
     if (this.#finished) return; // what happens now is for the next daemon to find
-    this.#guard(this.#open(), run);
+    this.#ticks.event(run);
   }
 
-  /** Runs `fn`; a storage error fails the whole tick. */
-  #guard<T>(tick: Tick, fn: () => T): T | undefined {
-    if (tick.failure) return undefined;
-    try {
-      return fn();
-    } catch (e) {
-      tick.failure = e as Error;
-      return undefined;
-    }
-  }
-
-  /** Work to do once the open tick has committed. */
   #afterCommit(fn: () => void): void {
-    this.#tick!.after.push(fn);
+    this.#ticks.afterCommit(fn);
   }
 
-  #open(): Tick {
-    if (this.#tick) return this.#tick;
-    const tick: Tick = { pending: [], after: [], failure: null };
-    this.#tick = tick;
-    try {
-      this.#store.begin();
-    } catch (e) {
-      tick.failure = e as Error;
-    }
-    this.#scheduler.begin();
-    this.#guard(tick, () => this.#savePids());
-    // Closes after everything already delivered (other connections' bytes, exits) has joined.
-    queueMicrotask(() => this.#close(tick));
-    return tick;
-  }
-
-  /** Ends a tick: scheduling pass, commit, then replies and side effects; or rollback. */
-  #close(tick: Tick): void {
-    if (!this.#stopping) this.#guard(tick, () => this.#startJobs());
-    if (!tick.failure) {
-      try {
-        this.#store.commit();
-      } catch (e) {
-        tick.failure = e as Error;
-      }
-    }
-    this.#tick = null;
-    if (tick.failure) {
-      this.#rollback(tick, tick.failure);
-      return;
-    }
-    this.#scheduler.commit();
-    for (const fn of tick.after) {
-      try {
-        fn();
-      } catch (e) {
-        this.#log.error(`after commit: ${(e as Error).stack ?? e}`);
-      }
-    }
-    for (const p of tick.pending) p.resolve(p.reply ?? error("Internal error"));
-    this.#afterTick();
-  }
-
-  #rollback(tick: Tick, failure: Error): void {
+  /** Undoes a tick that could not be committed; returns the reply for its changing requests. */
+  #rollback(failure: Error): Reply {
     this.#store.rollback();
     this.#scheduler.rollback();
     this.#lastId = this.#store.lastId();
     const message = `Storage failure, nothing was changed: ${failure.message}`;
     this.#log.error(message);
-    for (const p of tick.pending) p.resolve(p.readOnly ? p.run() : error(message));
     // Job events of the failed tick are still on disk as done files: look again soon.
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#sweep(), 1000);
+    return error(message);
   }
 
   // --- Running jobs ---------------------------------------------------------
@@ -658,7 +591,7 @@ export class Daemon {
       this.#idleTimer = setTimeout(() => {
         this.#idleTimer = undefined;
         const c = this.#scheduler.counts();
-        if (c.Q === 0 && c.R === 0 && this.#tick === null) this.stop("idle");
+        if (c.Q === 0 && c.R === 0 && !this.#ticks.open) this.stop("idle");
       }, this.#config.waittime * 1000);
     }
   }
@@ -686,7 +619,7 @@ export class Daemon {
   }
 
   #finish(): void {
-    if (this.#tick !== null || this.#finished) return;
+    if (this.#ticks.open || this.#finished) return;
     this.#finished = true;
     clearInterval(this.#safetyNet);
     clearTimeout(this.#idleTimer);

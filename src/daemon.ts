@@ -211,7 +211,9 @@ export class Daemon {
       errors.push(`MEM ${mem} is more than sjq.maxmem (${this.#config.maxmem})`);
     }
     const deps = this.#checkDeps(o.deps, errors);
-    for (const [key, value, own] of [["UID", o.uid, this.#uid], ["GID", o.gid, this.#gid]] as const) {
+    for (
+      const [key, value, own] of [["UID", o.uid, this.#uid], ["GID", o.gid, this.#gid]] as const
+    ) {
       if (value !== undefined && value !== own) {
         errors.push(`${key} ${value} is not the daemon's (${own}): jobs run as the daemon's user`);
       }
@@ -261,8 +263,12 @@ export class Daemon {
       const seen = byId.get(dep.id);
       if (seen !== undefined && seen.kind !== dep.kind) {
         errors.push(`Job ${dep.id} is named as both ${seen.kind} and ${dep.kind} dependency`);
-      } else if (this.#scheduler.get(dep.id) === undefined && this.#store.state(dep.id) === undefined) {
-        errors.push(`Unknown job ${dep.id} in ${dep.kind === "afterok" ? "DEPENDS" : dep.kind.toUpperCase()}`);
+      } else if (
+        this.#scheduler.get(dep.id) === undefined && this.#store.state(dep.id) === undefined
+      ) {
+        errors.push(
+          `Unknown job ${dep.id} in ${dep.kind === "afterok" ? "DEPENDS" : dep.kind.toUpperCase()}`,
+        );
       }
       byId.set(dep.id, dep);
     }
@@ -350,7 +356,11 @@ export class Daemon {
 
   #spawn(id: number): void {
     const job = this.#store.get(id)!;
-    const child = this.#runner.start(job, this.#store.script(id), jobEnvironment(job, accountOf(job.uid)));
+    const child = this.#runner.start(
+      job,
+      this.#store.script(id),
+      jobEnvironment(job, accountOf(job.uid)),
+    );
     if (typeof child === "string") {
       this.#unspawned.set(id, child);
       this.#event(() => this.#settle(id, { kind: "error", reason: child }, Date.now()));
@@ -403,7 +413,9 @@ export class Daemon {
     this.#end(id, state, { ended, exitCode, reason });
     this.#afterCommit(() => {
       const took = ((ended - (job.started ?? ended)) / 1000).toFixed(3);
-      const how = exitCode === null ? reason : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
+      const how = exitCode === null
+        ? reason
+        : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
       this.#log.info(`job ${id} ended ${state}: ${how}, after ${took} s`);
       this.#pids.delete(id);
       this.#unsavedPids.delete(id);
@@ -416,7 +428,11 @@ export class Daemon {
   }
 
   /** Ends an active job in `state` and carries the scheduler's consequences into the store. */
-  #end(id: number, state: FinalState, fields: { ended: number; exitCode?: number | null; reason: string | null }): void {
+  #end(
+    id: number,
+    state: FinalState,
+    fields: { ended: number; exitCode?: number | null; reason: string | null },
+  ): void {
     this.#store.update(id, { state, pid: null, ...fields });
     this.#notify(id);
     this.#apply(this.#scheduler.end(id, state), fields.ended);
@@ -473,10 +489,13 @@ export class Daemon {
   /** One timer per running job: a kill escalation replaces a pending timeout. */
   #later(id: number, fn: () => void, ms: number): void {
     clearTimeout(this.#timers.get(id));
-    this.#timers.set(id, setTimeout(() => {
-      this.#timers.delete(id);
-      fn();
-    }, Math.max(0, ms)));
+    this.#timers.set(
+      id,
+      setTimeout(() => {
+        this.#timers.delete(id);
+        fn();
+      }, Math.max(0, ms)),
+    );
   }
 
   // --- Recovery and housekeeping -------------------------------------------
@@ -502,7 +521,11 @@ export class Daemon {
         if (isFinal(job.state)) continue;
         const added = this.#scheduler.restore({ ...job, state: job.state }, this.#endedState);
         if (added.state === "A") {
-          this.#store.update(job.id, { state: "A", ended: now, reason: abortReason(added.cause, added.causeState) });
+          this.#store.update(job.id, {
+            state: "A",
+            ended: now,
+            reason: abortReason(added.cause, added.causeState),
+          });
         } else if (added.state !== job.state) {
           this.#store.update(job.id, { state: added.state });
         }
@@ -542,11 +565,14 @@ export class Daemon {
     // Within one boot the page cache holds the marker even unsynced: no marker, never started.
     if (!rebooted && !this.#runner.started(job.id)) {
       if (recheck) {
-        this.#afterCommit(() => setTimeout(() => this.#event(() => {
-          if (this.#scheduler.get(job.id)?.state === "R" && !this.#pids.has(job.id)) {
-            this.#recoverRunning(this.#store.get(job.id)!, false, false);
-          }
-        }), UNSTARTED_RECHECK_MS));
+        this.#afterCommit(() =>
+          setTimeout(() =>
+            this.#event(() => {
+              if (this.#scheduler.get(job.id)?.state === "R" && !this.#pids.has(job.id)) {
+                this.#recoverRunning(this.#store.get(job.id)!, false, false);
+              }
+            }), UNSTARTED_RECHECK_MS)
+        );
         return;
       }
       this.#scheduler.requeue(job.id);
@@ -613,7 +639,9 @@ export class Daemon {
     this.#log.info(`stopping: ${reason}`);
     if (reason === "shutdown") {
       this.#event(() => {
-        for (const job of this.#scheduler.jobs()) if (job.state === "R") this.#stopJob(job.id, "shutdown");
+        for (const job of this.#scheduler.jobs()) {
+          if (job.state === "R") this.#stopJob(job.id, "shutdown");
+        }
       });
     } else this.#event(() => {});
   }
@@ -680,6 +708,8 @@ function outputPath(
   const path = given.startsWith("/") ? given : `${cwd}/${given}`;
   if (isDirectory(path)) return `${path.replace(/\/+$/, "")}/${id}.${kind}`;
   const parent = path.slice(0, path.lastIndexOf("/")) || "/";
-  if (!isDirectory(parent)) errors.push(`${kind.toUpperCase()} directory does not exist: ${parent}`);
+  if (!isDirectory(parent)) {
+    errors.push(`${kind.toUpperCase()} directory does not exist: ${parent}`);
+  }
   return path;
 }

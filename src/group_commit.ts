@@ -62,7 +62,9 @@ export class GroupCommit<R> {
   read(run: () => R | Promise<R>): Promise<R> {
     if (this.#tick === null) return Promise.resolve(run());
     const tick = this.#tick;
-    return new Promise((resolve) => tick.pending.push({ run, readOnly: true, reply: run(), resolve }));
+    return new Promise((resolve) =>
+      tick.pending.push({ run, readOnly: true, reply: run(), resolve })
+    );
   }
 
   /** Applies a changing request in the open tick (opening one); answers after the commit. */

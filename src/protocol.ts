@@ -5,7 +5,14 @@
  * @module
  */
 
-import { type Dependency, type DependencyKind, type FinalState, isFinal, type State, STATES } from "./job.ts";
+import {
+  type Dependency,
+  type DependencyKind,
+  type FinalState,
+  isFinal,
+  type State,
+  STATES,
+} from "./job.ts";
 import { parseSize } from "./size.ts";
 
 /** Options of a SUBMIT, as far as they can be checked without the daemon's state. */
@@ -150,7 +157,9 @@ export class RequestParser {
         return { kind: "exit" };
       case "SHUTDOWN":
         if (args.length === 0) return { kind: "shutdown", drain: false };
-        if (args.length === 1 && args[0]!.toUpperCase() === "DRAIN") return { kind: "shutdown", drain: true };
+        if (args.length === 1 && args[0]!.toUpperCase() === "DRAIN") {
+          return { kind: "shutdown", drain: true };
+        }
         return { kind: "invalid", message: `Bad SHUTDOWN mode: ${args.join(" ")}` };
       case "SUBMIT":
         this.#submit = { options: { deps: [], env: [], hold: false }, errors: [], src: null };
@@ -270,9 +279,13 @@ function parseClean(args: string[]): Request {
   const [age = "", states = "S,F,A,K,E", ...rest] = args;
   const seconds = /^\d+(\.\d+)?$/.test(age) ? Number(age) : NaN;
   const letters = states.toUpperCase().split(",");
-  if (rest.length > 0 || !(seconds >= 0)) return { kind: "invalid", message: "Bad CLEAN age: expected seconds" };
+  if (rest.length > 0 || !(seconds >= 0)) {
+    return { kind: "invalid", message: "Bad CLEAN age: expected seconds" };
+  }
   const bad = letters.find((l) => !STATES.includes(l as State) || !isFinal(l as State));
-  if (bad !== undefined) return { kind: "invalid", message: `Bad CLEAN state "${bad}": expected S, F, A, K or E` };
+  if (bad !== undefined) {
+    return { kind: "invalid", message: `Bad CLEAN state "${bad}": expected S, F, A, K or E` };
+  }
   return { kind: "clean", olderThan: seconds, states: letters as FinalState[] };
 }
 

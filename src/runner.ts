@@ -31,7 +31,9 @@ export class Runner {
   /** Prepares the spool directory (mode 0700) and finds `setsid`. */
   static create(spool: string): Runner {
     const setsid = ["/usr/bin/setsid", "/bin/setsid"].find(isExecutable);
-    if (setsid === undefined) throw new Error("Cannot find setsid (util-linux): sjq needs it to run jobs");
+    if (setsid === undefined) {
+      throw new Error("Cannot find setsid (util-linux): sjq needs it to run jobs");
+    }
     for (const dir of [spool, `${spool}/jobs`, `${spool}/done`]) {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
@@ -53,7 +55,11 @@ export class Runner {
    * Writes the job's script and spawns its supervisor. Returns the child, or
    * the reason the job cannot start.
    */
-  start(job: JobRecord, script: Uint8Array, env: Record<string, string>): Deno.ChildProcess | string {
+  start(
+    job: JobRecord,
+    script: Uint8Array,
+    env: Record<string, string>,
+  ): Deno.ChildProcess | string {
     const problem = interpreterProblem(script);
     if (problem !== null) return problem;
     const dir = this.#jobDir(job.id);
@@ -211,7 +217,9 @@ function interpreterProblem(script: Uint8Array): string | null {
   const line = new TextDecoder().decode(script.subarray(2, end < 0 ? script.length : end));
   const interpreter = line.trim().split(/\s+/)[0] ?? "";
   if (interpreter === "") return "empty #! line";
-  return isExecutable(interpreter) ? null : `interpreter not found or not executable: ${interpreter}`;
+  return isExecutable(interpreter)
+    ? null
+    : `interpreter not found or not executable: ${interpreter}`;
 }
 
 function isExecutable(path: string): boolean {

@@ -9,12 +9,7 @@
  * @module
  */
 
-import {
-  type ActiveState,
-  type Dependency,
-  dependencySatisfied,
-  type FinalState,
-} from "./job.ts";
+import { type ActiveState, type Dependency, dependencySatisfied, type FinalState } from "./job.ts";
 
 /** What the scheduler needs to know of a job. */
 export interface SchedJob {
@@ -98,7 +93,8 @@ export class Scheduler {
 
   /** Whether a job of this size could ever start. */
   fits(procs: number, mem: number): boolean {
-    return procs <= this.#capacity.procs && (this.#capacity.mem === null || mem <= this.#capacity.mem);
+    return procs <= this.#capacity.procs &&
+      (this.#capacity.mem === null || mem <= this.#capacity.mem);
   }
 
   /** Starts journaling mutations, for `commit` or `rollback`. */
@@ -132,8 +128,12 @@ export class Scheduler {
         continue;
       }
       const state = ended(dep.id);
-      if (state === undefined) throw new RangeError(`Unknown dependency ${dep.id} of job ${job.id}`);
-      if (!dependencySatisfied(dep.kind, state)) return { state: "A", cause: dep.id, causeState: state };
+      if (state === undefined) {
+        throw new RangeError(`Unknown dependency ${dep.id} of job ${job.id}`);
+      }
+      if (!dependencySatisfied(dep.kind, state)) {
+        return { state: "A", cause: dep.id, causeState: state };
+      }
     }
     const state = job.hold ? "U" : pending > 0 ? "H" : "Q";
     this.#insert({ id: job.id, procs: job.procs, mem: job.mem, deps: job.deps, state, pending });
@@ -144,7 +144,10 @@ export class Scheduler {
    * Puts back a job loaded from the store as it was, running ones included.
    * Jobs must be restored in id order, after the jobs they depend on.
    */
-  restore(job: Omit<NewJob, "hold"> & { state: ActiveState }, ended: EndedLookup): Added | { state: "R" } {
+  restore(
+    job: Omit<NewJob, "hold"> & { state: ActiveState },
+    ended: EndedLookup,
+  ): Added | { state: "R" } {
     if (job.state !== "R") return this.add({ ...job, hold: job.state === "U" }, ended);
     this.#insert({ ...job, pending: 0 });
     return { state: "R" };

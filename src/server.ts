@@ -88,7 +88,9 @@ export class Server {
       while (!done) {
         timer = setTimeout(() => {
           if (!parser.midRequest || done) return;
-          respond(Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }));
+          respond(
+            Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }),
+          );
         }, MID_REQUEST_TIMEOUT_MS);
         const n = await conn.read(buf).catch(() => null);
         clearTimeout(timer);

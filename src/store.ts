@@ -84,7 +84,9 @@ export class Store implements Disposable {
     if (version === undefined) {
       this.#db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
     } else if (version.value !== SCHEMA_VERSION) {
-      throw new Error(`Database ${path} has schema ${version.value}, this sjq knows ${SCHEMA_VERSION}`);
+      throw new Error(
+        `Database ${path} has schema ${version.value}, this sjq knows ${SCHEMA_VERSION}`,
+      );
     }
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,

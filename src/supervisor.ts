@@ -48,5 +48,7 @@ export type Outcome = { kind: "exit"; code: number } | { kind: "error"; reason: 
 export function parseOutcome(text: string): Outcome | null {
   const m = /^(exit (\d+)|error (.*))\n$/.exec(text);
   if (m === null) return null;
-  return m[2] !== undefined ? { kind: "exit", code: Number(m[2]) } : { kind: "error", reason: m[3]! };
+  return m[2] !== undefined
+    ? { kind: "exit", code: Number(m[2]) }
+    : { kind: "error", reason: m[3]! };
 }

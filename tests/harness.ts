@@ -278,7 +278,9 @@ export class RawClient implements Disposable {
   /** Reads exactly n bytes. */
   async bytes(n: number): Promise<Uint8Array> {
     while (this.#buf.length < n) {
-      if (!await this.#fill()) throw new Error(`Connection closed with ${this.#buf.length}/${n} bytes`);
+      if (!await this.#fill()) {
+        throw new Error(`Connection closed with ${this.#buf.length}/${n} bytes`);
+      }
     }
     const out = this.#buf.slice(0, n);
     this.#buf = this.#buf.subarray(n);
@@ -325,10 +327,14 @@ export class RawClient implements Disposable {
 
   /** Polls until job `id` reaches one of `states`. */
   waitState(id: number, states: string, ms = 10_000): Promise<string> {
-    return waitFor(async () => {
-      const s = await this.state(id);
-      return s !== undefined && states.includes(s) ? s : undefined;
-    }, `job ${id} to reach one of ${states}`, ms);
+    return waitFor(
+      async () => {
+        const s = await this.state(id);
+        return s !== undefined && states.includes(s) ? s : undefined;
+      },
+      `job ${id} to reach one of ${states}`,
+      ms,
+    );
   }
 
   [Symbol.dispose](): void {

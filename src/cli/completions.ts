@@ -34,7 +34,11 @@ export function completionsCommand(commands: () => Promise<readonly Command[]>):
       if (values.help) return out(HELP), 0;
       const [shell, ...rest] = positionals;
       noPositionals(rest);
-      const all = [...await commands(), { name: "help", summary: "show a command's help", flags: [] }];
+      const all = [...await commands(), {
+        name: "help",
+        summary: "show a command's help",
+        flags: [],
+      }];
       switch (shell) {
         case "bash":
           out(bash(all));

@@ -36,8 +36,11 @@ export interface Reply {
 /** How a job ended, from its supervisor or from the daemon's own observation. */
 type Ending = Outcome | { kind: "lost"; reason: string };
 
-/** Why the daemon stops: a clean SHUTDOWN, a drain, a signal, or autoshutdown. */
-export type StopReason = "shutdown" | "drain" | "signal" | "idle";
+/**
+ * Why the daemon stops: a clean SHUTDOWN, a drain, a signal, autoshutdown,
+ * or a disk that failed under a commit (`fatal`).
+ */
+export type StopReason = "shutdown" | "drain" | "signal" | "idle" | "fatal";
 
 const encoder = new TextEncoder();
 /** How long recovery waits before it re-queues a running job that shows no sign of a start. */
@@ -102,6 +105,8 @@ export class Daemon {
         store.commit();
         this.#scheduler.commit();
       },
+      durable: () => store.durable(),
+      onFatal: (e) => this.#fatal(e),
       rollback: (failure) => this.#rollback(failure),
       afterTick: () => this.#afterTick(),
       onAfterCommitError: (e) => log.error(`after commit: ${(e as Error).stack ?? e}`),
@@ -617,7 +622,7 @@ export class Daemon {
       this.#idleTimer = setTimeout(() => {
         this.#idleTimer = undefined;
         const c = this.#scheduler.counts();
-        if (c.Q === 0 && c.R === 0 && !this.#ticks.open) this.stop("idle");
+        if (c.Q === 0 && c.R === 0 && !this.#ticks.busy) this.stop("idle");
       }, this.#config.waittime * 1000);
     }
   }
@@ -646,8 +651,22 @@ export class Daemon {
     } else this.#event(() => {});
   }
 
+  /**
+   * The disk failed after a commit: what that commit holds may or may not be
+   * on disk, and nobody has been told of it. Stop at once, answering nothing
+   * more; the next daemon reads what the disk really has.
+   */
+  #fatal(e: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#stopping = "fatal";
+    this.#log.error(`the disk failed under a commit, stopping: ${(e as Error)?.message ?? e}`);
+    this.#resolveStopping("fatal");
+    this.#resolveStopped("fatal");
+  }
+
   #finish(): void {
-    if (this.#ticks.open || this.#finished) return;
+    if (this.#ticks.busy || this.#finished) return;
     this.#finished = true;
     clearInterval(this.#safetyNet);
     clearTimeout(this.#idleTimer);

@@ -6,11 +6,18 @@
  * a store transaction, a scheduler journal). Every change that arrives before
  * the tick closes joins it; it closes in a microtask, so everything the event
  * loop has already delivered (other connections' bytes, job exits) is in.
- * Closing runs `beforeCommit` (the scheduling pass), then `commit`; only
- * then do the replies go out and the after-commit work runs (spawns,
- * signals, cleanup). When anything in the tick throws, or the commit fails,
- * `rollback` undoes it all: changing requests are answered with the
- * caller's failure reply, read-only ones are run again on the state as it was.
+ * Closing runs `beforeCommit` (the scheduling pass), then `commit`, then
+ * waits for `durable` (the disk) without blocking: the next tick may gather
+ * and commit meanwhile. Only once the tick is durable do its replies go out
+ * and its after-commit work run (spawns, signals, cleanup), in tick order.
+ * Read-only requests are answered no earlier than the last commit is durable,
+ * so nobody hears of a change before it is on disk.
+ *
+ * When anything in the tick throws, or the commit fails, `rollback` undoes it
+ * all: changing requests are answered with the caller's failure reply,
+ * read-only ones are run again on the state as it was. When the disk fails
+ * after a commit (`durable` rejects), nothing of that tick has been told to
+ * anyone, but it cannot be undone either: `onFatal` must stop the daemon.
  *
  * @module
  */
@@ -21,8 +28,12 @@ export interface TickHooks<R> {
   begin(): void;
   /** The last changes of a tick, made just before it commits. */
   beforeCommit(): void;
-  /** Makes the tick durable; throws when it cannot. */
+  /** Commits the tick; throws when it cannot. */
   commit(): void;
+  /** Resolves once every commit so far is on disk. */
+  durable(): Promise<void>;
+  /** The disk failed after a commit: the state on disk is unknown. */
+  onFatal(error: unknown): void;
   /** Undoes the tick; returns the reply for the changing requests in it. */
   rollback(failure: Error): R;
   /** Called after every tick, committed or not. */
@@ -48,19 +59,26 @@ interface Tick<R> {
 export class GroupCommit<R> {
   readonly #hooks: TickHooks<R>;
   #tick: Tick<R> | null = null;
+  /** Ticks committed and waiting for the disk. */
+  #flushing = 0;
+  /** Resolves when the last committed tick is on disk. */
+  #lastDurable: Promise<void> = Promise.resolve();
 
   constructor(hooks: TickHooks<R>) {
     this.#hooks = hooks;
   }
 
-  /** Whether a tick is open. */
-  get open(): boolean {
-    return this.#tick !== null;
+  /** Whether a tick is open or waiting for the disk. */
+  get busy(): boolean {
+    return this.#tick !== null || this.#flushing > 0;
   }
 
   /** Answers a read-only request now, or after the open tick commits (it may see that tick's changes). */
   read(run: () => R | Promise<R>): Promise<R> {
-    if (this.#tick === null) return Promise.resolve(run());
+    if (this.#tick === null) {
+      const reply = run();
+      return this.#lastDurable.then(() => reply);
+    }
     const tick = this.#tick;
     return new Promise((resolve) =>
       tick.pending.push({ run, readOnly: true, reply: run(), resolve })
@@ -115,7 +133,13 @@ export class GroupCommit<R> {
     if (tick.failure) {
       const reply = this.#hooks.rollback(tick.failure);
       for (const p of tick.pending) p.resolve(p.readOnly ? p.run() : reply);
-    } else {
+      this.#hooks.afterTick();
+      return;
+    }
+    this.#flushing++;
+    this.#lastDurable = this.#hooks.durable();
+    this.#lastDurable.then(() => {
+      this.#flushing--;
       for (const fn of tick.after) {
         try {
           fn();
@@ -124,7 +148,7 @@ export class GroupCommit<R> {
         }
       }
       for (const p of tick.pending) p.resolve(p.reply!);
-    }
-    this.#hooks.afterTick();
+      this.#hooks.afterTick();
+    }, (e) => this.#hooks.onFatal(e));
   }
 }

@@ -1,14 +1,15 @@
 /**
- * The store: durable job state in SQLite (`node:sqlite`, WAL journal,
- * `synchronous=FULL`, so a commit is on disk when it returns). The daemon
- * opens one transaction per tick and commits it before it answers anyone
- * (group commit; see docs/durability.md).
+ * The store: durable job state in SQLite (`node:sqlite`, WAL journal). The
+ * daemon opens one transaction per tick, commits it, and waits for
+ * `durable()` (an fdatasync of the WAL off the main thread) before it
+ * answers anyone (group commit; see docs/durability.md).
  *
  * @module
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Dependency, FinalState, JobRecord, State } from "./job.ts";
+import { WalSync } from "./wal_sync.ts";
 
 const SCHEMA_VERSION = "1";
 
@@ -71,15 +72,18 @@ export class Store implements Disposable {
   readonly #get: StatementSync;
   readonly #state: StatementSync;
   readonly #script: StatementSync;
+  readonly #wal: WalSync;
   #inTransaction = false;
 
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     this.#db.exec("PRAGMA journal_mode = WAL");
-    this.#db.exec("PRAGMA synchronous = FULL");
+    // Commits do not wait for the disk; `durable()` does, off the main thread (src/wal_sync.ts).
+    this.#db.exec("PRAGMA synchronous = NORMAL");
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec(SCHEMA);
+    this.#wal = new WalSync(`${path}-wal`);
     const version = this.#db.prepare("SELECT value FROM meta WHERE key = 'schema'").get();
     if (version === undefined) {
       this.#db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
@@ -128,11 +132,19 @@ export class Store implements Disposable {
     return this.#inTransaction;
   }
 
-  /** Commits the open transaction; durable when it returns. Throws on failure (then call `rollback`). */
+  /**
+   * Commits the open transaction, without waiting for the disk (see
+   * `durable`). Throws on failure; then call `rollback`.
+   */
   commit(): void {
     if (!this.#inTransaction) return;
     this.#db.exec("COMMIT");
     this.#inTransaction = false;
+  }
+
+  /** Resolves once every commit made before the call is on disk; rejects if the disk fails. */
+  durable(): Promise<void> {
+    return this.#wal.flush();
   }
 
   /** Abandons the open transaction. */
@@ -260,6 +272,7 @@ export class Store implements Disposable {
   [Symbol.dispose](): void {
     this.rollback();
     this.#db.close();
+    this.#wal[Symbol.dispose]();
   }
 }
 

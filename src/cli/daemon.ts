@@ -122,15 +122,16 @@ async function runForeground(loaded: LoadedConfig, report: string | null): Promi
     if (report) Deno.writeTextFileSync(report, `ok ${Deno.pid}\n`);
     daemon.kick();
     daemon.stopping.then(() => server.close());
-    await daemon.stopped;
+    const reason = await daemon.stopped;
     Deno.removeSignalListener("SIGTERM", onSignal);
     Deno.removeSignalListener("SIGINT", onSignal);
     if (config.pidfile) Deno.removeSync(config.pidfile);
     void lock;
+    const code = reason === "fatal" ? 1 : 0;
     const took = ((Date.now() - since) / 1000).toFixed(3);
-    log.info(`sjq daemon ${Deno.pid} exiting: exit code 0 after ${took} s`);
+    log.info(`sjq daemon ${Deno.pid} exiting: exit code ${code} after ${took} s`);
     log.close();
-    return 0;
+    return code;
   } catch (e) {
     if (report) Deno.writeTextFileSync(report, `error ${(e as Error).message}\n`);
     throw e;

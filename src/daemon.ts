@@ -352,14 +352,17 @@ export class Daemon {
 
   /** The scheduling pass: marks what starts R (durably, before it is spawned). */
   #startJobs(): void {
-    for (const change of this.#scheduler.schedule()) {
-      const started = Date.now();
-      this.#store.update(change.id, { state: "R", started });
-      this.#afterCommit(() => this.#spawn(change.id));
+    for (const { id } of this.#scheduler.schedule()) {
+      this.#store.update(id, { state: "R", started: Date.now() });
+      // The supervisor starts while the disk catches up; the script only once R is durable.
+      let child: Deno.ChildProcess | undefined;
+      this.#ticks.whenCommitted(() => child = this.#spawn(id));
+      this.#afterCommit(() => child && this.#runner.go(child));
     }
   }
 
-  #spawn(id: number): void {
+  /** Spawns a job's supervisor (which waits for its go); undefined when it cannot start. */
+  #spawn(id: number): Deno.ChildProcess | undefined {
     const job = this.#store.get(id)!;
     const child = this.#runner.start(
       job,
@@ -369,13 +372,14 @@ export class Daemon {
     if (typeof child === "string") {
       this.#unspawned.set(id, child);
       this.#event(() => this.#settle(id, { kind: "error", reason: child }, Date.now()));
-      return;
+      return undefined;
     }
     this.#pids.set(id, child.pid);
     this.#unsavedPids.add(id);
     this.#log.info(`job ${id} started: pid ${child.pid}, ${job.procs} procs, name ${job.name}`);
     child.status.then(() => this.#onDone(id, true));
     this.#armTimeout(job);
+    return child;
   }
 
   /** Stores the pids of supervisors spawned since the last commit (recovery can do without them). */
@@ -394,9 +398,28 @@ export class Daemon {
     if (done !== null) {
       this.#event(() => this.#settle(id, done.outcome, done.ended));
     } else if (exited) {
-      const reason = "its supervisor ended without recording an outcome";
-      this.#event(() => this.#settle(id, { kind: "lost", reason }, Date.now()));
+      this.#event(() => this.#vanished(id, "lost: its supervisor ended without recording an outcome"));
     }
+  }
+
+  /**
+   * A running job's supervisor is gone without a done file. A job it never
+   * started (no go, or killed before) is queued again, unless it was being
+   * stopped; one it started is lost.
+   */
+  #vanished(id: number, reason: string): void {
+    if (this.#scheduler.get(id)?.state !== "R") return;
+    if (!this.#runner.started(id) && this.#store.get(id)!.stopping === null) {
+      this.#scheduler.requeue(id);
+      this.#store.update(id, { state: "Q", started: null, pid: null });
+      // Before this tick's scheduling pass may spawn the job again (whenCommitted work runs in order).
+      this.#ticks.whenCommitted(() => {
+        this.#log.info(`job ${id} had not started: queued again`);
+        this.#forgetProcess(id);
+      });
+      return;
+    }
+    this.#settle(id, { kind: "lost", reason }, Date.now());
   }
 
   /** Records a running job's end, the state it earned, and what follows for its dependents. */
@@ -422,14 +445,24 @@ export class Daemon {
         ? reason
         : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
       this.#log.info(`job ${id} ended ${state}: ${how}, after ${took} s`);
-      this.#pids.delete(id);
-      this.#unsavedPids.delete(id);
-      this.#adopted.delete(id);
-      this.#unspawned.delete(id);
-      clearTimeout(this.#timers.get(id));
-      this.#timers.delete(id);
-      this.#runner.cleanup(id);
+      this.#forget(id);
     });
+  }
+
+  /** Drops what the daemon keeps about an ended job, and its spool files. */
+  #forget(id: number): void {
+    this.#forgetProcess(id);
+    this.#runner.cleanup(id);
+  }
+
+  /** Drops what the daemon keeps about a job's supervisor. */
+  #forgetProcess(id: number): void {
+    this.#pids.delete(id);
+    this.#unsavedPids.delete(id);
+    this.#adopted.delete(id);
+    this.#unspawned.delete(id);
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
   }
 
   /** Ends an active job in `state` and carries the scheduler's consequences into the store. */
@@ -563,32 +596,34 @@ export class Daemon {
         else this.#armTimeout(job);
       });
       if (job.pid !== pid) this.#store.update(job.id, { pid });
+      if (!this.#runner.started(job.id)) this.#recheckLater(job.id);
       return;
     }
     const late = this.#runner.outcome(job.id);
     if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
-    // Within one boot the page cache holds the marker even unsynced: no marker, never started.
-    if (!rebooted && !this.#runner.started(job.id)) {
-      if (recheck) {
-        this.#afterCommit(() =>
-          setTimeout(() =>
-            this.#event(() => {
-              if (this.#scheduler.get(job.id)?.state === "R" && !this.#pids.has(job.id)) {
-                this.#recoverRunning(this.#store.get(job.id)!, false, false);
-              }
-            }), UNSTARTED_RECHECK_MS)
-        );
-        return;
-      }
-      this.#scheduler.requeue(job.id);
-      this.#store.update(job.id, { state: "Q", started: null, pid: null });
-      this.#afterCommit(() => this.#log.info(`job ${job.id} had not started: queued again`));
-      return;
+    if (rebooted) {
+      return this.#settle(job.id, { kind: "lost", reason: "lost: the machine restarted while it ran" }, Date.now());
     }
-    const reason = rebooted
-      ? "lost: the machine restarted while it ran"
-      : "lost: its supervisor vanished while no daemon ran";
-    this.#settle(job.id, { kind: "lost", reason }, Date.now());
+    // Within one boot the page cache holds the marker even unsynced: no marker, never started.
+    if (recheck && !this.#runner.started(job.id)) return this.#recheckLater(job.id);
+    this.#vanished(job.id, "lost: its supervisor vanished while no daemon ran");
+  }
+
+  /**
+   * Looks again shortly at a running job that shows no sign of a start: a
+   * supervisor forked by the dead daemon may not have exec'd yet, and one
+   * that never got its go exits on its own.
+   */
+  #recheckLater(id: number): void {
+    this.#afterCommit(() =>
+      setTimeout(() => {
+        if (this.#scheduler.get(id)?.state !== "R") return;
+        const pid = this.#pids.get(id);
+        if (pid === undefined) this.#event(() => this.#recoverRunning(this.#store.get(id)!, false, false));
+        else if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
+        else if (!this.#runner.started(id)) this.#recheckLater(id);
+      }, UNSTARTED_RECHECK_MS)
+    );
   }
 
   /** The safety net: done files and adopted supervisors, then a scheduling pass. */

@@ -51,6 +51,7 @@ interface Pending<R> {
 
 interface Tick<R> {
   pending: Pending<R>[];
+  committed: (() => void)[];
   after: (() => void)[];
   failure: Error | null;
 }
@@ -100,10 +101,20 @@ export class GroupCommit<R> {
     this.#guard(this.#open(), run);
   }
 
-  /** Work to do once the open tick has committed; dropped if it rolls back. */
+  /** Work to do once the open tick is durable; dropped if it rolls back. */
   afterCommit(fn: () => void): void {
     if (this.#tick === null) throw new Error("afterCommit outside a tick");
     this.#tick.after.push(fn);
+  }
+
+  /**
+   * Work to do as soon as the open tick has committed, while the disk is
+   * still catching up: only what prepares an effect without making it (a
+   * job's supervisor that waits for the go of an `afterCommit`).
+   */
+  whenCommitted(fn: () => void): void {
+    if (this.#tick === null) throw new Error("whenCommitted outside a tick");
+    this.#tick.committed.push(fn);
   }
 
   /** Runs `fn`; whatever it throws fails the whole tick. */
@@ -119,7 +130,7 @@ export class GroupCommit<R> {
 
   #open(): Tick<R> {
     if (this.#tick) return this.#tick;
-    const tick: Tick<R> = { pending: [], after: [], failure: null };
+    const tick: Tick<R> = { pending: [], committed: [], after: [], failure: null };
     this.#tick = tick;
     this.#guard(tick, () => this.#hooks.begin());
     queueMicrotask(() => this.#close(tick));
@@ -138,17 +149,23 @@ export class GroupCommit<R> {
     }
     this.#flushing++;
     this.#lastDurable = this.#hooks.durable();
+    this.#runAll(tick.committed);
     this.#lastDurable.then(() => {
       this.#flushing--;
-      for (const fn of tick.after) {
-        try {
-          fn();
-        } catch (e) {
-          this.#hooks.onAfterCommitError(e);
-        }
-      }
+      this.#runAll(tick.after);
       for (const p of tick.pending) p.resolve(p.reply!);
       this.#hooks.afterTick();
     }, (e) => this.#hooks.onFatal(e));
+  }
+
+  /** Runs work that follows a commit; it cannot be undone, so a failure is only reported. */
+  #runAll(work: (() => void)[]): void {
+    for (const fn of work) {
+      try {
+        fn();
+      } catch (e) {
+        this.#hooks.onAfterCommitError(e);
+      }
+    }
   }
 }

@@ -9,6 +9,8 @@
 import { type Outcome, parseOutcome, SUPERVISOR_SH } from "./supervisor.ts";
 import type { JobRecord } from "./job.ts";
 
+const GO = new TextEncoder().encode("go\n");
+
 /** A user's account details, for a job's environment. */
 export interface Account {
   name: string;
@@ -80,13 +82,19 @@ export class Runner {
         env,
         clearEnv: true,
         cwd: "/",
-        stdin: "null",
+        stdin: "piped",
         stdout: "null",
         stderr: "null",
       }).spawn();
     } catch (e) {
       return `cannot start: ${(e as Error).message}`;
     }
+  }
+
+  /** Lets a spawned supervisor run its job (see src/supervisor.ts). */
+  go(child: Deno.ChildProcess): void {
+    const writer = child.stdin.getWriter();
+    writer.write(GO).then(() => writer.close()).catch(() => {});
   }
 
   /** How job `id` ended and when (ms since the epoch), if its supervisor has said so. */

@@ -11,6 +11,11 @@
  * survives a SIGTERM to record the job's end. After SIGKILL the daemon knows
  * the outcome itself (it sent the kill).
  *
+ * The daemon spawns it as soon as the job's start is committed, and writes
+ * `go` to its stdin once that commit is on disk: the supervisor prepares in
+ * the meantime, but never runs the script without the go, so a job runs only
+ * when its R is durable and a restart can tell that it never started.
+ *
  * Layout in the spool directory:
  * - `jobs/<id>/script`: the job's script (mode 0700), written by the daemon
  * - `jobs/<id>/started`: made just before the script is exec'd
@@ -35,6 +40,8 @@ exec 2>/dev/null
 cd -- "$3" || record "error cannot enter working directory $3"
 command exec 3>"$4" || record "error cannot open stdout file $4"
 if [ "$5" = "$4" ]; then exec 4>&3; else command exec 4>"$5" || record "error cannot open stderr file $5"; fi
+# The go comes once the job's R is on disk; without it (the daemon died), never start.
+read -r go && [ "$go" = go ] || exit 0
 [ -z "$stop" ] || record "exit 143"
 : >"$jobdir/started"
 "$jobdir/script" </dev/null >&3 2>&4 3>&- 4>&-

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Bench, processGone, RUN, within } from "./bench.ts";
+import { Bench, processGone, RUN, within } from "./gated_jobs.ts";
 import {
   baseEnv,
   type DaemonOptions,

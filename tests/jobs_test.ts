@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Bench, processGone, RUN } from "./bench.ts";
+import { Bench, processGone, RUN } from "./gated_jobs.ts";
 import { TestDaemon, waitFor } from "./harness.ts";
 import { encodeBase64 } from "../src/protocol.ts";
 

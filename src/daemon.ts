@@ -122,7 +122,6 @@ export class Daemon {
     const runner = Runner.create(`${config.db}-spool`);
     const daemon = new Daemon(config, log, store, runner);
     daemon.#recover();
-    daemon.#watcher = runner.watch((id) => daemon.#onDone(id));
     daemon.#safetyNet = setInterval(() => daemon.#sweep(), Math.max(config.schedtime, 0.05) * 1000);
     return daemon;
   }
@@ -460,6 +459,10 @@ export class Daemon {
     this.#pids.delete(id);
     this.#unsavedPids.delete(id);
     this.#adopted.delete(id);
+    if (this.#adopted.size === 0) {
+      this.#watcher?.close();
+      this.#watcher = null;
+    }
     this.#unspawned.delete(id);
     clearTimeout(this.#timers.get(id));
     this.#timers.delete(id);
@@ -590,6 +593,8 @@ export class Daemon {
     if (pid !== null) {
       this.#pids.set(job.id, pid);
       this.#adopted.add(job.id);
+      // Adopted supervisors are not our children: their done files are watched for.
+      this.#watcher ??= this.#runner.watch((id) => this.#onDone(id));
       this.#afterCommit(() => {
         this.#log.info(`job ${job.id} re-adopted: supervisor pid ${pid}`);
         if (job.stopping !== null) this.#terminate(job.id, Date.now());

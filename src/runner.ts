@@ -49,7 +49,8 @@ export class Runner {
     return `${this.#spool}/done`;
   }
 
-  #jobDir(id: number): string {
+  /** The job's script; `<script>.started` marks that the supervisor ran it. */
+  #scriptPath(id: number): string {
     return `${this.#spool}/jobs/${id}`;
   }
 
@@ -64,15 +65,14 @@ export class Runner {
   ): Deno.ChildProcess | string {
     const problem = interpreterProblem(script);
     if (problem !== null) return problem;
-    const dir = this.#jobDir(job.id);
+    const path = this.#scriptPath(job.id);
     try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      Deno.writeFileSync(`${dir}/script`, script, { mode: 0o700 });
+      Deno.writeFileSync(path, script, { mode: 0o700 });
       return new Deno.Command(this.#setsid, {
         args: [
           "sh",
           this.#supervisor,
-          dir,
+          path,
           `${this.doneDir}/${job.id}`,
           job.cwd,
           job.stdout,
@@ -121,13 +121,17 @@ export class Runner {
 
   /** Whether the supervisor got as far as starting the job's script. */
   started(id: number): boolean {
-    return exists(`${this.#jobDir(id)}/started`);
+    return exists(`${this.#scriptPath(id)}.started`);
   }
 
   /** Forgets a settled job's spool files. */
   cleanup(id: number): void {
-    Deno.remove(`${this.doneDir}/${id}`).catch(() => {});
-    Deno.remove(this.#jobDir(id), { recursive: true }).catch(() => {});
+    const script = this.#scriptPath(id);
+    for (const path of [`${this.doneDir}/${id}`, script, `${script}.started`]) {
+      try {
+        Deno.removeSync(path);
+      } catch { /* never made, or gone already */ }
+    }
   }
 
   /** Sends `signal` to the process group of the job whose supervisor is `pid`; false if it is gone. */
@@ -144,7 +148,7 @@ export class Runner {
   supervising(pid: number, id: number): boolean {
     try {
       const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
-      return cmdline.includes(this.#jobDir(id));
+      return cmdline.includes(this.#scriptPath(id));
     } catch {
       return false;
     }

@@ -17,18 +17,18 @@
  * when its R is durable and a restart can tell that it never started.
  *
  * Layout in the spool directory:
- * - `jobs/<id>/script`: the job's script (mode 0700), written by the daemon
- * - `jobs/<id>/started`: made just before the script is exec'd
+ * - `jobs/<id>`: the job's script (mode 0700), written by the daemon
+ * - `jobs/<id>.started`: made just before the script is run
  * - `done/<id>`: one line, `exit <code>` or `error <reason>`
  *
  * @module
  */
 
-/** Supervisor arguments: job dir, done file, working dir, stdout path, stderr path, daemon pid. */
+/** Supervisor arguments: script, done file, working dir, stdout path, stderr path, daemon pid. */
 export const SUPERVISOR_SH = `# sjq job supervisor (src/supervisor.ts). Arguments:
-#   $1 job dir  $2 done file  $3 working directory  $4 stdout file  $5 stderr file
+#   $1 script  $2 done file  $3 working directory  $4 stdout file  $5 stderr file
 #   $6 pid of the daemon that started it
-jobdir=$1 done=$2 daemon=$6 stop=
+script=$1 done=$2 daemon=$6 stop=
 record() { # retried until written: a full disk must not lose how the job ended
   until printf '%s\\n' "$1" >"$done"; do sleep 1; done
   # The daemon that started the job commits its end itself; without it, fsync.
@@ -43,8 +43,8 @@ if [ "$5" = "$4" ]; then exec 4>&3; else command exec 4>"$5" || record "error ca
 # The go comes once the job's R is on disk; without it (the daemon died), never start.
 read -r go && [ "$go" = go ] || exit 0
 [ -z "$stop" ] || record "exit 143"
-: >"$jobdir/started"
-"$jobdir/script" </dev/null >&3 2>&4 3>&- 4>&-
+: >"$script.started"
+"$script" </dev/null >&3 2>&4 3>&- 4>&-
 record "exit $?"
 `;
 

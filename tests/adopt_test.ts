@@ -44,8 +44,8 @@ function supervisorOf(home: string, id: number): number | null {
     if (!/^\d+$/.test(e.name)) continue;
     try {
       const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      const jobDir = `${spoolOf(home)}/jobs/${id}`;
-      if (argv.includes(jobDir) && argv.some((a) => a.endsWith("supervisor.sh"))) {
+      const script = `${spoolOf(home)}/jobs/${id}`;
+      if (argv.includes(script) && argv.some((a) => a.endsWith("supervisor.sh"))) {
         return Number(e.name);
       }
     } catch { /* gone */ }
@@ -212,7 +212,7 @@ Deno.test("adopt: a job marked running that never started is queued again and ru
   await d1.crash();
   await killBehindDaemon(dir, id, pid!);
   // Without its "started" mark the job looks as if the daemon died before it was spawned.
-  await Deno.remove(`${spoolOf(dir)}/jobs/${id}/started`);
+  await Deno.remove(`${spoolOf(dir)}/jobs/${id}.started`);
 
   await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
   using c2 = await d2.connect();

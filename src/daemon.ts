@@ -397,7 +397,9 @@ export class Daemon {
     if (done !== null) {
       this.#event(() => this.#settle(id, done.outcome, done.ended));
     } else if (exited) {
-      this.#event(() => this.#vanished(id, "lost: its supervisor ended without recording an outcome"));
+      this.#event(() =>
+        this.#vanished(id, "lost: its supervisor ended without recording an outcome")
+      );
     }
   }
 
@@ -607,7 +609,10 @@ export class Daemon {
     const late = this.#runner.outcome(job.id);
     if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
     if (rebooted) {
-      return this.#settle(job.id, { kind: "lost", reason: "lost: the machine restarted while it ran" }, Date.now());
+      return this.#settle(job.id, {
+        kind: "lost",
+        reason: "lost: the machine restarted while it ran",
+      }, Date.now());
     }
     // Within one boot the page cache holds the marker even unsynced: no marker, never started.
     if (recheck && !this.#runner.started(job.id)) return this.#recheckLater(job.id);
@@ -624,8 +629,9 @@ export class Daemon {
       setTimeout(() => {
         if (this.#scheduler.get(id)?.state !== "R") return;
         const pid = this.#pids.get(id);
-        if (pid === undefined) this.#event(() => this.#recoverRunning(this.#store.get(id)!, false, false));
-        else if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
+        if (pid === undefined) {
+          this.#event(() => this.#recoverRunning(this.#store.get(id)!, false, false));
+        } else if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
         else if (!this.#runner.started(id)) this.#recheckLater(id);
       }, UNSTARTED_RECHECK_MS)
     );

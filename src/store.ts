@@ -40,6 +40,22 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (ended) WHERE ended IS NOT NULL;
 CREATE TABLE IF NOT EXISTS scripts (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+-- Jobs per state, kept by triggers in the same transactions, so that PING costs
+-- nothing however many jobs are stored. Recounted at every open.
+CREATE TABLE IF NOT EXISTS state_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS jobs_counted AFTER INSERT ON jobs BEGIN
+  INSERT INTO state_counts (state, n) VALUES (NEW.state, 1)
+    ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_recounted AFTER UPDATE OF state ON jobs
+  WHEN OLD.state <> NEW.state BEGIN
+  UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
+  INSERT INTO state_counts (state, n) VALUES (NEW.state, 1)
+    ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_uncounted AFTER DELETE ON jobs BEGIN
+  UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
+END;
 `;
 
 /** Columns of `jobs` that change after a submit. */
@@ -72,6 +88,7 @@ export class Store implements Disposable {
   readonly #get: StatementSync;
   readonly #state: StatementSync;
   readonly #script: StatementSync;
+  readonly #counts: StatementSync;
   readonly #wal: WalSync;
   #inTransaction = false;
 
@@ -84,6 +101,8 @@ export class Store implements Disposable {
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec(SCHEMA);
     this.#wal = new WalSync(`${path}-wal`);
+    this.#db.exec(`BEGIN; DELETE FROM state_counts;
+      INSERT INTO state_counts SELECT state, count(*) FROM jobs GROUP BY state; COMMIT`);
     const version = this.#db.prepare("SELECT value FROM meta WHERE key = 'schema'").get();
     if (version === undefined) {
       this.#db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
@@ -101,6 +120,7 @@ export class Store implements Disposable {
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.#state = this.#db.prepare("SELECT state FROM jobs WHERE id = ?");
     this.#script = this.#db.prepare("SELECT body FROM scripts WHERE id = ?");
+    this.#counts = this.#db.prepare("SELECT state, n FROM state_counts");
   }
 
   /** A value of the `meta` table, or null. */
@@ -245,8 +265,8 @@ export class Store implements Disposable {
   /** Number of jobs in each state that has any. */
   counts(): Partial<Record<State, number>> {
     const out: Partial<Record<State, number>> = {};
-    const rows = this.#db.prepare("SELECT state, count(*) AS n FROM jobs GROUP BY state").all();
-    for (const row of rows) out[row.state as State] = Number(row.n);
+    const rows = this.#counts.all();
+    for (const row of rows) if (Number(row.n) > 0) out[row.state as State] = Number(row.n);
     return out;
   }
 

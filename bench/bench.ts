@@ -27,17 +27,20 @@ import { stopSlurm } from "./slurm.ts";
 import { NQ, SEM, SJQ_CLI, SJQ_PIPE, SLURM, type System, TSP, XARGS } from "./systems.ts";
 import { checkTargets } from "./targets.ts";
 import { throughput } from "./throughput.ts";
-import { writeResults } from "./write.ts";
+import { checkpoint, writeResults } from "./write.ts";
 
 /** The workloads, in the order they run. */
 const WORKLOADS = ["throughput", "latency", "client", "scale", "packing"] as const;
 type Workload = typeof WORKLOADS[number];
 
-const USAGE = "usage: bench.ts --mode quick|full [--only WORKLOAD,...] | --cleanup";
+const USAGE =
+  "usage: bench.ts --mode quick|full [--only WORKLOAD,...] [--systems KEY,...] | --cleanup";
 
 interface _Args {
   mode: ModeName;
   only: Workload[];
+  /** Throughput systems to run besides the xargs baseline; all when undefined. */
+  systems?: string[];
   cleanup: boolean;
 }
 
@@ -53,6 +56,8 @@ function _parse(args: string[]): _Args {
       const bad = list.find((w) => !(WORKLOADS as readonly string[]).includes(w));
       if (bad) throw new TypeError(`Unknown workload "${bad}": expected ${WORKLOADS.join(", ")}`);
       out.only = list as Workload[];
+    } else if (a === "--systems" && args[i + 1]) {
+      out.systems = args[++i]!.split(",");
     } else throw new TypeError(`Unexpected argument "${a}"`);
   }
   return out;
@@ -73,6 +78,7 @@ async function _bench(args: _Args): Promise<boolean> {
   const withSjq = missing === undefined;
   const r: Results = {
     mode: cfg.name,
+    partial: args.only.length < WORKLOADS.length || args.systems !== undefined,
     started: started.toISOString(),
     seconds: 0,
     machine: await describeMachine(new URL(".", import.meta.url).pathname),
@@ -86,6 +92,9 @@ async function _bench(args: _Args): Promise<boolean> {
   };
   const systems: System[] = [XARGS, ...(withSjq ? [SJQ_PIPE, SJQ_CLI] : []), TSP, SEM, NQ];
   if (cfg.throughput.slurm) systems.push(SLURM);
+  const unknown = args.systems?.find((k) => !systems.some((s) => s.key === k));
+  if (unknown) throw new TypeError(`Unknown system "${unknown}" in this mode`);
+  const chosen = systems.filter((s) => s === XARGS || (args.systems?.includes(s.key) ?? true));
   // A failed workload is reported and the others still run.
   const attempt = async (w: Workload, go: () => Promise<void>) => {
     if (!args.only.includes(w)) return;
@@ -95,9 +104,15 @@ async function _bench(args: _Args): Promise<boolean> {
       log(`${w} failed: ${(e as Error).stack}`);
       r.errors.push(`${w}: ${(e as Error).message}`);
     }
+    await checkpoint(r);
   };
   await attempt("throughput", async () => {
-    r.throughput = await throughput(cfg, systems, dir);
+    r.throughput = await throughput(cfg, chosen, dir);
+    for (const c of r.throughput) {
+      if (c.skipped?.startsWith("failed:")) {
+        r.errors.push(`throughput ${c.kind} ${c.system}: ${c.skipped}`);
+      }
+    }
   });
   await attempt("latency", async () => {
     r.latency = await latency(cfg.latencySamples, dir, withSjq);
@@ -115,8 +130,7 @@ async function _bench(args: _Args): Promise<boolean> {
   }
   r.targets = checkTargets(r);
   r.seconds = (Date.now() - started.getTime()) / 1000;
-  const complete = args.only.length === WORKLOADS.length;
-  for (const f of await writeResults(r, cfg.name === "full" && complete)) log(`wrote ${f}`);
+  for (const f of await writeResults(r)) log(`wrote ${f}`);
   return r.errors.length === 0;
 }
 

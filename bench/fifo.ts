@@ -9,10 +9,10 @@
  * @module
  */
 
-import { run } from "./proc.ts";
+import { deadline, run } from "./proc.ts";
 
 /** A line a job wrote and when the driver read it. */
-export interface Event {
+interface _Event {
   text: string;
   at: number;
 }
@@ -21,8 +21,8 @@ export interface Event {
 export class FifoClock implements AsyncDisposable {
   readonly path: string;
   readonly #file: Deno.FsFile;
-  readonly #events: Event[] = [];
-  readonly #waiters: ((e: Event) => void)[] = [];
+  readonly #events: _Event[] = [];
+  readonly #waiters: ((e: _Event) => void)[] = [];
   readonly #reading: Promise<void>;
   #closed = false;
 
@@ -60,16 +60,15 @@ export class FifoClock implements AsyncDisposable {
     }
   }
 
-  /** The next line written, in order. */
-  next(): Promise<Event> {
+  #next(): Promise<_Event> {
     const e = this.#events.shift();
     if (e) return Promise.resolve(e);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** The next line, which must be `expected`. */
+  /** The next line, which must be `expected` and come within a minute. */
   async expect(expected: string): Promise<number> {
-    const e = await this.next();
+    const e = await deadline(this.#next(), 60_000, `No "${expected}" on ${this.path} within 60 s`);
     if (e.text !== expected) {
       throw new Error(`Expected "${expected}" on ${this.path}, got "${e.text}"`);
     }
@@ -87,20 +86,28 @@ export class FifoClock implements AsyncDisposable {
   }
 }
 
-/** A FIFO that a job blocks on (`read _ <GATE`) until {@linkcode FifoGate.release}. */
-export class FifoGate {
-  private constructor(readonly path: string) {}
+/**
+ * A FIFO that a job blocks on (`read _ <GATE`) until {@linkcode FifoGate.release}
+ * writes it a line. The driver keeps the FIFO open for reading and writing, so
+ * a job opening it never sees end-of-file and a release never waits: a line
+ * written before the job arrives waits in the pipe for it. (The shell's `read`
+ * takes one byte at a time, so a job never takes the next job's line.)
+ */
+export class FifoGate implements Disposable {
+  private constructor(readonly path: string, readonly file: Deno.FsFile) {}
 
-  /** Makes a FIFO at `path`. */
+  /** Makes a FIFO at `path` and holds it open. */
   static async make(path: string): Promise<FifoGate> {
     await run("mkfifo", [path]);
-    return new FifoGate(path);
+    return new FifoGate(path, await Deno.open(path, { read: true, write: true }));
   }
 
-  /** Lets the job waiting at the gate (or the next to arrive) through. */
+  /** Lets the job waiting at the gate, or the next to arrive, through. */
   async release(): Promise<void> {
-    // Opening for writing waits for the job to open for reading.
-    using f = await Deno.open(this.path, { write: true });
-    await f.write(new TextEncoder().encode("go\n"));
+    await this.file.write(new TextEncoder().encode("go\n"));
+  }
+
+  [Symbol.dispose](): void {
+    this.file.close();
   }
 }

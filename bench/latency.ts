@@ -40,7 +40,14 @@ interface _Chain {
 async function _chain(dir: string): Promise<_Chain & AsyncDisposable> {
   const clock = await FifoClock.open(`${dir}/clock`);
   const gate = await FifoGate.make(`${dir}/gate`);
-  return { clock, gate, [Symbol.asyncDispose]: () => clock[Symbol.asyncDispose]() };
+  return {
+    clock,
+    gate,
+    async [Symbol.asyncDispose]() {
+      gate[Symbol.dispose]();
+      await clock[Symbol.asyncDispose]();
+    },
+  };
 }
 
 function _handoffScript(c: _Chain, k: number): string {

@@ -48,11 +48,6 @@ export function sh(script: string, opts: RunOptions = {}): Promise<Output> {
   return run("sh", ["-c", script], opts);
 }
 
-/** Whether `name` is a command on PATH. */
-export async function have(name: string): Promise<boolean> {
-  return (await sh('command -v "$C"', { env: { C: name }, allowFail: true })).code === 0;
-}
-
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -75,4 +70,19 @@ export async function pollUntil(
     if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * `promise`, or a rejection with `message` once `ms` milliseconds have passed
+ * (never when `ms` is not finite). What the promise does after that is of no
+ * interest: its own failure is swallowed.
+ */
+export function deadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  if (!Number.isFinite(ms)) return promise;
+  promise.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -17,20 +17,24 @@ function _n(v: number, digits = 0): string {
 }
 
 /** `median (min–max)` of a figure. */
-function _fig(f: Figure, digits: number, scale = 1): string {
-  return `${_n(f.median * scale, digits)} (${_n(f.min * scale, digits)}–${
-    _n(f.max * scale, digits)
-  })`;
+function _fig(f: Figure, digits: number): string {
+  return `${_n(f.median, digits)} (${_n(f.min, digits)}–${_n(f.max, digits)})`;
+}
+
+/** A table cell: one line, no column breaks, at most 200 characters. */
+function _cellText(s: string): string {
+  const one = s.replace(/\s+/g, " ").replace(/\|/g, "\\|");
+  return one.length > 200 ? `${one.slice(0, 199)}…` : one;
 }
 
 function _table(head: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const line = (cells: string[]) => `| ${cells.map(_cellText).join(" | ")} |`;
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
 function _cell(c: ThroughputCell | undefined): [string, string] {
   if (!c) return ["", ""];
-  if (!c.seconds) return [`not run: ${c.skipped}`, ""];
+  if (!c.seconds) return [c.skipped ?? "", ""];
   const j = jobsPerSecond(c);
   const at = c.n !== c.target ? ` at N=${_n(c.n!)}` : "";
   return [
@@ -49,9 +53,7 @@ function _throughput(r: Results): string {
     const head = ["system", ...targets.flatMap((t) => [`N=${_n(t)}: jobs/s`, "time ÷ xargs"])];
     const rows = systems.map(([key, label]) => [
       label,
-      ...targets.flatMap((t) =>
-        _cell(cells.find((c) => c.system === key && c.target === t && (c.seconds || c.skipped)))
-      ),
+      ...targets.flatMap((t) => _cell(cells.find((c) => c.system === key && c.target === t))),
     ]);
     out.push(`Jobs running ${title}:\n\n${_table(head, rows)}`);
   }
@@ -62,7 +64,7 @@ function _latency(r: Results): string {
   const floor = r.latency.find((l) => l.system === "floor");
   const d = (x: number) => _n(x, 2);
   return _table(
-    ["system", "dispatch p50", "p99", "max", "hand-off p50", "p99", "max", "p50 ÷ floor"],
+    ["system", "dispatch p50", "p99", "max", "hand-off p50", "p99", "max", "p50s ÷ floor's"],
     r.latency.map((l) => [
       l.label,
       d(l.dispatch.p50),
@@ -86,7 +88,7 @@ function _client(r: Results): string {
   return _table(
     ["command", "ms", "÷ deno run (empty)", "÷ tsp true"],
     r.client.map((c) => [
-      `\`${c.label}\``,
+      c.label,
       _fig(c.ms, 1),
       deno ? `${(c.ms.median / deno).toFixed(2)}×` : "",
       tsp ? `${(c.ms.median / tsp).toFixed(2)}×` : "",
@@ -130,15 +132,15 @@ function _packing(r: Results): string {
 export function reportBody(r: Results, chartHref: string): string {
   const m = r.machine;
   const parts: string[] = [
-    `${r.mode === "full" ? "Full" : "Quick"} run started ${r.started}, ${
-      Math.round(r.seconds)
-    } s in all.`,
+    `${r.mode === "full" ? "Full" : "Quick"}${
+      r.partial ? ", partial" : ""
+    } run started ${r.started}, ${Math.round(r.seconds)} s in all.`,
     `Machine: ${m.cpus} × ${m.cpu}, ${m.memory}, ${m.os}, Linux ${m.kernel}; ` +
     `databases on ${m.filesystem}.`,
     `Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
   ];
   if (r.sjqMissing) parts.push(`**sjq was not measured: ${r.sjqMissing}.**`);
-  for (const e of r.errors) parts.push(`**Failed: ${e}**`);
+  for (const e of r.errors) parts.push(`**Failed:** ${_cellText(e)}`);
   parts.push(`![Throughput, latency and client cost](${chartHref})`);
   if (r.targets.length) {
     parts.push(

@@ -106,6 +106,8 @@ export interface Target {
 /** One benchmark run. */
 export interface Results {
   mode: ModeName;
+  /** Whether only some workloads or systems ran (`--only`, `--systems`). */
+  partial: boolean;
   /** ISO time the run started. */
   started: string;
   seconds: number;

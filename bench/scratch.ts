@@ -21,7 +21,7 @@ export async function scratchDir(prefix: string): Promise<Scratch> {
   return {
     path,
     async [Symbol.asyncDispose]() {
-      await killProcessesUnder(path);
+      await _killProcessesUnder(path);
       await Deno.remove(path, { recursive: true }).catch(() => {});
     },
   };
@@ -29,7 +29,7 @@ export async function scratchDir(prefix: string): Promise<Scratch> {
 
 /** Ends every process started under any scratch directory and removes them all. */
 export async function removeAllScratch(): Promise<void> {
-  await killProcessesUnder(ROOT);
+  await _killProcessesUnder(ROOT);
   await Deno.remove(ROOT, { recursive: true }).catch(() => {});
 }
 
@@ -50,7 +50,7 @@ async function _belongsTo(pid: number, dir: string): Promise<boolean> {
  * whose command line names it, until none is left (a dying shell loop may
  * have started one more).
  */
-export async function killProcessesUnder(dir: string): Promise<void> {
+async function _killProcessesUnder(dir: string): Promise<void> {
   for (let round = 0; round < 10; round++) {
     let found = 0;
     for await (const e of Deno.readDir("/proc")) {

@@ -53,6 +53,8 @@ export interface SjqDaemon extends AsyncDisposable {
   /** Environment for `sjq` CLI processes talking to this daemon. */
   readonly env: Record<string, string>;
   connect(): Promise<RawClient>;
+  /** Whether the daemon still runs, and the end of what it wrote to stderr: for error messages. */
+  diagnosis(): string;
 }
 
 /** Starts `sjq daemon` in the foreground with autoshutdown off and waits until it answers. */
@@ -69,6 +71,10 @@ export async function startSjq(opts: SjqOptions): Promise<SjqDaemon> {
     pid: d.pid,
     env: { ...d.env, ...env, SJQ_SOCKET: socket },
     connect: () => d.connect(),
+    diagnosis: () => {
+      const state = d.exitedCode === undefined ? "running" : `exited ${d.exitedCode}`;
+      return `daemon ${state}; its stderr ends: ${d.stderr.slice(-2000) || "(nothing)"}`;
+    },
     [Symbol.asyncDispose]: () => d[Symbol.asyncDispose](),
   };
 }

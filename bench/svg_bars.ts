@@ -111,14 +111,14 @@ function _range(p: Panel): [number, number] {
   return [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi))];
 }
 
-/** Height in pixels of `p` drawn by {@linkcode panelSvg}. */
-export function panelHeight(p: Panel): number {
+/** Height in pixels of `p` drawn by `_panelSvg`. */
+function _panelHeight(p: Panel): number {
   const rows = p.groups.reduce((n, g) => n + g.bars.length, 0);
   return HEAD + rows * BAR + p.groups.length * GAP + FOOT;
 }
 
 /** One panel as an SVG `<g>` whose top is at `y`. */
-export function panelSvg(p: Panel, y: number): string {
+function _panelSvg(p: Panel, y: number): string {
   const [lo, hi] = _range(p);
   const plotW = WIDTH - LEFT - RIGHT;
   const x = (v: number) => {
@@ -128,7 +128,7 @@ export function panelSvg(p: Panel, y: number): string {
     return LEFT + f * plotW;
   };
   const color = new Map(p.series.map((s) => [s.name, s.color]));
-  const h = panelHeight(p);
+  const h = _panelHeight(p);
   const bottom = h - FOOT;
   const out: string[] = [`<g transform="translate(0,${y})">`];
   out.push(`<text x="10" y="18" class="title">${escapeXml(p.title)}</text>`);
@@ -193,8 +193,8 @@ export function panelSvg(p: Panel, y: number): string {
 export function stackSvg(panels: Panel[], caption: string): string {
   let y = 0;
   const parts = panels.map((p) => {
-    const g = panelSvg(p, y);
-    y += panelHeight(p) + 12;
+    const g = _panelSvg(p, y);
+    y += _panelHeight(p) + 12;
     return g;
   });
   const h = y + 22;

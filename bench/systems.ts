@@ -80,15 +80,16 @@ async function _sjqRunner(
   const d = await startSjq({ home: dir.path, denoDir, maxprocs: 2 });
   const c = await d.connect();
   return _runner(dir, async (n, job) => {
-    const before = (await ping(c)).S ?? 0;
-    const t0 = await submit(c, dir.path, d.socket, n, job);
-    const { at, counts } = await waitIdle(c, POLL_MS);
-    if ((counts.S ?? 0) - before !== n) {
-      throw new Error(
-        `sjq ran ${(counts.S ?? 0) - before} of ${n} jobs: ${JSON.stringify(counts)}`,
-      );
+    try {
+      const before = (await ping(c)).S ?? 0;
+      const t0 = await submit(c, dir.path, d.socket, n, job);
+      const { at, counts } = await waitIdle(c, POLL_MS);
+      const ran = (counts.S ?? 0) - before;
+      if (ran !== n) throw new Error(`sjq ran ${ran} of ${n} jobs: ${JSON.stringify(counts)}`);
+      return _seconds(t0, at);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (${d.diagnosis()})`);
     }
-    return _seconds(t0, at);
   }, async () => {
     c[Symbol.dispose]();
     await d[Symbol.asyncDispose]();

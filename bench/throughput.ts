@@ -11,9 +11,10 @@ import type { ThroughputCell } from "./results.ts";
 import { figure } from "./stats.ts";
 import { type System, XARGS } from "./systems.ts";
 import { log } from "./log.ts";
+import { deadline } from "./proc.ts";
 
 /** The two kinds of trivial job. */
-export const JOBS = { trivial: "true", sleep: "sleep 0.01" } as const;
+const JOBS = { trivial: "true", sleep: "sleep 0.01" } as const;
 
 /** Sizes a run is cut down to when the configured one would take too long. */
 const SMALLER = [5_000, 2_000, 1_000, 500, 200, 100, 50, 20, 10];
@@ -73,20 +74,6 @@ export async function throughput(
   return cells;
 }
 
-/**
- * `run`, or a rejection once it has taken `seconds` (the caller then disposes
- * the runner, which ends whatever the run left going).
- */
-function _bounded(run: Promise<number>, seconds: number, what: string): Promise<number> {
-  if (!Number.isFinite(seconds)) return run;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took over ${seconds} s`)), seconds * 1000);
-  });
-  run.catch(() => {}); // after a time-out, its failure is expected and of no interest
-  return Promise.race([run, late]).finally(() => clearTimeout(timer));
-}
-
 async function _system(
   cfg: ModeConfig,
   sys: System,
@@ -105,25 +92,29 @@ async function _system(
   for (const target of sizes) {
     const base = { kind, system: sys.key, label: sys.label, target };
     if (failed) {
-      out.push({ ...base, skipped: `not run after ${failed}` });
+      out.push({ ...base, skipped: "skipped after the failure at a smaller N" });
       continue;
     }
     const n = fitSize(target, perJob, capSeconds);
     if (done.has(n)) {
       const projected = (perJob * target).toFixed(0);
-      out.push({ ...base, skipped: `projected ${projected} s per run > cap ${capSeconds} s` });
+      out.push({
+        ...base,
+        skipped: `skipped: projected ${projected} s per run (cap ${capSeconds} s)`,
+      });
       continue;
     }
     const runs: number[] = [];
     try {
       // Twice the cap: the projection is linear, and some systems are not (nq).
       for (let r = 0; r < cfg.runs; r++) {
-        runs.push(await _bounded(runner.run(n, job), 2 * capSeconds, `a run of N=${n}`));
+        const what = `a run of N=${n} took over ${2 * capSeconds} s`;
+        runs.push(await deadline(runner.run(n, job), 2 * capSeconds * 1000, what));
       }
     } catch (e) {
       failed = (e as Error).message;
       log(`throughput ${kind} ${sys.key}: ${failed}`);
-      out.push({ ...base, skipped: failed });
+      out.push({ ...base, skipped: `stopped: ${failed}` });
       continue;
     }
     const seconds = figure(runs);

@@ -424,9 +424,11 @@ export class Daemon {
   }
 
   /** Records a running job's end, the state it earned, and what follows for its dependents. */
-  #settle(id: number, ending: Ending, ended: number): void {
+  #settle(id: number, ending: Ending, doneAt: number): void {
     if (this.#scheduler.get(id)?.state !== "R") return;
     const job = this.#store.get(id)!;
+    // A done file's mtime comes from the kernel's coarse clock, a few ms behind Date.now().
+    const ended = Math.max(doneAt, job.started ?? doneAt);
     const exitCode = ending.kind === "exit" ? ending.code : null;
     let state: FinalState;
     let reason: string | null = ending.kind === "exit" ? null : ending.reason;

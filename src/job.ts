@@ -98,8 +98,3 @@ export interface JobRecord {
 
 /** Why the daemon stops a running job; decides the state it ends in. */
 export type StopCause = "kill" | "timeout" | "shutdown";
-
-/** Id list as the protocol writes it: `3:7:9`. */
-export function formatIds(deps: readonly Dependency[]): string {
-  return deps.map((d) => d.id).join(":");
-}

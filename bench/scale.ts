@@ -2,7 +2,9 @@
  * Workload 4, scale: with one job holding both CPUs, the queue is filled to
  * each depth; at each, pipelined submit rate over one connection, the time of
  * a full `STATUS`, and the daemon's resident memory. The submits timed at one
- * depth stay queued, so a depth is where its measurement started.
+ * depth stay queued, so a depth is where its measurement started. Every other
+ * job depends on the running one (it waits in H), so the queue holds
+ * dependencies as well as plain queued jobs.
  *
  * @module
  */
@@ -48,6 +50,13 @@ async function _status(conn: Deno.UnixConn): Promise<number> {
   }
 }
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** Runs the scale workload at the depths of `cfg`. */
 export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[]> {
   await using dir = await scratchDir("scale");
@@ -56,22 +65,37 @@ export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[
   const statusConn = await Deno.connect({ transport: "unix", path: d.socket });
   try {
     const opts = { CWD: dir.path, STDOUT: "/dev/null", STDERR: "/dev/null" };
-    await submitPipelined(c, encodeSubmit("exec sleep 86400\n", { ...opts, PROCS: "2" }), 1);
+    const [blocker] = await submitPipelined(
+      c,
+      encodeSubmit("exec sleep 86400\n", { ...opts, PROCS: "2" }),
+      1,
+    );
     await pollUntil(async () => (await ping(c)).R === 1, 10, "the blocking job to run", 10_000);
-    const job = encodeSubmit("true\n", opts);
-    const timed = repeat(job, cfg.scale.submits);
+    const pair = concat(
+      encodeSubmit("true\n", opts),
+      encodeSubmit("true\n", { ...opts, DEPENDS: String(blocker) }),
+    );
+    /** Submits about `n` jobs (rounded up to pairs) in one pipelined stream. */
+    const submitJobs = (n: number) => {
+      const pairs = Math.ceil(n / 2);
+      return submitPipelined(c, repeat(pair, pairs), pairs * 2);
+    };
     const rows: ScaleRow[] = [];
     for (const target of cfg.scale.depths) {
-      let depth = (await ping(c)).Q ?? 0;
+      const waiting = async () => {
+        const counts = await ping(c);
+        return (counts.Q ?? 0) + (counts.H ?? 0);
+      };
+      let depth = await waiting();
       while (depth < target) {
         const k = Math.min(10_000, target - depth);
-        await submitPipelined(c, repeat(job, k), k);
-        depth = (await ping(c)).Q ?? 0;
+        await submitJobs(k);
+        depth = await waiting();
       }
       const rates: number[] = [];
       for (let r = 0; r < cfg.runs; r++) {
         const t0 = performance.now();
-        await submitPipelined(c, timed, cfg.scale.submits);
+        await submitJobs(cfg.scale.submits);
         rates.push(cfg.scale.submits / ((performance.now() - t0) / 1000));
       }
       const times: number[] = [];

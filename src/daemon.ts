@@ -307,11 +307,9 @@ export class Daemon {
 
   /** CLEAN age states (`sjq clean`): forgets ended jobs; answers how many. */
   #clean(olderThan: number, states: readonly FinalState[]): Reply {
+    // Their spool files went when they ended (or at the next start, after a crash).
     const ids = this.#store.deleteEnded(Date.now() - olderThan * 1000, states);
-    this.#afterCommit(() => {
-      for (const id of ids) this.#runner.cleanup(id);
-      if (ids.length > 0) this.#log.info(`cleaned ${ids.length} ended jobs`);
-    });
+    if (ids.length > 0) this.#afterCommit(() => this.#log.info(`cleaned ${ids.length} ended jobs`));
     return ok(String(ids.length));
   }
 
@@ -557,14 +555,15 @@ export class Daemon {
    * queued again when they never started, and marked lost otherwise.
    */
   #recover(): void {
+    const active = this.#store.active();
+    const running = active.filter((job) => job.state === "R").map((job) => job.id);
     this.#event(() => {
       const now = Date.now();
       const boot = bootId();
       const rebooted = this.#store.meta("boot_id") !== boot;
       this.#store.setMeta("boot_id", boot);
-      for (const job of this.#store.active()) {
-        if (isFinal(job.state)) continue;
-        const added = this.#scheduler.restore({ ...job, state: job.state }, this.#endedState);
+      for (const job of active) {
+        const added = this.#scheduler.restore(job, this.#endedState);
         if (added.state === "A") {
           this.#store.update(job.id, {
             state: "A",
@@ -575,12 +574,11 @@ export class Daemon {
           this.#store.update(job.id, { state: added.state });
         }
       }
-      for (const job of this.#store.active()) {
-        if (job.state === "R") this.#recoverRunning(this.#store.get(job.id)!, rebooted);
-      }
+      for (const id of running) this.#recoverRunning(this.#store.get(id)!, rebooted);
     });
-    const running = new Set(this.#store.active().filter((j) => j.state === "R").map((j) => j.id));
-    for (const id of this.#runner.doneIds()) if (!running.has(id)) this.#runner.cleanup(id);
+    // Spool files of jobs not running were left by a crash between a commit and its cleanup.
+    const keep = new Set(running);
+    for (const id of this.#runner.spoolIds()) if (!keep.has(id)) this.#runner.cleanup(id);
   }
 
   /**

@@ -119,6 +119,16 @@ export class Runner {
     return ids;
   }
 
+  /** Ids of every job with a file in the spool (script, start marker or done file). */
+  spoolIds(): Set<number> {
+    const ids = new Set(this.doneIds());
+    for (const e of Deno.readDirSync(`${this.#spool}/jobs`)) {
+      const m = /^(\d+)(\.started)?$/.exec(e.name);
+      if (m) ids.add(Number(m[1]));
+    }
+    return ids;
+  }
+
   /** Whether the supervisor got as far as starting the job's script. */
   started(id: number): boolean {
     return exists(`${this.#scriptPath(id)}.started`);

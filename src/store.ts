@@ -8,7 +8,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Dependency, FinalState, JobRecord, State } from "./job.ts";
+import type { ActiveState, Dependency, FinalState, JobRecord, State } from "./job.ts";
 import { WalSync } from "./wal_sync.ts";
 
 const SCHEMA_VERSION = "1";
@@ -233,10 +233,10 @@ export class Store implements Disposable {
   }
 
   /** Every job that has not ended, in id order, without its environment (see `get` for that). */
-  active(): Omit<JobRecord, "env">[] {
+  active(): (Omit<JobRecord, "env"> & { state: ActiveState })[] {
     return (this.#db.prepare(
       `SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE state IN ('Q', 'H', 'U', 'R') ORDER BY id`,
-    ).all() as Row[]).map(toRecord);
+    ).all() as Row[]).map((row) => toRecord(row) as JobRecord & { state: ActiveState });
   }
 
   /** Every job (or one), in id order, as the STATUS columns: id, name, state, dependency ids. */

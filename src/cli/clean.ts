@@ -19,7 +19,7 @@ const HELP = `sjq clean: forget ended jobs
 
 Usage: sjq clean [--older-than DURATION] [--state S,F,...] [--socket PATH]
 
-Removes ended jobs (and their spool files) from the daemon's database; their
+Removes ended jobs (and their stored scripts) from the daemon's database; their
 ids are never given out again. Output files are yours and are kept. Prints
 how many jobs were removed. The daemon also does this by itself for jobs
 that ended more than sjq.keepdone ago (default 30d).

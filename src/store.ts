@@ -13,8 +13,19 @@ import { WalSync } from "./wal_sync.ts";
 
 const SCHEMA_VERSION = "1";
 
+/**
+ * Changes to the schema after version 1, applied in order at open, each once
+ * (its name is kept in `migrations`), in the same transaction as its record.
+ * Append new ones at the end; never edit or reorder one that has shipped.
+ */
+const MIGRATIONS: readonly { name: string; sql: string }[] = [
+  // The executor's handle of a running job (src/executor.ts): a pid, a Slurm job id.
+  { name: "jobs.handle", sql: "ALTER TABLE jobs ADD COLUMN handle TEXT" },
+];
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS jobs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL,
@@ -100,6 +111,7 @@ export class Store implements Disposable {
     this.#db.exec("PRAGMA synchronous = NORMAL");
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec(SCHEMA);
+    this.#migrate();
     this.#wal = new WalSync(`${path}-wal`);
     this.#db.exec(`BEGIN; DELETE FROM state_counts;
       INSERT INTO state_counts SELECT state, count(*) FROM jobs GROUP BY state; COMMIT`);
@@ -121,6 +133,26 @@ export class Store implements Disposable {
     this.#state = this.#db.prepare("SELECT state FROM jobs WHERE id = ?");
     this.#script = this.#db.prepare("SELECT body FROM scripts WHERE id = ?");
     this.#counts = this.#db.prepare("SELECT state, n FROM state_counts");
+  }
+
+  /** Applies the migrations this database has not had yet. */
+  #migrate(): void {
+    const done = new Set(
+      this.#db.prepare("SELECT name FROM migrations").all().map((r) => String(r.name)),
+    );
+    const record = this.#db.prepare("INSERT INTO migrations (name) VALUES (?)");
+    for (const { name, sql } of MIGRATIONS) {
+      if (done.has(name)) continue;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#db.exec(sql);
+        record.run(name);
+        this.#db.exec("COMMIT");
+      } catch (e) {
+        this.#db.exec("ROLLBACK");
+        throw new Error(`Cannot migrate the database (${name}): ${(e as Error).message}`);
+      }
+    }
   }
 
   /** A value of the `meta` table, or null. */

@@ -1,0 +1,121 @@
+/**
+ * The executor seam: how the daemon has jobs run without touching processes,
+ * spool files or Slurm itself. The daemon decides (through the pure
+ * scheduler) which job starts and commits its R; once that is durable it
+ * hands the job to the executor with `start`, and hears back through the
+ * `emit` callback it gave the executor: `started`, `ended`, `lost` or
+ * `unstarted`. Every event is applied in a tick of the group commit; the
+ * daemon calls `forget` once the job's end is durable.
+ *
+ * Executors live beside this file: `local_executor.ts` (processes on this
+ * machine), the as-user variant used by a root daemon, and
+ * `slurm_executor.ts` (jobs forwarded to Slurm). Adding one touches no
+ * request handler.
+ *
+ * @module
+ */
+
+import type { JobRecord } from "./job.ts";
+
+/** Everything an executor needs to run one job whose R is on disk. */
+export interface Launch {
+  /** The job as stored (id, cwd, output paths, uid/gid, procs, mem, timeout, …). */
+  job: Readonly<JobRecord>;
+  /** The script, byte for byte as submitted. */
+  script: Uint8Array;
+  /** Exactly the environment the job runs with (PROTOCOL.md *Jobs*); nothing of the daemon's. */
+  env: Readonly<Record<string, string>>;
+}
+
+/** Resources a job used, as far as its executor measured them. */
+export interface Usage {
+  /** CPU time in user mode, in milliseconds. */
+  userMs: number;
+  /** CPU time in kernel mode, in milliseconds. */
+  systemMs: number;
+  /** Peak resident memory of the whole job in bytes, or null when not measured. */
+  maxRss: number | null;
+}
+
+/**
+ * How a job that was started ended.
+ * - `exit`: its main process exited with `code` (0 is success).
+ * - `signal`: its main process was ended by signal number `signal`.
+ * - `failed`: it ended abnormally without an exit status of its own
+ *   (Slurm's TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, …); `reason` says which.
+ * - `error`: it could not be started at all (missing interpreter, unwritable
+ *   output file, bad working directory, sbatch refused it): state E.
+ *
+ * `reason` on `exit`/`signal` adds what the executor knows beyond the code.
+ */
+export type Outcome =
+  | { kind: "exit"; code: number; reason?: string }
+  | { kind: "signal"; signal: number; reason?: string }
+  | { kind: "failed"; reason: string }
+  | { kind: "error"; reason: string };
+
+/**
+ * What an executor tells the daemon about a job it was given (by `start` or
+ * `recover`). Times are milliseconds since the epoch.
+ * - `started`: the job runs; `handle` identifies it to the executor (a pid,
+ *   a Slurm job id) and is stored with the job, to be given back to
+ *   `recover` by the next daemon.
+ * - `ended`: the job ended; its end is stored, then `forget` follows.
+ * - `lost`: the job's end can never be known (its processes vanished with
+ *   no record); it ends F with `reason`.
+ * - `unstarted`: the job provably never ran (the daemon died between
+ *   committing R and handing it over); the daemon queues it again.
+ */
+export type ExecutorEvent =
+  | { kind: "started"; id: number; at: number; handle: string }
+  | { kind: "ended"; id: number; at: number; outcome: Outcome; usage: Usage | null }
+  | { kind: "lost"; id: number; at: number; reason: string }
+  | { kind: "unstarted"; id: number };
+
+/** A job the store has in R when a daemon starts: the executor finds out what became of it. */
+export interface Recovering {
+  job: Readonly<JobRecord>;
+  /** The handle of its last `started` event, if that was stored. */
+  handle: string | null;
+}
+
+/** The one interface between the daemon and whatever runs its jobs. */
+export interface Executor {
+  /** A short name for logs and `sjq config` (`local`, `slurm`). */
+  readonly name: string;
+  /**
+   * Runs a job whose R is durable. Never throws for one job's problem:
+   * what cannot start is reported as an `ended` event with an `error`
+   * outcome.
+   */
+  start(launch: Launch): void;
+  /**
+   * Ends a running job and everything it started: SIGTERM (or the
+   * backend's equivalent), then SIGKILL once `graceMs` has passed. Its end
+   * is reported by an event as usual.
+   */
+  kill(id: number, graceMs: number): void;
+  /**
+   * Takes over the jobs an earlier daemon left in R. Each gets exactly one
+   * event, job by job (a problem with one never keeps the others from being
+   * settled).
+   */
+  recover(jobs: readonly Recovering[]): void;
+  /** The job's end is durable: the executor may drop what it keeps about it. */
+  forget(id: number): void;
+  /**
+   * Stops using the executor. Running jobs go on (`detach`, the next daemon
+   * recovers them) or are ended first (`kill`, each reported as usual).
+   */
+  close(mode: "detach" | "kill"): Promise<void>;
+}
+
+/** What the daemon gives an executor when it makes one. */
+export interface ExecutorContext {
+  /** A private directory (mode 0700) for the executor's own files. */
+  spool: string;
+  /** Where every event goes; may be called at any time, also from inside `start`. */
+  emit(event: ExecutorEvent): void;
+  /** The daemon's log. */
+  log: { info(message: string): void; error(message: string): void };
+}

@@ -255,6 +255,7 @@ export class Daemon {
       reason: added.state === "A" ? abortReason(added.cause, added.causeState) : null,
       pid: null,
       stopping: null,
+      ...(o.args.length > 0 ? { args: o.args } : {}),
     };
     this.#store.insert(job, req.script);
     return ok(String(id));

@@ -27,6 +27,8 @@ export interface JobInfo {
   exit_code: number | null;
   reason: string | null;
   pid: number | null;
+  /** The script's arguments. */
+  args: string[];
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
@@ -51,5 +53,6 @@ export function jobInfo(job: Omit<JobRecord, "env">): JobInfo {
     exit_code: job.exitCode,
     reason: job.reason,
     pid: job.pid,
+    args: job.args ?? [],
   };
 }

@@ -94,6 +94,8 @@ export interface JobRecord {
   pid: number | null;
   /** Why the daemon is ending this running job: "kill", "timeout", "shutdown", or null. */
   stopping: StopCause | null;
+  /** Arguments the script is run with (`sjq submit script.sh A B`); absent means none. */
+  args?: string[];
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

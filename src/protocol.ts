@@ -29,6 +29,8 @@ export interface SubmitOptions {
   gid?: number;
   hold: boolean;
   timeout?: number;
+  /** Arguments given to the script (ARG lines, in order). */
+  args: string[];
 }
 
 /** A request, parsed. `invalid` is answered with ERROR; `fatal` too, and then the connection closes. */
@@ -162,7 +164,11 @@ export class RequestParser {
         }
         return { kind: "invalid", message: `Bad SHUTDOWN mode: ${args.join(" ")}` };
       case "SUBMIT":
-        this.#submit = { options: { deps: [], env: [], hold: false }, errors: [], src: null };
+        this.#submit = {
+          options: { deps: [], env: [], hold: false, args: [] },
+          errors: [],
+          src: null,
+        };
         return null;
       case "KILL":
       case "RELEASE":
@@ -260,6 +266,11 @@ export class RequestParser {
       }
       case "HOLD":
         options.hold = true;
+        return null;
+      case "ARG":
+        // One argument per line, base64 like ENV values, so that any byte (and "") survives.
+        if (!BASE64.test(value)) bad("expected base64");
+        else options.args.push(decodeBase64(value));
         return null;
       case "TIMEOUT": {
         const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;

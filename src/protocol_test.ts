@@ -32,7 +32,7 @@ function submitted(
 ): Request {
   return {
     kind: "submit",
-    options: { deps: [], env: [], hold: false, ...options },
+    options: { deps: [], env: [], hold: false, args: [], ...options },
     errors,
     script: typeof script === "string" ? encoder.encode(script) : script,
   };
@@ -205,7 +205,7 @@ Deno.test("RequestParser collects every bad SUBMIT option and still reads the sc
   ];
   assert.equal(errors.length, expected.length, errors.join("; "));
   for (const [i, re] of expected.entries()) assert.match(errors[i]!, re);
-  assert.deepEqual(options, { deps: [], env: [], hold: false });
+  assert.deepEqual(options, { deps: [], env: [], hold: false, args: [] });
   assert.deepEqual(ping, { kind: "ping" });
 });
 

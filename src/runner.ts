@@ -78,6 +78,7 @@ export class Runner {
           job.stdout,
           job.stderr,
           String(Deno.pid),
+          ...job.args ?? [],
         ],
         env,
         clearEnv: true,

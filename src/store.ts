@@ -21,6 +21,8 @@ const SCHEMA_VERSION = "1";
 const MIGRATIONS: readonly { name: string; sql: string }[] = [
   // The executor's handle of a running job (src/executor.ts): a pid, a Slurm job id.
   { name: "jobs.handle", sql: "ALTER TABLE jobs ADD COLUMN handle TEXT" },
+  // The script's arguments (ARG), a JSON array; NULL for none.
+  { name: "jobs.args", sql: "ALTER TABLE jobs ADD COLUMN args TEXT" },
 ];
 
 const SCHEMA = `
@@ -88,7 +90,7 @@ type Row = Record<string, string | number | null | Uint8Array>;
 
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
-  submitted, started, ended, exit_code, reason, pid, stopping`;
+  submitted, started, ended, exit_code, reason, pid, stopping, args`;
 
 /** Job state on disk. One instance per daemon; not safe to share between processes. */
 export class Store implements Disposable {
@@ -125,8 +127,8 @@ export class Store implements Disposable {
     }
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
-         timeout, submitted, started, ended, exit_code, reason, pid, stopping)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         timeout, submitted, started, ended, exit_code, reason, pid, stopping, args)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
@@ -229,6 +231,7 @@ export class Store implements Disposable {
       job.reason,
       job.pid,
       job.stopping,
+      job.args?.length ? JSON.stringify(job.args) : null,
     );
     this.#insertScript.run(job.id, script);
   }
@@ -353,5 +356,6 @@ function toRecord(row: Row): JobRecord {
     reason: row.reason as string | null,
     pid: num(row.pid),
     stopping: row.stopping as JobRecord["stopping"],
+    ...(typeof row.args === "string" ? { args: JSON.parse(row.args) as string[] } : {}),
   };
 }

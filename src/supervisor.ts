@@ -24,10 +24,13 @@
  * @module
  */
 
-/** Supervisor arguments: script, done file, working dir, stdout path, stderr path, daemon pid. */
+/**
+ * Supervisor arguments: script, done file, working dir, stdout path, stderr path, daemon pid,
+ * then the script's arguments.
+ */
 export const SUPERVISOR_SH = `# sjq job supervisor (src/supervisor.ts). Arguments:
 #   $1 script  $2 done file  $3 working directory  $4 stdout file  $5 stderr file
-#   $6 pid of the daemon that started it
+#   $6 pid of the daemon that started it; the script's own arguments follow
 script=$1 done=$2 daemon=$6 stop=
 record() { # retried until written: a full disk must not lose how the job ended
   until printf '%s\\n' "$1" >"$done"; do sleep 1; done
@@ -44,7 +47,8 @@ if [ "$5" = "$4" ]; then exec 4>&3; else command exec 4>"$5" || record "error ca
 read -r go && [ "$go" = go ] || exit 0
 [ -z "$stop" ] || record "exit 143"
 : >"$script.started"
-"$script" </dev/null >&3 2>&4 3>&- 4>&-
+shift 6
+"$script" "$@" </dev/null >&3 2>&4 3>&- 4>&-
 record "exit $?"
 `;
 

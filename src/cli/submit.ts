@@ -18,16 +18,19 @@ import {
   UsageError,
 } from "./common.ts";
 import { parseDirectives } from "./directives.ts";
+import { encodeBase64 } from "../protocol.ts";
 import { describe, waitForJobs } from "./wait.ts";
 
 const HELP = `sjq submit: submit a job
 
-Usage: sjq submit [options] SCRIPT             a script file
+Usage: sjq submit [options] SCRIPT [ARG...]    a script file, run with these arguments
        sjq submit [options] -                  the script from stdin (also: piped stdin, no SCRIPT)
        sjq submit [options] -- CMD ARG...      one command, quoted safely into a script
        sjq submit [options] --wrap 'shell text'
 
 Prints the job id alone on stdout, so that id=$(sjq submit ...) works.
+Options come before SCRIPT: everything after it is the script's arguments
+(as with sbatch), and its #SJQ directives are read as usual.
 
 Options:
   -p, --procs N          CPUs the job needs (default sjq.defaults.procs)
@@ -64,6 +67,7 @@ Environment: the job gets this shell's environment (like Slurm's
 
 Examples:
   sjq submit -p 4 -m 8G align.sh
+  for s in S01 S02; do sjq submit align.sh "$s"; done
   id=$(sjq submit --wrap 'sort big.txt > sorted.txt'); sjq submit --after "$id" report.sh
   sjq submit -n build -- make -j4 all
   echo 'echo hello' | sjq submit -o /tmp/
@@ -105,15 +109,16 @@ export const submitCommand: Command = {
   help: HELP,
   flags: flagNames(OPTIONS),
   async run(args) {
-    const dash = args.indexOf("--");
-    const command = dash >= 0 ? args.slice(dash + 1) : null;
-    const { values, positionals } = parseFlags(dash >= 0 ? args.slice(0, dash) : args, OPTIONS);
+    const { flags, command, scriptArgs } = splitCommandLine(args);
+    const { values, positionals } = parseFlags(flags, OPTIONS);
     if (values.help) return out(HELP), 0;
     const { script, name, source } = await readScript(positionals, command, values.wrap);
     const job = mergeValues([...directiveValues(script, source), values]);
+    const options = submitOptions(job, name);
+    for (const arg of scriptArgs) options.push(["ARG", encodeBase64(arg)]);
     const submission: Submission = {
       script,
-      options: submitOptions(job, name),
+      options,
       env: jobEnv(job["no-env"] === true, job.env ?? []),
     };
     using client = await connectDaemon(values);
@@ -129,6 +134,43 @@ export const submitCommand: Command = {
     return "state" in ended && ended.state === "F" && ended.exitCode ? ended.exitCode : 1;
   },
 };
+
+/**
+ * Splits a command line into submit's own flags (the script's name
+ * included), the command after `--`, and the arguments after the script:
+ * option parsing stops at the first word that is not a flag or a flag's
+ * value, as sbatch's does.
+ */
+function splitCommandLine(
+  args: string[],
+): { flags: string[]; command: string[] | null; scriptArgs: string[] } {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    if (o.type !== "string") continue;
+    takesValue.add(`--${name}`);
+    if ("short" in o) takesValue.add(`-${o.short}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      return { flags: args.slice(0, i), command: args.slice(i + 1), scriptArgs: [] };
+    }
+    if (arg === "-" || !arg.startsWith("-")) {
+      return { flags: args.slice(0, i + 1), command: null, scriptArgs: args.slice(i + 1) };
+    }
+    if (valueFollows(arg, takesValue)) i++;
+  }
+  return { flags: args, command: null, scriptArgs: [] };
+}
+
+/** Whether the flag `arg` takes the next word as its value (`--mem 2G`, `-p 4`, `-wp 4`; not `-p4`). */
+function valueFollows(arg: string, takesValue: Set<string>): boolean {
+  if (arg.startsWith("--")) return !arg.includes("=") && takesValue.has(arg);
+  for (let j = 1; j < arg.length; j++) {
+    if (takesValue.has(`-${arg[j]}`)) return j === arg.length - 1;
+  }
+  return false;
+}
 
 /** The job option values of each `#SJQ` directive of the script. */
 function directiveValues(script: Uint8Array, source: string): JobValues[] {
@@ -217,12 +259,6 @@ async function readScript(
   const forms =
     [positionals.length > 0, command !== null, wrap !== undefined].filter(Boolean).length;
   if (forms > 1) throw new UsageError("give one of SCRIPT, -- CMD ARG... and --wrap");
-  if (positionals.length > 1) {
-    throw new UsageError(
-      `unexpected argument "${positionals[1]}"`,
-      "to run a command with arguments: sjq submit -- CMD ARG...",
-    );
-  }
   const enc = new TextEncoder();
   if (command !== null) {
     if (command.length === 0) throw new UsageError("no command after --");

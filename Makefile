@@ -1,6 +1,6 @@
-# sjq — build, test and install. A fresh clone needs only `make test`:
-# when no Deno 2.9+ is on PATH, the pinned one is installed into .deno/ from
-# the npm registry.
+# sjq — build, test and install. On a fresh clone `make` gives ./sjq: when no
+# Deno 2.9+ is on PATH, the pinned one is installed into .deno/ from the npm
+# registry first.
 
 DENO_VERSION := 2.9.6
 LOCAL_DENO := .deno/node_modules/deno/deno
@@ -10,7 +10,7 @@ DENO := $(shell if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null
 
 .PHONY: all test check fmt build install bench bench-quick clean deno
 
-all: check test
+all: build
 
 deno: $(DENO)
 
@@ -36,13 +36,17 @@ check: $(DENO)
 fmt: $(DENO)
 	$(DENO) fmt
 
-## build: a self-contained ./sjq binary (set DENORT_BIN to use a local denort)
+## build (the default): ./sjq, compiled by `deno compile` where Deno can get its
+## runtime (downloaded, or DENORT_BIN), otherwise a launcher of these sources (build.sh)
 build: $(DENO)
-	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN)) $(DENO) compile -A --output sjq main.ts
+	$(if $(DENORT_BIN),DENORT_BIN=$(DENORT_BIN)) DENO=$(DENO) ./build.sh sjq
 
-## install: copy ./sjq into $(PREFIX)/bin (see install.sh)
-install:
+## install: ./sjq (either kind) into $(PREFIX)/bin (see install.sh)
+install: sjq
 	./install.sh
+
+sjq:
+	$(MAKE) build
 
 ## bench: the full benchmark (see docs/benchmarks.md); bench-quick: about a minute
 bench: $(DENO)

@@ -1,10 +1,12 @@
 #!/bin/sh
-# Installs a built ./sjq into $PREFIX/bin: /usr/local/bin as root, ~/.local/bin otherwise.
-# Build it first with `make build`.
+# Installs ./sjq into $PREFIX/bin: /usr/local/bin as root, ~/.local/bin otherwise.
+# Build it first with `make build` (`make install` does): either a compiled binary,
+# which is self-contained, or a launcher, which runs this checkout's sources and so
+# needs the checkout to stay where it is.
 set -eu
 cd "$(dirname "$0")"
 if [ ! -x ./sjq ]; then
-  echo "error: no ./sjq binary here; build it first with 'make build'" >&2
+  echo "error: no ./sjq here; build it first with 'make build'" >&2
   exit 1
 fi
 if [ -z "${PREFIX:-}" ]; then
@@ -12,7 +14,11 @@ if [ -z "${PREFIX:-}" ]; then
 fi
 mkdir -p "$PREFIX/bin"
 install -m 0755 ./sjq "$PREFIX/bin/sjq"
-echo "installed $PREFIX/bin/sjq" >&2
+if head -c 2 ./sjq | grep -q '^#!'; then
+  echo "installed $PREFIX/bin/sjq: a launcher of the sources in $(pwd) (keep them there)" >&2
+else
+  echo "installed $PREFIX/bin/sjq: a compiled binary" >&2
+fi
 case ":$PATH:" in
   *":$PREFIX/bin:"*) ;;
   *) echo "note: $PREFIX/bin is not on your PATH" >&2 ;;

@@ -98,8 +98,43 @@ async function tail(path: string, lines = 10): Promise<string> {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-/** The program and leading arguments that run this sjq. */
-function selfCommand(): [string, ...string[]] {
-  if (Deno.build.standalone) return [Deno.execPath()];
-  return [Deno.execPath(), "run", "-A", "--quiet", new URL(Deno.mainModule).pathname];
+/** Facts about the running program that decide how it runs itself again. */
+export interface SelfFacts {
+  /** `Deno.build.standalone`: whether this is a `deno compile`d binary. */
+  standalone: boolean;
+  /** `Deno.execPath()`: the compiled binary, or the Deno running the sources. */
+  execPath: string;
+  /** `Deno.mainModule`: main.ts's URL when run from the sources. */
+  mainModule: string;
+}
+
+/**
+ * The program and leading arguments that run this sjq again (for `--detach`
+ * and auto-start): a compiled binary is itself sjq; from the sources (also
+ * through the launcher `make build` writes) it is Deno running main.ts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selfCommand } from "./detach.ts";
+ *
+ * assert.deepEqual(
+ *   selfCommand({ standalone: true, execPath: "/usr/local/bin/sjq", mainModule: "file:///x" }),
+ *   ["/usr/local/bin/sjq"],
+ * );
+ * ```
+ */
+export function selfCommand(facts: SelfFacts = {
+  standalone: Deno.build.standalone,
+  execPath: Deno.execPath(),
+  mainModule: Deno.mainModule,
+}): [string, ...string[]] {
+  if (facts.standalone) return [facts.execPath];
+  return [
+    facts.execPath,
+    "run",
+    "-A",
+    "--quiet",
+    decodeURIComponent(new URL(facts.mainModule).pathname),
+  ];
 }

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import { parseDuration } from "./duration.ts";
 import { type IniEntry, parseIni } from "./ini.ts";
+import { dirname, resolvePath } from "./path.ts";
 import { formatSize, parseSize } from "./size.ts";
 
 /** The effective configuration of a client or daemon. Sizes are in bytes, durations in seconds. */
@@ -411,7 +411,7 @@ function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number
 
 /** Expands a leading `~` to `home` and resolves the result against `base`. */
 function _path(text: string, base: string, home: string): string {
-  return resolve(base, text === "~" || text.startsWith("~/") ? home + text.slice(1) : text);
+  return resolvePath(base, text === "~" || text.startsWith("~/") ? home + text.slice(1) : text);
 }
 
 /** Reads and parses the rc file; null if it does not exist. */

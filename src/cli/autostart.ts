@@ -15,7 +15,6 @@
 import { Client, NoDaemonError } from "../client.ts";
 import type { LoadedConfig } from "../config.ts";
 import { clientConfig, type ClientValues, startCommand } from "./common.ts";
-import { DaemonStartError, startDetached } from "./detach.ts";
 
 /** How long a client that lost the race waits for the winner's daemon to answer. */
 const RACE_TIMEOUT_MS = 30_000;
@@ -78,6 +77,8 @@ async function startLock(socket: string): Promise<Disposable> {
  * starting (wait until it answers) or stopping (then try again).
  */
 async function start(loaded: LoadedConfig): Promise<void> {
+  // Loaded only here: a client that finds its daemon answering never needs it.
+  const { DaemonStartError, startDetached } = await import("./detach.ts");
   const { socket } = loaded.config;
   const deadline = Date.now() + RACE_TIMEOUT_MS;
   for (;;) {

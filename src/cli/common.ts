@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type Flags, parseArgs } from "./args.ts";
 import { type ConfigKey, loadConfig, type LoadedConfig } from "../config.ts";
 import { Client, NoDaemonError } from "../client.ts";
 
@@ -34,8 +34,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-/** Flag definitions as `node:util` parseArgs takes them. */
-export type Flags = NonNullable<ParseArgsConfig["options"]>;
+export type { Flags };
 
 /** Flags every client command takes. */
 export const CLIENT_FLAGS = {
@@ -66,12 +65,12 @@ export interface ClientValues {
 }
 
 /**
- * `node:util` parseArgs with strict checking, failures turned into
- * `UsageError`; an unknown flag close to a known one gets a "did you mean".
+ * Strict flag parsing (./args.ts, as `node:util` parseArgs), failures turned
+ * into `UsageError`; an unknown flag close to a known one gets a "did you mean".
  */
 export function parseFlags<O extends Flags>(args: string[], options: O, allowPositionals = true) {
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs(args, options, allowPositionals);
   } catch (e) {
     const message = (e as Error).message.replace(/\. To specify a positional.*$/s, "");
     const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];

@@ -19,7 +19,6 @@ import {
 } from "./common.ts";
 import { parseDirectives } from "./directives.ts";
 import { encodeBase64 } from "../protocol.ts";
-import { describe, waitForJobs } from "./wait.ts";
 
 const HELP = `sjq submit: submit a job
 
@@ -128,6 +127,7 @@ export const submitCommand: Command = {
     out(`${reply.text}\n`);
     if (!values.wait) return 0;
     const id = Number(reply.text);
+    const { describe, waitForJobs } = await import("./wait.ts");
     const ended = (await waitForJobs([id], values, null))!.get(id)!;
     if ("state" in ended && ended.state === "S") return 0;
     console.error(`job ${id}: ${describe(ended)}`);

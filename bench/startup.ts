@@ -1,0 +1,102 @@
+/**
+ * Client start-up: the wall time of one `sjq submit`, `sjq ping` and `sjq
+ * status ID` process against a running daemon, beside `deno run` of an empty
+ * script in the same hyperfine run (what any Deno program pays to start), and
+ * the same through the launcher `make build` writes (one more exec, of
+ * /bin/sh). Prints a Markdown table with each median's ratio to the empty
+ * `deno run`.
+ *
+ * Usage: deno run -A bench/startup.ts [--runs N]   (`make bench-startup`)
+ *
+ * @module
+ */
+
+import { log } from "./log.ts";
+import { run } from "./proc.ts";
+import { scratchDir } from "./scratch.ts";
+import { denoDir, MAIN, startSjq } from "./sjq.ts";
+import { figure } from "./stats.ts";
+
+const BUILD = new URL("../build.sh", import.meta.url).pathname;
+
+interface _Hyperfine {
+  results: { command: string; times: number[] }[];
+}
+
+/** One row of the result: a label, the command hyperfine timed, and its times in ms. */
+export interface StartupRow {
+  label: string;
+  command: string;
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Times every client command `runs` times with hyperfine (no shell in between). */
+export async function clientStartup(runs: number): Promise<StartupRow[]> {
+  await using dir = await scratchDir("startup");
+  const deno = Deno.execPath();
+  const cache = await denoDir();
+  await Deno.writeTextFile(`${dir.path}/empty.ts`, "export {};\n");
+  await run("/bin/sh", [BUILD, `${dir.path}/sjq`], {
+    env: { DENO: deno, SJQ_BUILD: "launcher" },
+  });
+  await using d = await startSjq({ home: dir.path, denoDir: cache, maxprocs: 2 });
+  const src = `${deno} run -A --quiet ${MAIN}`;
+  const s = `--socket ${d.socket}`;
+  const id =
+    (await run(deno, ["run", "-A", "--quiet", MAIN, "submit", ...s.split(" "), "--wrap", "true"], {
+      env: d.env,
+      cwd: dir.path,
+    })).stdout.trim();
+  const commands: [string, string][] = [
+    ["deno run (empty script)", `${deno} run -A --quiet ${dir.path}/empty.ts`],
+    ["sjq ping", `${src} ping ${s}`],
+    ["sjq submit", `${src} submit ${s} --wrap true`],
+    ["sjq status ID", `${src} status ${s} ${id}`],
+    ["launcher: sjq ping", `${dir.path}/sjq ping ${s}`],
+    ["launcher: sjq submit", `${dir.path}/sjq submit ${s} --wrap true`],
+  ];
+  const json = `${dir.path}/hyperfine.json`;
+  await run("hyperfine", [
+    "-N",
+    "--warmup",
+    "5",
+    "--runs",
+    String(runs),
+    "--export-json",
+    json,
+    ...commands.map(([, c]) => c),
+  ], {
+    env: { ...d.env, HOME: dir.path, DENO_DIR: cache, SJQ_CONFIG: "/dev/null" },
+    cwd: dir.path,
+  });
+  const out = JSON.parse(await Deno.readTextFile(json)) as _Hyperfine;
+  return out.results.map((r, i) => {
+    const [label, command] = commands[i]!;
+    const ms = figure(r.times.map((t) => t * 1000));
+    log(`${label}: median ${ms.median.toFixed(1)} ms`);
+    return { label, command, median: ms.median, min: ms.min, max: ms.max };
+  });
+}
+
+/** The Markdown table of {@linkcode clientStartup}'s rows, ratios against the first row. */
+export function startupTable(rows: StartupRow[]): string {
+  const base = rows[0]!.median;
+  const lines = [
+    "| command | ms (min–max) | ÷ deno run (empty) |",
+    "| --- | --- | --- |",
+    ...rows.map((r) =>
+      `| ${r.label} | ${r.median.toFixed(1)} (${r.min.toFixed(1)}–${r.max.toFixed(1)}) | ${
+        (r.median / base).toFixed(2)
+      }× |`
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+if (import.meta.main) {
+  const at = Deno.args.indexOf("--runs");
+  const runs = at >= 0 ? Number(Deno.args[at + 1]) : 50;
+  console.log(startupTable(await clientStartup(runs)));
+}

@@ -20,6 +20,7 @@ import {
 import type { Logger } from "./log.ts";
 import type { Request } from "./protocol.ts";
 import { accountOf, jobEnvironment, Runner } from "./runner.ts";
+import { outputPath } from "./output_path.ts";
 import { type Change, Scheduler } from "./scheduler.ts";
 import { Store } from "./store.ts";
 import type { Outcome } from "./supervisor.ts";
@@ -227,8 +228,12 @@ export class Daemon {
     if (!cwd.startsWith("/")) errors.push(`CWD must be an absolute path: ${cwd}`);
     else if (!isDirectory(cwd)) errors.push(`CWD is not an existing directory: ${cwd}`);
     const id = this.#lastId + 1;
-    const stdout = outputPath(o.stdout, cwd, id, "stdout", errors);
-    const stderr = outputPath(o.stderr, cwd, id, "stderr", errors);
+    const [stdout, stderr] = (["stdout", "stderr"] as const).map((kind) => {
+      const place = { id, name: o.name ?? "job", user: account.name, cwd, kind, isDirectory };
+      const out = outputPath(o[kind], place);
+      if (out.error !== undefined) errors.push(out.error);
+      return out.path;
+    }) as [string, string];
     if (errors.length > 0) return error(errors.join("; "));
 
     const now = Date.now();
@@ -757,25 +762,4 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Where a job's stdout or stderr goes: `<cwd>/<id>.<kind>` by default, a
- * path relative to CWD, or `<dir>/<id>.<kind>` for an existing directory.
- */
-function outputPath(
-  given: string | undefined,
-  cwd: string,
-  id: number,
-  kind: "stdout" | "stderr",
-  errors: string[],
-): string {
-  if (given === undefined) return `${cwd}/${id}.${kind}`;
-  const path = given.startsWith("/") ? given : `${cwd}/${given}`;
-  if (isDirectory(path)) return `${path.replace(/\/+$/, "")}/${id}.${kind}`;
-  const parent = path.slice(0, path.lastIndexOf("/")) || "/";
-  if (!isDirectory(parent)) {
-    errors.push(`${kind.toUpperCase()} directory does not exist: ${parent}`);
-  }
-  return path;
 }

@@ -38,8 +38,9 @@ Options:
       --after IDS        the same as --depends
       --afterany IDS     start after these jobs end, however they end
       --afternotok IDS   start after these jobs end, only if none of them succeeded
-  -o, --stdout FILE      stdout file (default <cwd>/<id>.stdout; a directory: <dir>/<id>.stdout)
-  -e, --stderr FILE      stderr file (default <cwd>/<id>.stderr)
+  -o, --stdout FILE      stdout file (default <cwd>/<id>.stdout; a directory: <dir>/<id>.stdout);
+                         %j id, %x name, %a/%A array task/job, %u user, %% a %
+  -e, --stderr FILE      stderr file (default <cwd>/<id>.stderr; the same patterns)
   -C, --cwd DIR          working directory (default: the current one)
   -n, --name NAME        job name (default: the script's file name, or the command)
       --hold             submit in user-hold (U); start it with 'sjq release'

@@ -66,6 +66,92 @@ const MAX_ENV_LINE = 60 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Raised when a value cannot be put into a request as it is: it would change
+ * the request's framing (a line break would start a new protocol line), or
+ * the daemon would not read it back unchanged (white space around a value is
+ * trimmed). Nothing has been sent.
+ */
+export class UnsendableError extends RangeError {
+  /**
+   * @param key The SUBMIT option (`NAME`, `CWD`…), `ENV` for an environment variable's name, or `request`.
+   * @param value The value as given.
+   * @param why What is wrong with it.
+   */
+  constructor(readonly key: string, readonly value: string, readonly why: string) {
+    super(`Cannot send ${key} ${JSON.stringify(value)}: ${why}`);
+    this.name = "UnsendableError";
+  }
+}
+
+/** What ends a line for the daemon or for some reader of its replies: LF, CR, U+2028, U+2029. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/** White space the daemon trims from either end of an option value. */
+const EDGE_SPACE = /^\s|\s$/;
+
+/**
+ * Why an environment variable name cannot travel in an ENV line (it would
+ * end its pair or its line early, or be trimmed), or null when it can.
+ */
+export function envNameProblem(name: string): string | null {
+  if (name === "" || /[=;\0]/.test(name)) {
+    return "an ENV name may not be empty or hold '=', ';' or NUL";
+  }
+  if (LINE_BREAK.test(name)) return "it holds a line break";
+  if (/^\s/.test(name)) return "it starts with white space";
+  return null;
+}
+
+/** Why a SUBMIT option value cannot be sent as it is, or null when it can. */
+export function optionValueProblem(key: string, value: string): string | null {
+  if (LINE_BREAK.test(value)) return "it holds a line break (newline, CR, U+2028 or U+2029)";
+  // The daemon trims every value; for a name that is documented and harmless.
+  if (key !== "NAME" && EDGE_SPACE.test(value)) return "it starts or ends with white space";
+  return null;
+}
+
+/**
+ * The bytes of a SUBMIT request. The environment goes on as many ENV lines
+ * as it takes to keep each under the daemon's line limit; values are
+ * base64-encoded, so any value survives. Option values and environment
+ * names are sent as they are, so one that would change the request's
+ * framing is refused.
+ *
+ * @throws {UnsendableError} When an option value or environment name cannot be sent as it is.
+ * @throws {RangeError} When one environment variable is too large for an ENV line.
+ */
+export function encodeSubmit(s: Submission): Uint8Array {
+  let head = "SUBMIT\r\n";
+  for (const [k, v] of s.options) {
+    const problem = optionValueProblem(k, v);
+    if (problem !== null) throw new UnsendableError(k, v, problem);
+    head += v === "" ? `${k}\r\n` : `${k} ${v}\r\n`;
+  }
+  let env = "";
+  for (const [k, v] of Object.entries(s.env ?? {})) {
+    const problem = envNameProblem(k);
+    if (problem !== null) throw new UnsendableError("ENV", k, problem);
+    const pair = `${k}=${encodeBase64(v)}`;
+    if (pair.length > MAX_ENV_LINE) {
+      throw new RangeError(
+        `Environment variable ${k} is too large to send: ${v.length} characters`,
+      );
+    }
+    if (env.length + pair.length + 1 > MAX_ENV_LINE) {
+      head += `ENV ${env}\r\n`;
+      env = "";
+    }
+    env += env === "" ? pair : `;${pair}`;
+  }
+  if (env !== "") head += `ENV ${env}\r\n`;
+  head += `SRC ${s.script.length}\r\n`;
+  const h = encoder.encode(head);
+  const all = new Uint8Array(h.length + s.script.length);
+  all.set(h);
+  all.set(s.script, h.length);
+  return all;
+}
+
 /** One connection to a daemon. */
 export class Client implements Disposable {
   readonly #conn: Deno.UnixConn;
@@ -89,8 +175,13 @@ export class Client implements Disposable {
     for (let off = 0; off < bytes.length;) off += await this.#conn.write(bytes.subarray(off));
   }
 
-  /** Sends a one-line request and reads its reply. */
+  /**
+   * Sends a one-line request and reads its reply.
+   *
+   * @throws {UnsendableError} When `line` holds a line break.
+   */
   async request(line: string, counted = false): Promise<ClientReply> {
+    if (LINE_BREAK.test(line)) throw new UnsendableError("request", line, "it holds a line break");
     await this.send(encoder.encode(`${line}\r\n`));
     return this.reply(counted, line);
   }
@@ -128,34 +219,9 @@ export class Client implements Disposable {
     return { ok, text, payload: await this.#bytes(n) };
   }
 
-  /**
-   * Sends a SUBMIT (without waiting for its reply). The environment goes on
-   * as many ENV lines as it takes to keep each under the daemon's line limit.
-   */
+  /** Sends a SUBMIT (without waiting for its reply); see {@linkcode encodeSubmit}. */
   async sendSubmit(s: Submission): Promise<void> {
-    let head = "SUBMIT\r\n";
-    for (const [k, v] of s.options) head += `${k} ${v}\r\n`;
-    let env = "";
-    for (const [k, v] of Object.entries(s.env ?? {})) {
-      const pair = `${k}=${encodeBase64(v)}`;
-      if (pair.length > MAX_ENV_LINE) {
-        throw new RangeError(
-          `Environment variable ${k} is too large to send: ${v.length} characters`,
-        );
-      }
-      if (env.length + pair.length + 1 > MAX_ENV_LINE) {
-        head += `ENV ${env}\r\n`;
-        env = "";
-      }
-      env += env === "" ? pair : `;${pair}`;
-    }
-    if (env !== "") head += `ENV ${env}\r\n`;
-    head += `SRC ${s.script.length}\r\n`;
-    const h = encoder.encode(head);
-    const all = new Uint8Array(h.length + s.script.length);
-    all.set(h);
-    all.set(s.script, h.length);
-    await this.send(all);
+    await this.send(encodeSubmit(s));
   }
 
   async #fill(): Promise<void> {

@@ -389,12 +389,17 @@ function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number
       }
       return value;
     }
-    case "size":
+    case "size": {
+      let bytes: number;
       try {
-        return parseSize(text);
+        bytes = parseSize(text);
       } catch {
         throw invalid("a size such as 512M, 2G or 1.5T");
       }
+      // No job fits in 0 bytes of memory, and no script in a 0-byte limit.
+      if (bytes === 0) throw invalid("a size above 0");
+      return bytes;
+    }
     case "duration": {
       let seconds: number;
       try {

@@ -287,6 +287,9 @@ Deno.test("loadConfig() rejects bad values of every kind", () => {
     ["sjq.waittime", "soon", "a duration such as 90s, 15m, 2h or 1h30m"],
     ["sjq.killgrace", "-5", "a duration such as 90s, 15m, 2h or 1h30m"],
     ["sjq.schedtime", "0s", "a duration above 0"],
+    ["sjq.maxscript", "0", "a size above 0"],
+    ["sjq.maxmem", "0G", "a size above 0"],
+    ["sjq.defaults.mem", "0", "a size above 0"],
   ];
   for (const [key, raw, expected] of cases) {
     assert.throws(() => load({ flags: { [key]: raw } }), {

@@ -61,6 +61,13 @@ const LF = 10;
 const ENV_NAME = /^[^=\0]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const decoder = new TextDecoder();
+/**
+ * What a NAME may not hold: TAB (the STATUS column separator), control
+ * characters, and anything some line reader takes for a line end (CR, NEL,
+ * U+2028, U+2029). Each becomes a space.
+ */
+// deno-lint-ignore no-control-regex
+const NAME_BREAKS = /[\x00-\x1f\x7f\x85\u2028\u2029]/g;
 
 /**
  * An incremental request parser for one connection: `push` bytes as they
@@ -198,7 +205,8 @@ export class RequestParser {
     submit: { options: SubmitOptions; errors: string[]; src: number | null },
     line: string,
   ): Request | null {
-    const m = /^\s*(\S+)(?:\s(.*))?$/.exec(line)!;
+    // dotAll: a CR, U+2028 or U+2029 inside a value is part of the value, not the end of the line.
+    const m = /^\s*(\S+)(?:\s(.*))?$/s.exec(line)!;
     const key = m[1]!.toUpperCase();
     const value = (m[2] ?? "").trim();
     const { options, errors } = submit;
@@ -222,7 +230,9 @@ export class RequestParser {
       }
       case "MEM":
         try {
-          options.mem = parseSize(value);
+          const mem = parseSize(value);
+          if (mem === 0) bad("a job needs more than 0 bytes");
+          else options.mem = mem;
         } catch (e) {
           bad((e as Error).message);
         }
@@ -244,7 +254,7 @@ export class RequestParser {
         else options[key.toLowerCase() as "stdout" | "stderr" | "cwd"] = value;
         return null;
       case "NAME":
-        if (value !== "") options.name = value.replace(/[\t\r\n]/g, " ");
+        if (value !== "") options.name = value.replace(NAME_BREAKS, " ");
         return null;
       case "ENV":
         for (const pair of value.split(";")) {

@@ -125,8 +125,11 @@ export class Server {
   }
 }
 
+/** Line ends inside a reply line (an echoed value) would split it for the client. */
+const LINE_BREAKS = /[\r\n\u2028\u2029]/g;
+
 function encodeReply(reply: Reply): Uint8Array {
-  const head = new TextEncoder().encode(`${reply.line}\r\n`);
+  const head = new TextEncoder().encode(`${reply.line.replace(LINE_BREAKS, " ")}\r\n`);
   if (!reply.payload) return head;
   const out = new Uint8Array(head.length + reply.payload.length);
   out.set(head);

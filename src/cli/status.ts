@@ -88,9 +88,15 @@ export const statusCommand: Command = {
       const jobs = payloads.flatMap((p) => JSON.parse(decoder.decode(p)) as JobInfo[]);
       found = jobs.map((j) => j.id);
       const shown = jobs.filter((j) => states === null || states.has(j.state as State));
-      out(
-        values.json ? `${JSON.stringify(shown, null, 2)}\n` : table(shown, Date.now(), colourful()),
-      );
+      // Only unknown ids asked for: the error alone, no empty table's header above it.
+      const onlyMissing = shown.length === 0 && ids !== null && !values.json;
+      if (!onlyMissing) {
+        out(
+          values.json
+            ? `${JSON.stringify(shown, null, 2)}\n`
+            : table(shown, Date.now(), colourful()),
+        );
+      }
     }
     const missing = (ids ?? []).filter((id) => !found.includes(id));
     if (missing.length > 0) {

@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { Submission } from "../client.ts";
+import { encodeSubmit, envNameProblem, UnsendableError } from "../client.ts";
+import { parseSize } from "../size.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
@@ -116,13 +117,10 @@ export const submitCommand: Command = {
     const job = mergeValues([...directiveValues(script, source), values]);
     const options = submitOptions(job, name);
     for (const arg of scriptArgs) options.push(["ARG", encodeBase64(arg)]);
-    const submission: Submission = {
-      script,
-      options,
-      env: jobEnv(job["no-env"] === true, job.env ?? []),
-    };
+    // Built before connecting: a value that cannot be sent must not start a daemon.
+    const request = submitRequest(script, options, jobEnv(job["no-env"] === true, job.env ?? []));
     using client = await connectDaemon(values);
-    await client.sendSubmit(submission);
+    await client.send(request);
     const reply = await client.reply(false, "SUBMIT");
     if (!reply.ok) throw new Error(reply.text);
     out(`${reply.text}\n`);
@@ -173,6 +171,36 @@ function valueFollows(arg: string, takesValue: Set<string>): boolean {
   return false;
 }
 
+/** The flag that sets each SUBMIT option, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  CWD: "--cwd (or the current directory)",
+  NAME: "--name",
+  PROCS: "--procs",
+  MEM: "--mem",
+  DEPENDS: "--depends",
+  AFTERANY: "--afterany",
+  AFTERNOTOK: "--afternotok",
+  STDOUT: "--stdout",
+  STDERR: "--stderr",
+  TIMEOUT: "--timeout",
+  ENV: "--env",
+};
+
+/** The SUBMIT request's bytes; a value it cannot carry as typed is a usage error. */
+function submitRequest(
+  script: Uint8Array,
+  options: [string, string][],
+  env: Record<string, string>,
+): Uint8Array {
+  try {
+    return encodeSubmit({ script, options, env });
+  } catch (e) {
+    if (!(e instanceof UnsendableError)) throw e;
+    const what = e.key === "ENV" ? "--env name" : FLAG_OF[e.key] ?? e.key;
+    throw new UsageError(`${what} ${JSON.stringify(e.value)}: ${e.why}`);
+  }
+}
+
 /** The job option values of each `#SJQ` directive of the script. */
 function directiveValues(script: Uint8Array, source: string): JobValues[] {
   let directives;
@@ -218,9 +246,11 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
       throw new Error(`--cwd ${job.cwd}: ${(e as Error).message}`);
     }
   }
-  const options: [string, string][] = [["CWD", cwd], ["NAME", job.name ?? name]];
+  // A default name comes from a file name or a command, which may hold any character.
+  const defaultName = name.replace(/[\t\n\r\u2028\u2029]/g, " ");
+  const options: [string, string][] = [["CWD", cwd], ["NAME", job.name ?? defaultName]];
   if (job.procs !== undefined) options.push(["PROCS", job.procs]);
-  if (job.mem !== undefined) options.push(["MEM", job.mem]);
+  if (job.mem !== undefined) options.push(["MEM", checkMem(job.mem)]);
   const deps = [["depends", "DEPENDS"], ["after", "DEPENDS"], ["afterany", "AFTERANY"], [
     "afternotok",
     "AFTERNOTOK",
@@ -235,9 +265,30 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   return options;
 }
 
-/** The environment sent with a job: this shell's (unless `noEnv`), refined by `--env` flags. */
+/** A `--mem` value as typed, once it is known to be a size above 0. */
+function checkMem(text: string): string {
+  let bytes: number;
+  try {
+    bytes = parseSize(text.trim());
+  } catch (e) {
+    throw new UsageError(`bad --mem "${text}": ${(e as Error).message}`);
+  }
+  if (bytes === 0) throw new UsageError(`bad --mem "${text}": a job needs more than 0 bytes`);
+  return text;
+}
+
+/**
+ * The environment sent with a job: this shell's (unless `noEnv`), refined by
+ * `--env` flags. Inherited variables whose names the protocol cannot carry
+ * (`;` in the name, a line break) are left out; a named one is an error.
+ */
 function jobEnv(noEnv: boolean, flags: string[]): Record<string, string> {
-  const env: Record<string, string> = noEnv ? {} : Deno.env.toObject();
+  const env: Record<string, string> = {};
+  if (!noEnv) {
+    for (const [k, v] of Object.entries(Deno.env.toObject())) {
+      if (envNameProblem(k) === null) env[k] = v;
+    }
+  }
   for (const flag of flags) {
     const eq = flag.indexOf("=");
     const name = eq < 0 ? flag : flag.slice(0, eq);
@@ -279,13 +330,26 @@ async function readScript(
   if (path === undefined || path === "-") {
     const script = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
     if (script.length === 0) throw new UsageError("the script on stdin is empty");
-    return { script, name: "stdin", source: "stdin" };
+    return { script: textScript(script, "the script on stdin"), name: "stdin", source: "stdin" };
   }
+  let script: Uint8Array;
   try {
-    return { script: await Deno.readFile(path), name: basename(path), source: path };
+    script = await Deno.readFile(path);
   } catch (e) {
     throw new Error(`cannot read script ${path}: ${(e as Error).message}`);
   }
+  return { script: textScript(script, path), name: basename(path), source: path };
+}
+
+/** A script read from a file or stdin, refused when it is binary: it holds a NUL byte. */
+function textScript(script: Uint8Array, source: string): Uint8Array {
+  if (script.includes(0)) {
+    throw new UsageError(
+      `${source} is a binary file (it holds NUL bytes), not a script`,
+      "to run a program: sjq submit [options] -- PROGRAM ARG...",
+    );
+  }
+  return script;
 }
 
 function basename(path: string): string {

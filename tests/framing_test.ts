@@ -135,7 +135,7 @@ Deno.test("framing: a typed ENV value keeps every byte, line breaks included", a
     `${tmp.path}/out`,
     "--wrap",
     'printf %s "$V"',
-  ]);
+  ], { cwd: tmp.path });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await Deno.readTextFile(`${tmp.path}/out`), value);
 });

@@ -261,6 +261,7 @@ export class Daemon {
       pid: null,
       stopping: null,
       ...(o.args.length > 0 ? { args: o.args } : {}),
+      ...(o.slurmOpts === undefined ? {} : { slurmOpts: o.slurmOpts }),
     };
     this.#store.insert(job, req.script);
     return ok(String(id));

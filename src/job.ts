@@ -96,6 +96,8 @@ export interface JobRecord {
   stopping: StopCause | null;
   /** Arguments the script is run with (`sjq submit script.sh A B`); absent means none. */
   args?: string[];
+  /** Extra sbatch options for the Slurm backend (SLURMOPT), in order. */
+  slurmOpts?: string[];
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

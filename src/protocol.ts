@@ -31,6 +31,8 @@ export interface SubmitOptions {
   timeout?: number;
   /** Arguments given to the script (ARG lines, in order). */
   args: string[];
+  /** SLURMOPT lines: sbatch arguments for the Slurm backend. */
+  slurmOpts?: string[];
 }
 
 /** A request, parsed. `invalid` is answered with ERROR; `fatal` too, and then the connection closes. */
@@ -281,6 +283,10 @@ export class RequestParser {
         // One argument per line, base64 like ENV values, so that any byte (and "") survives.
         if (!BASE64.test(value)) bad("expected base64");
         else options.args.push(decodeBase64(value));
+        return null;
+      case "SLURMOPT":
+        if (value === "") bad("expected an sbatch option");
+        else (options.slurmOpts ??= []).push(value);
         return null;
       case "TIMEOUT": {
         const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;

@@ -8,6 +8,7 @@
 
 import { type Outcome, parseOutcome, SUPERVISOR_SH } from "./supervisor.ts";
 import type { JobRecord } from "./job.ts";
+import { slurmEnvironment } from "./slurm_env.ts";
 
 const GO = new TextEncoder().encode("go\n");
 
@@ -197,6 +198,7 @@ export function jobEnvironment(job: JobRecord, account: Account): Record<string,
     LOGNAME: account.name,
     SHELL: account.shell,
     ...job.env,
+    ...slurmEnvironment(job, account.name, Deno.hostname()),
     SJQ_JOB_ID: String(job.id),
     SJQ_JOB_NAME: job.name,
     SJQ_PROCS: String(job.procs),

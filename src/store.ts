@@ -23,6 +23,8 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "jobs.handle", sql: "ALTER TABLE jobs ADD COLUMN handle TEXT" },
   // The script's arguments (ARG), a JSON array; NULL for none.
   { name: "jobs.args", sql: "ALTER TABLE jobs ADD COLUMN args TEXT" },
+  // Extra sbatch options of a job for the Slurm backend (JSON array), null for none.
+  { name: "jobs.slurm_opts", sql: "ALTER TABLE jobs ADD COLUMN slurm_opts TEXT" },
 ];
 
 const SCHEMA = `
@@ -234,6 +236,10 @@ export class Store implements Disposable {
       job.args?.length ? JSON.stringify(job.args) : null,
     );
     this.#insertScript.run(job.id, script);
+    if (job.slurmOpts !== undefined && job.slurmOpts.length > 0) {
+      this.#db.prepare("UPDATE jobs SET slurm_opts = ? WHERE id = ?")
+        .run(JSON.stringify(job.slurmOpts), job.id);
+    }
   }
 
   /** Changes some columns of a job. */
@@ -357,5 +363,6 @@ function toRecord(row: Row): JobRecord {
     pid: num(row.pid),
     stopping: row.stopping as JobRecord["stopping"],
     ...(typeof row.args === "string" ? { args: JSON.parse(row.args) as string[] } : {}),
+    ...(typeof row.slurm_opts === "string" ? { slurmOpts: JSON.parse(row.slurm_opts) } : {}),
   };
 }

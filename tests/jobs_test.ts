@@ -298,6 +298,9 @@ for f in /proc/$$/fd/*; do readlink "$f" || :; done > fds.txt
     if (eq > 0) vars.set(line.slice(0, eq), line.slice(eq + 1));
   }
   for (const shellMade of ["PWD", "OLDPWD", "SHLVL", "_"]) vars.delete(shellMade);
+  // What a Slurm script expects (src/slurm_env.ts, tests/sbatch_test.ts).
+  assert.equal(vars.get("SLURM_JOB_ID"), String(id));
+  for (const name of vars.keys()) if (/^SLURMD?_/.test(name)) vars.delete(name);
   const [user, shell] = await ownAccount();
   assert.deepEqual(Object.fromEntries(vars), {
     PATH: "/usr/local/bin:/usr/bin:/bin",

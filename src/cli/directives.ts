@@ -12,7 +12,7 @@
  * @module
  */
 
-/** One `#SJQ` line of a script: its line number (from 1) and its words. */
+/** One directive line of a script: its line number (from 1) and its words. */
 export interface Directive {
   line: number;
   words: string[];
@@ -22,8 +22,9 @@ export interface Directive {
 const SCAN_BYTES = 64 * 1024;
 
 /**
- * The `#SJQ` directives of a script: its leading lines after an optional
- * `#!` line, up to the first that is neither blank nor a comment.
+ * The `#SJQ` directives of a script (or those of another `prefix`, as
+ * `#SBATCH`): its leading lines after an optional `#!` line, up to the first
+ * that is neither blank nor a comment.
  *
  * @example Usage
  * ```ts
@@ -36,13 +37,14 @@ const SCAN_BYTES = 64 * 1024;
  *
  * @throws {SyntaxError} When a directive has an unterminated quote; the message names the line.
  */
-export function parseDirectives(script: Uint8Array): Directive[] {
+export function parseDirectives(script: Uint8Array, prefix = "SJQ"): Directive[] {
   const text = new TextDecoder().decode(script.subarray(0, SCAN_BYTES));
   const lines = text.split("\n");
   const directives: Directive[] = [];
+  const pattern = new RegExp(`^#${prefix}(?:\\s+(.*))?$`);
   for (let i = lines[0]?.startsWith("#!") ? 1 : 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    const m = /^#SJQ(?:\s+(.*))?$/.exec(line);
+    const m = pattern.exec(line);
     if (m) {
       try {
         directives.push({ line: i + 1, words: splitWords(m[1] ?? "") });

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { encodeSubmit, envNameProblem, UnsendableError } from "../client.ts";
+import { type Client, encodeSubmit, envNameProblem, UnsendableError } from "../client.ts";
 import { parseSize } from "../size.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
@@ -18,8 +18,9 @@ import {
   shellQuote,
   UsageError,
 } from "./common.ts";
-import { parseDirectives } from "./directives.ts";
+import { parseDirectives, splitWords } from "./directives.ts";
 import { encodeBase64 } from "../protocol.ts";
+import { parseSbatchDirectives, type SbatchDirectives } from "./sbatch_directives.ts";
 
 const HELP = `sjq submit: submit a job
 
@@ -50,6 +51,9 @@ Options:
       --env NAME=VALUE   set NAME (repeatable)
       --no-env           do not send this shell's environment (only --env ones)
       --wrap TEXT        the script is this shell text
+      --slurm-opt OPTS   sbatch options for the Slurm backend (sjq.backend=slurm),
+                         e.g. --slurm-opt='--partition=gpu --qos=high' (repeatable;
+                         added to sjq.slurm.options)
   -w, --wait             wait for the job to end; exit 0 if it succeeded, its exit
                          code if it failed with one, 1 otherwise
 ${AUTOSTART_FLAGS_HELP}
@@ -61,6 +65,11 @@ them, and list options (--after, --env...) add up:
   #!/bin/sh
   #SJQ -p 4 --mem 8G --name align
   bwa mem ref.fa reads.fq > out.sam
+
+'#SBATCH' lines are read too, below '#SJQ' ones: -c, -n, --mem, --mem-per-cpu,
+-J, -o, -e (%j %x %A %a %u), -D, -t, -d (afterok, afterany, afternotok,
+singleton), -H and --export become the job options above; other sbatch options
+go to the Slurm backend only, with a warning (see docs/slurm.md).
 
 Environment: the job gets this shell's environment (like Slurm's
 --export=ALL), then the daemon's SJQ_JOB_ID, SJQ_PROCS... Use --no-env with
@@ -91,6 +100,7 @@ const JOB_OPTIONS = {
   timeout: { type: "string", short: "t" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
+  "slurm-opt": { type: "string", multiple: true },
 } as const satisfies Flags;
 
 const OPTIONS = {
@@ -114,12 +124,20 @@ export const submitCommand: Command = {
     const { values, positionals } = parseFlags(flags, OPTIONS);
     if (values.help) return out(HELP), 0;
     const { script, name, source } = await readScript(positionals, command, values.wrap);
-    const job = mergeValues([...directiveValues(script, source), values]);
+    const sbatch = sbatchDirectives(script, source);
+    const job = mergeValues([sbatch.values, ...directiveValues(script, source), values]);
     const options = submitOptions(job, name);
     for (const arg of scriptArgs) options.push(["ARG", encodeBase64(arg)]);
+    for (const word of [...sbatch.slurmOptions, ...slurmOpts(job["slurm-opt"] ?? [])]) {
+      options.push(["SLURMOPT", word]);
+    }
+    const env = jobEnv(job["no-env"] === true, job.env ?? []);
     // Built before connecting: a value that cannot be sent must not start a daemon.
-    const request = submitRequest(script, options, jobEnv(job["no-env"] === true, job.env ?? []));
+    let request = submitRequest(script, options, env);
     using client = await connectDaemon(values);
+    if (sbatch.singleton && await addSingleton(client, options)) {
+      request = submitRequest(script, options, env);
+    }
     await client.send(request);
     const reply = await client.reply(false, "SUBMIT");
     if (!reply.ok) throw new Error(reply.text);
@@ -219,6 +237,44 @@ function directiveValues(script: Uint8Array, source: string): JobValues[] {
       throw new UsageError(`${source}:${line}: bad #SJQ directive: ${(e as Error).message}`, hint);
     }
   });
+}
+
+/** The `#SBATCH` lines of the script; their warnings go to stderr. */
+function sbatchDirectives(script: Uint8Array, source: string): SbatchDirectives {
+  try {
+    const sbatch = parseSbatchDirectives(script, source);
+    for (const w of sbatch.warnings) console.error(`warning: ${w}`);
+    return sbatch;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The words of `--slurm-opt` values. */
+function slurmOpts(values: string[]): string[] {
+  try {
+    return values.flatMap(splitWords);
+  } catch (e) {
+    throw new UsageError(`--slurm-opt: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `#SBATCH --dependency=singleton`: the job waits for the end of every job of
+ * its name that has not ended yet (as in Slurm: one at a time).
+ */
+async function addSingleton(client: Client, options: [string, string][]): Promise<boolean> {
+  const name = options.find(([k]) => k === "NAME")![1];
+  const reply = await client.request("STATUS", true);
+  if (!reply.ok) throw new Error(reply.text);
+  const ids = new TextDecoder().decode(reply.payload).split("\r\n")
+    .map((row) => row.split("\t"))
+    .filter(([, n, state]) =>
+      n === name && (state === "Q" || state === "H" || state === "U" || state === "R")
+    )
+    .map(([id]) => id!);
+  if (ids.length > 0) options.push(["AFTERANY", ids.join(":")]);
+  return ids.length > 0;
 }
 
 /** Later values win; list options add up. */

@@ -45,10 +45,12 @@ export interface Config {
   maxscript: number;
   /** `sjq.autostart`: whether a client starts the daemon when none answers. */
   autostart: boolean;
+  /** `sjq.backend`: the executor that runs jobs (src/executors.ts), e.g. `local`. */
+  backend: string;
 }
 
 /** How a configuration value is written. */
-export type ConfigKind = "path" | "bool" | "int" | "size" | "duration";
+export type ConfigKind = "path" | "bool" | "int" | "size" | "duration" | "word";
 
 /** The description of one configuration key: a row of {@linkcode CONFIG_KEYS}. */
 export interface ConfigKeyInfo {
@@ -213,6 +215,15 @@ export const CONFIG_KEYS = [
     env: "SJQ_AUTOSTART",
     flag: "autostart",
     doc: "Whether a client starts the daemon when none is running",
+  },
+  {
+    key: "sjq.backend",
+    field: "backend",
+    kind: "word",
+    default: "local",
+    env: "SJQ_BACKEND",
+    flag: "backend",
+    doc: "What runs the jobs: local (processes on this machine)",
   },
 ] as const satisfies readonly ConfigKeyInfo[];
 
@@ -400,6 +411,9 @@ function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number
       if (bytes === 0) throw invalid("a size above 0");
       return bytes;
     }
+    case "word":
+      if (!/^[a-z][a-z0-9_-]*$/i.test(text)) throw invalid("a name such as local");
+      return text.toLowerCase();
     case "duration": {
       let seconds: number;
       try {

@@ -54,6 +54,7 @@ const DEFAULTS: Config = {
   killgrace: 10,
   maxscript: 16 * 1024 ** 2,
   autostart: true,
+  backend: "local",
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -74,6 +75,7 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.killgrace": ["1m30s", 90],
   "sjq.maxscript": ["1M", 1024 ** 2],
   "sjq.autostart": ["off", false],
+  "sjq.backend": ["Local", "local"],
 };
 
 function flagOf(key: ConfigKey): string {
@@ -290,6 +292,7 @@ Deno.test("loadConfig() rejects bad values of every kind", () => {
     ["sjq.maxscript", "0", "a size above 0"],
     ["sjq.maxmem", "0G", "a size above 0"],
     ["sjq.defaults.mem", "0", "a size above 0"],
+    ["sjq.backend", "no such", "a name such as local"],
   ];
   for (const [key, raw, expected] of cases) {
     assert.throws(() => load({ flags: { [key]: raw } }), {

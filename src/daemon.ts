@@ -1,31 +1,37 @@
 /**
  * The daemon: one handler per request, and the scheduler's decisions carried
- * out through the store (durable state) and the runner (processes). Every
- * change happens in a tick of the group commit (src/group_commit.ts): it is
- * on disk before any reply, spawn or signal that follows from it.
+ * out through the store (durable state) and the executor (src/executor.ts:
+ * whatever runs the jobs). Every change happens in a tick of the group
+ * commit (src/group_commit.ts): it is on disk before any reply, start or
+ * signal that follows from it; every executor event is applied in a tick.
  *
  * @module
  */
 
 import type { Config } from "./config.ts";
 import {
+  abortReason,
   type Dependency,
   type FinalState,
   isFinal,
   type JobRecord,
-  type State,
   STATES,
   type StopCause,
 } from "./job.ts";
 import type { Logger } from "./log.ts";
-import type { Request } from "./protocol.ts";
-import { accountOf, jobEnvironment, Runner } from "./runner.ts";
+import type { Request, ShutdownMode } from "./protocol.ts";
+import { accountOf, jobEnvironment } from "./job_environment.ts";
 import { outputPath } from "./output_path.ts";
 import { type Change, Scheduler } from "./scheduler.ts";
 import { Store } from "./store.ts";
-import type { Outcome } from "./supervisor.ts";
 import { jobInfo } from "./info.ts";
 import { GroupCommit } from "./group_commit.ts";
+import type { Executor, ExecutorEvent, Outcome } from "./executor.ts";
+import { makeExecutor } from "./executors.ts";
+import { JobTimers } from "./job_timers.ts";
+import { Waiters } from "./waiters.ts";
+import { restoreJobs } from "./recovery.ts";
+import { timerInterval } from "./long_timer.ts";
 
 /** A reply: one line, an optional counted payload, and whether to close the connection after it. */
 export interface Reply {
@@ -34,18 +40,16 @@ export interface Reply {
   close?: boolean;
 }
 
-/** How a job ended, from its supervisor or from the daemon's own observation. */
-type Ending = Outcome | { kind: "lost"; reason: string };
-
 /**
- * Why the daemon stops: a clean SHUTDOWN, a drain, a signal, autoshutdown,
- * or a disk that failed under a commit (`fatal`).
+ * Why the daemon stops: SHUTDOWN (`detach`: running jobs go on for the next
+ * daemon; `kill`: they are killed first; `drain`: they end first), a signal,
+ * autoshutdown, or a disk that failed under a commit (`fatal`).
  */
-export type StopReason = "shutdown" | "drain" | "signal" | "idle" | "fatal";
+export type StopReason = ShutdownMode | "signal" | "idle" | "fatal";
 
 const encoder = new TextEncoder();
-/** How long recovery waits before it re-queues a running job that shows no sign of a start. */
-const UNSTARTED_RECHECK_MS = 250;
+/** How soon a tick that failed (storage) is tried again with the job events it held. */
+const RETRY_MS = 1000;
 const ok = (text = ""): Reply => ({ line: text === "" ? "OK" : `OK ${text}` });
 const error = (text: string): Reply => ({ line: `ERROR ${text}` });
 
@@ -54,24 +58,23 @@ export class Daemon {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #store: Store;
-  readonly #runner: Runner;
+  readonly #executor: Executor;
   readonly #scheduler: Scheduler;
   readonly #uid = Deno.uid() ?? 0;
   readonly #gid = Deno.gid() ?? 0;
   #lastId: number;
   readonly #ticks: GroupCommit<Reply>;
-  /** Supervisor pid (= process group) of each running job, by job id. */
-  readonly #pids = new Map<number, number>();
-  /** Running jobs adopted from an earlier daemon (not our children: their end is polled). */
-  readonly #adopted = new Set<number>();
-  /** Jobs whose supervisor pid is not stored yet; it rides along with the next commit. */
-  readonly #unsavedPids = new Set<number>();
-  /** Jobs that could not be spawned, and why: the sweep settles them again until that commits. */
-  readonly #unspawned = new Map<number, string>();
-  readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
-  /** Answers of pending WAITs, by job id. */
-  readonly #waiters = new Map<number, ((reply: Reply) => void)[]>();
-  #watcher: Deno.FsWatcher | null = null;
+  /** Executor events not yet applied in a committed tick, in the order they came. */
+  #events: ExecutorEvent[] = [];
+  /** Events applied in the open tick: put back in front of `#events` if it rolls back. */
+  #applying: ExecutorEvent[] = [];
+  /** Timeouts of running jobs. */
+  readonly #timeouts = new JobTimers();
+  readonly #waiters = new Waiters<Reply>();
+  /** Whether the jobs of the last daemon have been restored (a failed restore is tried again). */
+  #restored = false;
+  /** Whether the executor has been given the running jobs (once, even when that tick failed). */
+  #executorRecovered = false;
   #safetyNet: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -86,25 +89,30 @@ export class Daemon {
   /** Resolves once the daemon has stopped and its store is closed. */
   readonly stopped: Promise<StopReason> = new Promise((r) => this.#resolveStopped = r);
 
-  private constructor(config: Config, log: Logger, store: Store, runner: Runner) {
+  private constructor(config: Config, log: Logger, store: Store) {
     this.#config = config;
     this.#log = log;
     this.#store = store;
-    this.#runner = runner;
+    this.#executor = makeExecutor(config.backend, {
+      spool: `${config.db}-spool`,
+      emit: (event) => this.#heard(event),
+      log,
+    });
     this.#scheduler = new Scheduler({ procs: config.maxprocs, mem: config.maxmem });
     this.#lastId = store.lastId();
     this.#ticks = new GroupCommit<Reply>({
       begin: () => {
         store.begin();
         this.#scheduler.begin();
-        this.#savePids();
       },
       beforeCommit: () => {
+        this.#applyEvents();
         if (!this.#stopping) this.#startJobs();
       },
       commit: () => {
         store.commit();
         this.#scheduler.commit();
+        this.#applying = [];
       },
       durable: () => store.durable(),
       onFatal: (e) => this.#fatal(e),
@@ -115,15 +123,24 @@ export class Daemon {
   }
 
   /**
-   * Opens the store and spool next to `config.db`, re-adopts the jobs that
-   * are still running, settles those that ended meanwhile, and starts work.
+   * Opens the store next to `config.db` and the executor `config.backend`,
+   * restores the jobs of the last daemon (the executor finds out what became
+   * of the running ones), and starts work.
    */
   static open(config: Config, log: Logger): Daemon {
     const store = new Store(config.db);
-    const runner = Runner.create(`${config.db}-spool`);
-    const daemon = new Daemon(config, log, store, runner);
+    let daemon: Daemon;
+    try {
+      daemon = new Daemon(config, log, store);
+    } catch (e) {
+      store[Symbol.dispose]();
+      throw e;
+    }
     daemon.#recover();
-    daemon.#safetyNet = setInterval(() => daemon.#sweep(), Math.max(config.schedtime, 0.05) * 1000);
+    daemon.#safetyNet = setInterval(
+      () => daemon.#sweep(),
+      timerInterval(Math.max(config.schedtime, 0.05) * 1000),
+    );
     return daemon;
   }
 
@@ -154,7 +171,7 @@ export class Daemon {
       case "clean":
         return this.#write(() => this.#clean(req.olderThan, req.states));
       case "shutdown":
-        this.stop(req.drain ? "drain" : "shutdown");
+        this.stop(req.mode);
         return Promise.resolve({ line: "OK", close: true });
       case "invalid":
       case "fatal":
@@ -195,11 +212,7 @@ export class Daemon {
     const job = this.#store.get(id);
     if (job === undefined) return error(`Unknown job ${id}`);
     if (isFinal(job.state)) return waitReply(job);
-    return new Promise((resolve) => {
-      const list = this.#waiters.get(id) ?? [];
-      list.push(resolve);
-      this.#waiters.set(id, list);
-    });
+    return this.#waiters.wait(id);
   }
 
   /** SUBMIT (`sjq submit`): validates everything, stores the job, answers its id. */
@@ -260,6 +273,7 @@ export class Daemon {
       reason: added.state === "A" ? abortReason(added.cause, added.causeState) : null,
       pid: null,
       stopping: null,
+      handle: null,
       ...(o.args.length > 0 ? { args: o.args } : {}),
       ...(o.slurmOpts === undefined ? {} : { slurmOpts: o.slurmOpts }),
     };
@@ -275,7 +289,7 @@ export class Daemon {
       if (seen !== undefined && seen.kind !== dep.kind) {
         errors.push(`Job ${dep.id} is named as both ${seen.kind} and ${dep.kind} dependency`);
       } else if (
-        this.#scheduler.get(dep.id) === undefined && this.#store.state(dep.id) === undefined
+        this.#scheduler.get(dep.id) === undefined && this.#endedState(dep.id) === undefined
       ) {
         errors.push(
           `Unknown job ${dep.id} in ${dep.kind === "afterok" ? "DEPENDS" : dep.kind.toUpperCase()}`,
@@ -346,106 +360,109 @@ export class Daemon {
     this.#lastId = this.#store.lastId();
     const message = `Storage failure, nothing was changed: ${failure.message}`;
     this.#log.error(message);
-    // Job events of the failed tick are still on disk as done files: look again soon.
+    // The job events of the failed tick are applied again by the next one.
+    this.#events = [...this.#applying, ...this.#events];
+    this.#applying = [];
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#sweep(), 1000);
+    this.#retryTimer = setTimeout(() => {
+      if (!this.#restored) this.#recover();
+      else if (this.#events.length > 0) this.#event(() => {});
+    }, RETRY_MS);
     return error(message);
   }
 
   // --- Running jobs ---------------------------------------------------------
 
-  /** The scheduling pass: marks what starts R (durably, before it is spawned). */
+  /** The scheduling pass: marks what starts R; the executor gets each job once that is durable. */
   #startJobs(): void {
     for (const { id } of this.#scheduler.schedule()) {
-      this.#store.update(id, { state: "R", started: Date.now() });
-      // The supervisor starts while the disk catches up; the script only once R is durable.
-      let child: Deno.ChildProcess | undefined;
-      this.#ticks.whenCommitted(() => child = this.#spawn(id));
-      this.#afterCommit(() => child && this.#runner.go(child));
+      const started = Date.now();
+      this.#store.update(id, { state: "R", started });
+      this.#afterCommit(() => this.#launch(id, started));
     }
   }
 
-  /** Spawns a job's supervisor (which waits for its go); undefined when it cannot start. */
-  #spawn(id: number): Deno.ChildProcess | undefined {
+  /** Hands a job whose R is durable to the executor, and arms its timeout. */
+  #launch(id: number, started: number): void {
+    if (this.#scheduler.get(id)?.state !== "R") return;
     const job = this.#store.get(id)!;
-    const child = this.#runner.start(
+    if (job.timeout !== null) this.#armTimeout(id, started + job.timeout * 1000);
+    this.#executor.start({
       job,
-      this.#store.script(id),
-      jobEnvironment(job, accountOf(job.uid)),
-    );
-    if (typeof child === "string") {
-      this.#unspawned.set(id, child);
-      this.#event(() => this.#settle(id, { kind: "error", reason: child }, Date.now()));
-      return undefined;
-    }
-    this.#pids.set(id, child.pid);
-    this.#unsavedPids.add(id);
-    this.#log.info(`job ${id} started: pid ${child.pid}, ${job.procs} procs, name ${job.name}`);
-    child.status.then(() => this.#onDone(id, true));
-    this.#armTimeout(job);
-    return child;
-  }
-
-  /** Stores the pids of supervisors spawned since the last commit (recovery can do without them). */
-  #savePids(): void {
-    const saving = [...this.#unsavedPids].filter((id) => this.#scheduler.get(id)?.state === "R");
-    for (const id of saving) this.#store.update(id, { pid: this.#pids.get(id)! });
-    this.#afterCommit(() => {
-      for (const id of saving) this.#unsavedPids.delete(id);
+      script: this.#store.script(id),
+      env: jobEnvironment(job, accountOf(job.uid)),
     });
   }
 
-  /** A supervisor has ended or left a done file: settle its job if it was running. */
-  #onDone(id: number, exited = false): void {
-    if (this.#scheduler.get(id)?.state !== "R") return;
-    const done = this.#runner.outcome(id);
-    if (done !== null) {
-      this.#event(() => this.#settle(id, done.outcome, done.ended));
-    } else if (exited) {
-      this.#event(() =>
-        this.#vanished(id, "lost: its supervisor ended without recording an outcome")
-      );
-    }
+  /** An executor event: kept until a committed tick has applied it. */
+  #heard(event: ExecutorEvent): void {
+    if (this.#finished) return; // what happens now is for the next daemon to find
+    this.#events.push(event);
+    this.#event(() => {});
   }
 
-  /**
-   * A running job's supervisor is gone without a done file. A job it never
-   * started (no go, or killed before) is queued again, unless it was being
-   * stopped; one it started is lost.
-   */
-  #vanished(id: number, reason: string): void {
+  /** Applies the executor events heard since the last tick (before its scheduling pass). */
+  #applyEvents(): void {
+    if (this.#events.length === 0) return;
+    const events = this.#events;
+    this.#events = [];
+    this.#applying.push(...events);
+    for (const event of events) this.#applyEvent(event);
+  }
+
+  #applyEvent(event: ExecutorEvent): void {
+    const { id } = event;
     if (this.#scheduler.get(id)?.state !== "R") return;
-    if (!this.#runner.started(id) && this.#store.get(id)!.stopping === null) {
-      this.#scheduler.requeue(id);
-      this.#store.update(id, { state: "Q", started: null, pid: null });
-      // Before this tick's scheduling pass may spawn the job again (whenCommitted work runs in order).
-      this.#ticks.whenCommitted(() => {
-        this.#log.info(`job ${id} had not started: queued again`);
-        this.#forgetProcess(id);
-      });
-      return;
+    switch (event.kind) {
+      case "started": {
+        this.#store.update(id, { handle: event.handle, pid: event.pid ?? null });
+        const job = this.#store.get(id)!;
+        // A stop recorded before the job was (re)started is carried out now.
+        if (job.stopping !== null) this.#afterCommit(() => this.#signal(id));
+        return;
+      }
+      case "ended":
+        return this.#settle(id, event.outcome, event.at);
+      case "lost":
+        return this.#settle(id, { kind: "failed", reason: event.reason }, event.at);
+      case "unstarted":
+        if (this.#store.get(id)!.stopping !== null) {
+          return this.#settle(
+            id,
+            { kind: "failed", reason: "killed before it started" },
+            Date.now(),
+          );
+        }
+        this.#scheduler.requeue(id);
+        this.#store.update(id, { state: "Q", started: null, pid: null, handle: null });
+        this.#afterCommit(() => {
+          this.#log.info(`job ${id} had not started: queued again`);
+          this.#timeouts.clear(id);
+          this.#executor.forget(id);
+        });
     }
-    this.#settle(id, { kind: "lost", reason }, Date.now());
   }
 
   /** Records a running job's end, the state it earned, and what follows for its dependents. */
-  #settle(id: number, ending: Ending, doneAt: number): void {
-    if (this.#scheduler.get(id)?.state !== "R") return;
+  #settle(id: number, outcome: Outcome, at: number): void {
     const job = this.#store.get(id)!;
-    // A done file's mtime comes from the kernel's coarse clock, a few ms behind Date.now().
-    const ended = Math.max(doneAt, job.started ?? doneAt);
-    const exitCode = ending.kind === "exit" ? ending.code : null;
+    const ended = Math.max(at, job.started ?? at);
+    const exitCode = outcome.kind === "exit" ? outcome.code : null;
     let state: FinalState;
-    let reason: string | null = ending.kind === "exit" ? null : ending.reason;
-    // A job the daemon was stopping ends as it meant, even when SIGKILL took its supervisor too.
+    let reason: string | null = outcome.kind === "exit"
+      ? outcome.reason ?? null
+      : outcome.kind === "signal"
+      ? outcome.reason ?? `ended by signal ${outcome.signal}`
+      : outcome.reason;
+    // A job the daemon was stopping ends as it meant, whatever the signal did to it.
     if (job.stopping === "timeout") {
       state = "F";
       reason = `timed out after ${job.timeout} s`;
     } else if (job.stopping !== null) {
       state = "K";
       reason = job.stopping === "shutdown" ? "killed at shutdown" : "killed";
-    } else if (ending.kind === "exit") state = ending.code === 0 ? "S" : "F";
-    else state = ending.kind === "error" ? "E" : "F";
+    } else if (outcome.kind === "exit") state = outcome.code === 0 ? "S" : "F";
+    else state = outcome.kind === "error" ? "E" : "F";
     this.#end(id, state, { ended, exitCode, reason });
     this.#afterCommit(() => {
       const took = ((ended - (job.started ?? ended)) / 1000).toFixed(3);
@@ -453,28 +470,9 @@ export class Daemon {
         ? reason
         : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
       this.#log.info(`job ${id} ended ${state}: ${how}, after ${took} s`);
-      this.#forget(id);
+      this.#timeouts.clear(id);
+      this.#executor.forget(id);
     });
-  }
-
-  /** Drops what the daemon keeps about an ended job, and its spool files. */
-  #forget(id: number): void {
-    this.#forgetProcess(id);
-    this.#runner.cleanup(id);
-  }
-
-  /** Drops what the daemon keeps about a job's supervisor. */
-  #forgetProcess(id: number): void {
-    this.#pids.delete(id);
-    this.#unsavedPids.delete(id);
-    this.#adopted.delete(id);
-    if (this.#adopted.size === 0) {
-      this.#watcher?.close();
-      this.#watcher = null;
-    }
-    this.#unspawned.delete(id);
-    clearTimeout(this.#timers.get(id));
-    this.#timers.delete(id);
   }
 
   /** Ends an active job in `state` and carries the scheduler's consequences into the store. */
@@ -501,159 +499,60 @@ export class Daemon {
 
   /** Answers WAITs on a job once its end is committed. */
   #notify(id: number): void {
-    this.#afterCommit(() => {
-      const waiters = this.#waiters.get(id);
-      if (waiters === undefined) return;
-      this.#waiters.delete(id);
-      const reply = waitReply(this.#store.get(id)!);
-      for (const w of waiters) w(reply);
-    });
+    if (!this.#waiters.has(id)) return;
+    this.#afterCommit(() => this.#waiters.answer(id, waitReply(this.#store.get(id)!)));
   }
 
-  /** Marks a running job as being stopped (durably), then signals it. */
+  /** Marks a running job as being stopped (durably), then has the executor end it. */
   #stopJob(id: number, cause: StopCause): void {
+    if (this.#scheduler.get(id)?.state !== "R") return;
     const job = this.#store.get(id)!;
     if (job.stopping !== null) return;
     this.#store.update(id, { stopping: cause });
-    this.#afterCommit(() => this.#terminate(id, Date.now()));
+    this.#afterCommit(() => this.#signal(id));
   }
 
-  /** SIGTERM to the job's group, SIGKILL after the grace time; retried until the job is spawned. */
-  #terminate(id: number, since: number): void {
+  /** SIGTERM (or the backend's equivalent), SIGKILL after the grace. */
+  #signal(id: number): void {
     if (this.#scheduler.get(id)?.state !== "R") return;
-    const late = Date.now() - since >= this.#config.killgrace * 1000;
-    const pid = this.#pids.get(id);
-    if (pid === undefined || !this.#runner.signal(pid, late ? "SIGKILL" : "SIGTERM")) {
-      this.#later(id, () => this.#terminate(id, since), 20);
-    } else if (!late) {
-      this.#later(id, () => this.#terminate(id, since), this.#config.killgrace * 1000);
-    }
+    this.#timeouts.clear(id);
+    this.#executor.kill(id, this.#config.killgrace * 1000);
   }
 
-  #armTimeout(job: JobRecord): void {
-    if (job.timeout === null || job.stopping !== null) return;
-    const due = (job.started ?? Date.now()) + job.timeout * 1000 - Date.now();
-    this.#later(job.id, () => this.#event(() => this.#stopJob(job.id, "timeout")), due);
-  }
-
-  /** One timer per running job: a kill escalation replaces a pending timeout. */
-  #later(id: number, fn: () => void, ms: number): void {
-    clearTimeout(this.#timers.get(id));
-    this.#timers.set(
-      id,
-      setTimeout(() => {
-        this.#timers.delete(id);
-        fn();
-      }, Math.max(0, ms)),
-    );
+  #armTimeout(id: number, due: number): void {
+    this.#timeouts.at(id, due, () => this.#event(() => this.#stopJob(id, "timeout")));
   }
 
   // --- Recovery and housekeeping -------------------------------------------
 
-  /** The final state of a job no longer in the scheduler, for dependency checks. */
-  #endedState = (id: number): FinalState | undefined => {
-    const state = this.#store.state(id);
-    return state !== undefined && isFinal(state) ? state : undefined;
-  };
+  /** The final state of a job no longer in the scheduler, also of a forgotten one. */
+  #endedState = (id: number): FinalState | undefined => this.#store.endedState(id);
 
   /**
-   * Rebuilds the scheduler from the store. Running jobs are re-adopted when
-   * their supervisor lives, settled from their done file when they ended,
-   * queued again when they never started, and marked lost otherwise.
+   * Restores the last daemon's jobs job by job (src/recovery.ts) and gives
+   * the running ones to the executor, in one tick: what it can tell at once
+   * (ended, lost, re-adopted) is applied in the same tick, before anyone
+   * is answered.
    */
   #recover(): void {
-    const active = this.#store.active();
-    const running = active.filter((job) => job.state === "R").map((job) => job.id);
     this.#event(() => {
-      const now = Date.now();
-      const boot = bootId();
-      const rebooted = this.#store.meta("boot_id") !== boot;
-      this.#store.setMeta("boot_id", boot);
-      for (const job of active) {
-        const added = this.#scheduler.restore(job, this.#endedState);
-        if (added.state === "A") {
-          this.#store.update(job.id, {
-            state: "A",
-            ended: now,
-            reason: abortReason(added.cause, added.causeState),
-          });
-        } else if (added.state !== job.state) {
-          this.#store.update(job.id, { state: added.state });
+      const running = restoreJobs(this.#store, this.#scheduler, this.#log);
+      this.#afterCommit(() => this.#restored = true);
+      if (this.#executorRecovered) return; // a retry after a failed tick: its events are kept
+      this.#executorRecovered = true;
+      for (const { job } of running) {
+        if (job.stopping === null && job.timeout !== null && job.started !== null) {
+          this.#armTimeout(job.id, job.started + job.timeout * 1000);
         }
       }
-      for (const id of running) this.#recoverRunning(this.#store.get(id)!, rebooted);
+      if (running.length > 0) this.#log.info(`recovering ${running.length} running jobs`);
+      this.#executor.recover(running);
     });
-    // Spool files of jobs not running were left by a crash between a commit and its cleanup.
-    const keep = new Set(running);
-    for (const id of this.#runner.spoolIds()) if (!keep.has(id)) this.#runner.cleanup(id);
   }
 
-  /**
-   * Settles, re-adopts or re-queues a job found in R. A job with no trace of
-   * a start is looked at once more a moment later (`recheck`): a supervisor
-   * forked by the dead daemon may not have exec'd yet.
-   */
-  #recoverRunning(job: JobRecord, rebooted: boolean, recheck = true): void {
-    const done = this.#runner.outcome(job.id);
-    if (done !== null) return this.#settle(job.id, done.outcome, done.ended);
-    const pid = job.pid !== null && this.#runner.supervising(job.pid, job.id)
-      ? job.pid
-      : this.#runner.findSupervisor(job.id);
-    if (pid !== null) {
-      this.#pids.set(job.id, pid);
-      this.#adopted.add(job.id);
-      // Adopted supervisors are not our children: their done files are watched for.
-      this.#watcher ??= this.#runner.watch((id) => this.#onDone(id));
-      this.#afterCommit(() => {
-        this.#log.info(`job ${job.id} re-adopted: supervisor pid ${pid}`);
-        if (job.stopping !== null) this.#terminate(job.id, Date.now());
-        else this.#armTimeout(job);
-      });
-      if (job.pid !== pid) this.#store.update(job.id, { pid });
-      if (!this.#runner.started(job.id)) this.#recheckLater(job.id);
-      return;
-    }
-    const late = this.#runner.outcome(job.id);
-    if (late !== null) return this.#settle(job.id, late.outcome, late.ended);
-    if (rebooted) {
-      return this.#settle(job.id, {
-        kind: "lost",
-        reason: "lost: the machine restarted while it ran",
-      }, Date.now());
-    }
-    // Within one boot the page cache holds the marker even unsynced: no marker, never started.
-    if (recheck && !this.#runner.started(job.id)) return this.#recheckLater(job.id);
-    this.#vanished(job.id, "lost: its supervisor vanished while no daemon ran");
-  }
-
-  /**
-   * Looks again shortly at a running job that shows no sign of a start: a
-   * supervisor forked by the dead daemon may not have exec'd yet, and one
-   * that never got its go exits on its own.
-   */
-  #recheckLater(id: number): void {
-    this.#afterCommit(() =>
-      setTimeout(() => {
-        if (this.#scheduler.get(id)?.state !== "R") return;
-        const pid = this.#pids.get(id);
-        if (pid === undefined) {
-          this.#event(() => this.#recoverRunning(this.#store.get(id)!, false, false));
-        } else if (!this.#runner.supervising(pid, id)) this.#onDone(id, true);
-        else if (!this.#runner.started(id)) this.#recheckLater(id);
-      }, UNSTARTED_RECHECK_MS)
-    );
-  }
-
-  /** The safety net: done files and adopted supervisors, then a scheduling pass. */
+  /** The safety net: job events not applied yet, sjq.keepdone, then a scheduling pass. */
   #sweep(): void {
-    for (const id of this.#runner.doneIds()) this.#onDone(id);
-    for (const id of this.#adopted) {
-      if (!this.#runner.supervising(this.#pids.get(id)!, id)) this.#onDone(id, true);
-    }
-    for (const [id, reason] of this.#unspawned) {
-      this.#event(() => this.#settle(id, { kind: "error", reason }, Date.now()));
-    }
-    if (this.#unsavedPids.size > 0) this.#event(() => {});
+    if (this.#events.length > 0) this.#event(() => {});
     if (this.#config.keepdone > 0 && Date.now() - this.#lastClean >= 60_000) {
       this.#lastClean = Date.now();
       this.#write(() => this.#clean(this.#config.keepdone, ["S", "F", "A", "K", "E"]));
@@ -664,7 +563,8 @@ export class Daemon {
   #afterTick(): void {
     const { Q, R } = this.#scheduler.counts();
     if (this.#stopping !== null) {
-      if (R === 0 || this.#stopping === "signal") this.#finish();
+      const waitsForJobs = this.#stopping === "drain" || this.#stopping === "kill";
+      if (R === 0 || !waitsForJobs) this.#finish();
       return;
     }
     const idle = Q === 0 && R === 0;
@@ -676,7 +576,7 @@ export class Daemon {
         this.#idleTimer = undefined;
         const c = this.#scheduler.counts();
         if (c.Q === 0 && c.R === 0 && !this.#ticks.busy) this.stop("idle");
-      }, this.#config.waittime * 1000);
+      }, timerInterval(this.#config.waittime * 1000));
     }
   }
 
@@ -686,22 +586,28 @@ export class Daemon {
   }
 
   /**
-   * Stops the daemon. `shutdown` kills running jobs and waits for them to end
-   * in K; `drain` starts nothing new and waits for running jobs; `signal` and
-   * `idle` leave running jobs to the next daemon.
+   * Stops the daemon. `detach`, `signal` and `idle` leave running jobs to
+   * the next daemon; `kill` kills them and waits for them to end in K;
+   * `drain` starts nothing new and waits for running jobs.
    */
   stop(reason: StopReason): void {
-    if (this.#stopping !== null && reason !== "shutdown") return;
+    if (this.#stopping !== null && reason !== "kill") return;
     this.#stopping = reason;
     this.#resolveStopping(reason);
-    this.#log.info(`stopping: ${reason}`);
-    if (reason === "shutdown") {
+    const running = this.#scheduler.counts().R;
+    this.#log.info(`stopping: ${reason}, ${running} running jobs`);
+    if (reason === "kill") {
       this.#event(() => {
         for (const job of this.#scheduler.jobs()) {
           if (job.state === "R") this.#stopJob(job.id, "shutdown");
         }
       });
     } else this.#event(() => {});
+  }
+
+  /** How many jobs run now. */
+  get running(): number {
+    return this.#scheduler.counts().R;
   }
 
   /**
@@ -714,6 +620,7 @@ export class Daemon {
     this.#finished = true;
     this.#stopping = "fatal";
     this.#log.error(`the disk failed under a commit, stopping: ${(e as Error)?.message ?? e}`);
+    this.#executor.close("detach").catch(() => {});
     this.#resolveStopping("fatal");
     this.#resolveStopped("fatal");
   }
@@ -724,23 +631,17 @@ export class Daemon {
     clearInterval(this.#safetyNet);
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#retryTimer);
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#watcher?.close();
-    this.#store[Symbol.dispose]();
-    for (const [id, waiters] of this.#waiters) {
-      for (const w of waiters) w(error(`The daemon stopped before job ${id} ended`));
-    }
-    this.#log.info("stopped");
-    this.#resolveStopped(this.#stopping!);
-  }
-}
-
-/** This boot of the machine, to tell a daemon restart from a machine restart. */
-function bootId(): string {
-  try {
-    return Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
-  } catch {
-    return "unknown";
+    this.#timeouts.clearAll();
+    const left = this.#scheduler.counts().R;
+    this.#waiters.answerAll((id) => error(`The daemon stopped before job ${id} ended`));
+    this.#executor.close("detach").catch((e) => this.#log.error(`closing the executor: ${e}`))
+      .finally(() => {
+        this.#store[Symbol.dispose]();
+        this.#log.info(
+          left > 0 ? `stopped; ${left} running jobs go on for the next daemon` : "stopped",
+        );
+        this.#resolveStopped(this.#stopping!);
+      });
   }
 }
 
@@ -751,10 +652,6 @@ function waitReply(job: JobRecord): Reply {
 function counted(text: string): Reply {
   const payload = encoder.encode(text);
   return { line: `OK ${payload.length}`, payload };
-}
-
-function abortReason(cause: number, state: State): string {
-  return `dependency ${cause} ended in ${state}`;
 }
 
 function isDirectory(path: string): boolean {

@@ -10,7 +10,20 @@
  * Executors live beside this file: `local_executor.ts` (processes on this
  * machine), the as-user variant used by a root daemon, and
  * `slurm_executor.ts` (jobs forwarded to Slurm). Adding one touches no
- * request handler.
+ * request handler: register its factory in `executors.ts`, selected by the
+ * `sjq.backend` configuration key.
+ *
+ * What the daemon guarantees an executor:
+ * - `start` is called once per run, only after the job's R is on disk, in
+ *   the order the scheduler picked the jobs; never for a job it has already
+ *   given to `start` or `recover` without a `forget` since.
+ * - `kill` may come for a job whose `started` has not been applied yet, or
+ *   more than once; it decides nothing about the final state (the daemon
+ *   records why it stopped the job: KILL, a timeout, `shutdown --kill`).
+ * - `recover` is called once, when a daemon opens, with every job the store
+ *   has in R; events of recovered jobs are applied in ticks like all others.
+ *   Spool files of jobs not in that list may be removed.
+ * - Timeouts are the daemon's: it calls `kill` when one passes.
  *
  * @module
  */
@@ -59,15 +72,22 @@ export type Outcome =
  * `recover`). Times are milliseconds since the epoch.
  * - `started`: the job runs; `handle` identifies it to the executor (a pid,
  *   a Slurm job id) and is stored with the job, to be given back to
- *   `recover` by the next daemon.
+ *   `recover` by the next daemon. `pid`, when the job is a process on this
+ *   machine, is what INFO and `sjq status --json` show. A recovered job
+ *   that still runs gets `started` again (re-adopted), then its end.
  * - `ended`: the job ended; its end is stored, then `forget` follows.
  * - `lost`: the job's end can never be known (its processes vanished with
  *   no record); it ends F with `reason`.
  * - `unstarted`: the job provably never ran (the daemon died between
  *   committing R and handing it over); the daemon queues it again.
+ *
+ * Events may repeat (the daemon ignores an event for a job that is no
+ * longer running), and the daemon keeps every event until the tick that
+ * applies it is committed: an executor need not re-send an event after a
+ * storage failure. It must keep what it knows about a job until `forget`.
  */
 export type ExecutorEvent =
-  | { kind: "started"; id: number; at: number; handle: string }
+  | { kind: "started"; id: number; at: number; handle: string; pid?: number }
   | { kind: "ended"; id: number; at: number; outcome: Outcome; usage: Usage | null }
   | { kind: "lost"; id: number; at: number; reason: string }
   | { kind: "unstarted"; id: number };
@@ -119,3 +139,9 @@ export interface ExecutorContext {
   /** The daemon's log. */
   log: { info(message: string): void; error(message: string): void };
 }
+
+/**
+ * Makes an executor. The constructors of every backend have this shape;
+ * src/executors.ts maps `sjq.backend` names to them.
+ */
+export type ExecutorFactory = (context: ExecutorContext) => Executor;

@@ -90,7 +90,7 @@ export interface JobRecord {
   exitCode: number | null;
   /** Why the job ended the way it did, for people (kill, timeout, abort cause, start error). */
   reason: string | null;
-  /** Process id of the job's supervisor while it runs. */
+  /** Process id of the job (its process group) while it runs, when the executor knows one. */
   pid: number | null;
   /** Why the daemon is ending this running job: "kill", "timeout", "shutdown", or null. */
   stopping: StopCause | null;
@@ -98,7 +98,14 @@ export interface JobRecord {
   args?: string[];
   /** Extra sbatch options for the Slurm backend (SLURMOPT), in order. */
   slurmOpts?: string[];
+  /** The executor's handle of the running job (src/executor.ts `started`), or null. */
+  handle: string | null;
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */
 export type StopCause = "kill" | "timeout" | "shutdown";
+
+/** Why a job was aborted: the dependency that ended in a way it cannot accept. */
+export function abortReason(cause: number, state: State): string {
+  return `dependency ${cause} ended in ${state}`;
+}

@@ -15,6 +15,12 @@ import {
 } from "./job.ts";
 import { parseSize } from "./size.ts";
 
+/**
+ * What SHUTDOWN does with running jobs: leave them to the next daemon
+ * (`detach`, plain SHUTDOWN), wait for them (`drain`), or kill them (`kill`).
+ */
+export type ShutdownMode = "detach" | "drain" | "kill";
+
 /** Options of a SUBMIT, as far as they can be checked without the daemon's state. */
 export interface SubmitOptions {
   procs?: number;
@@ -39,7 +45,7 @@ export interface SubmitOptions {
 export type Request =
   | { kind: "ping" }
   | { kind: "exit" }
-  | { kind: "shutdown"; drain: boolean }
+  | { kind: "shutdown"; mode: ShutdownMode }
   | { kind: "submit"; options: SubmitOptions; errors: string[]; script: Uint8Array }
   | { kind: "kill" | "release" | "hold" | "wait"; id: number }
   | { kind: "status" | "info"; id: number | null }
@@ -167,9 +173,9 @@ export class RequestParser {
       case "EXIT":
         return { kind: "exit" };
       case "SHUTDOWN":
-        if (args.length === 0) return { kind: "shutdown", drain: false };
-        if (args.length === 1 && args[0]!.toUpperCase() === "DRAIN") {
-          return { kind: "shutdown", drain: true };
+        if (args.length === 0) return { kind: "shutdown", mode: "detach" };
+        if (args.length === 1 && /^(DRAIN|KILL)$/i.test(args[0]!)) {
+          return { kind: "shutdown", mode: args[0]!.toLowerCase() as ShutdownMode };
         }
         return { kind: "invalid", message: `Bad SHUTDOWN mode: ${args.join(" ")}` };
       case "SUBMIT":

@@ -50,7 +50,7 @@ const STREAM = bytes(
   `SRC ${SCRIPT.length}\r\n`,
   SCRIPT,
   "status\nSTATUS 3\r\nKILL 2\r\nrelease 5\r\nhold 6\r\nwait 7\r\nINFO\r\ninfo 8\r\n",
-  "exit\r\nshutdown DRAIN\r\nSHUTDOWN\r\n",
+  "exit\r\nshutdown DRAIN\r\nSHUTDOWN\r\nshutdown kill\r\n",
 );
 
 const EXPECTED: Request[] = [
@@ -83,8 +83,9 @@ const EXPECTED: Request[] = [
   { kind: "info", id: null },
   { kind: "info", id: 8 },
   { kind: "exit" },
-  { kind: "shutdown", drain: true },
-  { kind: "shutdown", drain: false },
+  { kind: "shutdown", mode: "drain" },
+  { kind: "shutdown", mode: "detach" },
+  { kind: "shutdown", mode: "kill" },
 ];
 
 Deno.test("RequestParser parses a whole stream fed as one chunk", () => {

@@ -8,16 +8,8 @@
 
 import { type Outcome, parseOutcome, SUPERVISOR_SH } from "./supervisor.ts";
 import type { JobRecord } from "./job.ts";
-import { slurmEnvironment } from "./slurm_env.ts";
 
 const GO = new TextEncoder().encode("go\n");
-
-/** A user's account details, for a job's environment. */
-export interface Account {
-  name: string;
-  home: string;
-  shell: string;
-}
 
 /** Starts and watches job processes under one spool directory. */
 export class Runner {
@@ -187,52 +179,6 @@ export class Runner {
     })().catch(() => {});
     return watcher;
   }
-}
-
-/** The environment a job runs with (PROTOCOL.md, *Jobs*). */
-export function jobEnvironment(job: JobRecord, account: Account): Record<string, string> {
-  return {
-    PATH: "/usr/local/bin:/usr/bin:/bin",
-    HOME: account.home,
-    USER: account.name,
-    LOGNAME: account.name,
-    SHELL: account.shell,
-    ...job.env,
-    ...slurmEnvironment(job, account.name, Deno.hostname()),
-    SJQ_JOB_ID: String(job.id),
-    SJQ_JOB_NAME: job.name,
-    SJQ_PROCS: String(job.procs),
-    SJQ_MEM: String(job.mem),
-    JOB_ID: String(job.id),
-  };
-}
-
-const accounts = new Map<number, Account>();
-
-/**
- * The account of `uid` from /etc/passwd (read once per uid); for the
- * daemon's own user, HOME and USER from its environment win (they are what
- * its user expects).
- */
-export function accountOf(uid: number): Account {
-  const known = accounts.get(uid);
-  if (known !== undefined) return known;
-  let account: Account = { name: String(uid), home: "/", shell: "/bin/sh" };
-  try {
-    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-      const f = line.split(":");
-      if (f.length >= 7 && Number(f[2]) === uid && f[2] !== "") {
-        account = { name: f[0]!, home: f[5]!, shell: f[6]! || "/bin/sh" };
-        break;
-      }
-    }
-  } catch { /* no passwd: keep the fallback */ }
-  if (uid === Deno.uid()) {
-    account.home = Deno.env.get("HOME") ?? account.home;
-    account.name = Deno.env.get("USER") ?? account.name;
-  }
-  accounts.set(uid, account);
-  return account;
 }
 
 /** Why a script cannot be exec'd (its `#!` interpreter is missing), or null. */

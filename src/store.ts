@@ -8,7 +8,14 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { ActiveState, Dependency, FinalState, JobRecord, State } from "./job.ts";
+import {
+  type ActiveState,
+  type Dependency,
+  type FinalState,
+  isFinal,
+  type JobRecord,
+  type State,
+} from "./job.ts";
 import { WalSync } from "./wal_sync.ts";
 
 const SCHEMA_VERSION = "1";
@@ -25,6 +32,11 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "jobs.args", sql: "ALTER TABLE jobs ADD COLUMN args TEXT" },
   // Extra sbatch options of a job for the Slurm backend (JSON array), null for none.
   { name: "jobs.slurm_opts", sql: "ALTER TABLE jobs ADD COLUMN slurm_opts TEXT" },
+  // The final state of every job `clean` (or sjq.keepdone) deleted, for jobs that depend on it.
+  {
+    name: "forgotten",
+    sql: "CREATE TABLE forgotten (id INTEGER PRIMARY KEY, state TEXT NOT NULL)",
+  },
 ];
 
 const SCHEMA = `
@@ -75,7 +87,10 @@ END;
 
 /** Columns of `jobs` that change after a submit. */
 export type JobUpdate = Partial<
-  Pick<JobRecord, "state" | "started" | "ended" | "exitCode" | "reason" | "pid" | "stopping">
+  Pick<
+    JobRecord,
+    "state" | "started" | "ended" | "exitCode" | "reason" | "pid" | "stopping" | "handle"
+  >
 >;
 
 const COLUMN: Record<keyof JobUpdate, string> = {
@@ -86,13 +101,14 @@ const COLUMN: Record<keyof JobUpdate, string> = {
   reason: "reason",
   pid: "pid",
   stopping: "stopping",
+  handle: "handle",
 };
 
 type Row = Record<string, string | number | null | Uint8Array>;
 
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
-  submitted, started, ended, exit_code, reason, pid, stopping, args`;
+  submitted, started, ended, exit_code, reason, pid, stopping, args, handle`;
 
 /** Job state on disk. One instance per daemon; not safe to share between processes. */
 export class Store implements Disposable {
@@ -102,6 +118,7 @@ export class Store implements Disposable {
   readonly #insertScript: StatementSync;
   readonly #get: StatementSync;
   readonly #state: StatementSync;
+  readonly #forgottenState: StatementSync;
   readonly #script: StatementSync;
   readonly #counts: StatementSync;
   readonly #wal: WalSync;
@@ -135,6 +152,7 @@ export class Store implements Disposable {
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.#state = this.#db.prepare("SELECT state FROM jobs WHERE id = ?");
+    this.#forgottenState = this.#db.prepare("SELECT state FROM forgotten WHERE id = ?");
     this.#script = this.#db.prepare("SELECT body FROM scripts WHERE id = ?");
     this.#counts = this.#db.prepare("SELECT state, n FROM state_counts");
   }
@@ -266,6 +284,16 @@ export class Store implements Disposable {
     return (this.#state.get(id) as { state: State } | undefined)?.state;
   }
 
+  /**
+   * The state a job ended in, also for a job `clean` has forgotten (what its
+   * dependents need); undefined for a job that has not ended or was never known.
+   */
+  endedState(id: number): FinalState | undefined {
+    const state = this.state(id) ??
+      (this.#forgottenState.get(id) as { state: State } | undefined)?.state;
+    return state !== undefined && isFinal(state) ? state : undefined;
+  }
+
   /** A job's script. */
   script(id: number): Uint8Array {
     const row = this.#script.get(id) as { body: Uint8Array } | undefined;
@@ -273,11 +301,28 @@ export class Store implements Disposable {
     return row.body;
   }
 
-  /** Every job that has not ended, in id order, without its environment (see `get` for that). */
-  active(): (Omit<JobRecord, "env"> & { state: ActiveState })[] {
-    return (this.#db.prepare(
+  /**
+   * Every job that has not ended, in id order, without its environment (see
+   * `get` for that). A row that cannot be read is passed to `damaged` and
+   * left out.
+   */
+  active(
+    damaged: (id: number, error: Error) => void = (_, e) => {
+      throw e;
+    },
+  ): (Omit<JobRecord, "env"> & { state: ActiveState })[] {
+    const jobs: (Omit<JobRecord, "env"> & { state: ActiveState })[] = [];
+    const rows = this.#db.prepare(
       `SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE state IN ('Q', 'H', 'U', 'R') ORDER BY id`,
-    ).all() as Row[]).map((row) => toRecord(row) as JobRecord & { state: ActiveState });
+    ).all() as Row[];
+    for (const row of rows) {
+      try {
+        jobs.push(toRecord(row, true) as JobRecord & { state: ActiveState });
+      } catch (e) {
+        damaged(Number(row.id), e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return jobs;
   }
 
   /** Every job (or one), in id order, as the STATUS columns: id, name, state, dependency ids. */
@@ -287,8 +332,7 @@ export class Store implements Disposable {
       : this.#db.prepare("SELECT id, name, state, deps FROM jobs WHERE id = ?");
     const rows = (id === null ? stmt.iterate() : stmt.iterate(id)) as Iterable<Row>;
     for (const row of rows) {
-      const deps = row.deps === "[]" ? "" : (JSON.parse(row.deps as string) as [number][])
-        .map((d) => d[0]).join(":");
+      const deps = row.deps === "[]" ? "" : parseDeps(row.deps, false).map((d) => d.id).join(":");
       yield [row.id as number, row.name as string, row.state as State, deps];
     }
   }
@@ -320,10 +364,14 @@ export class Store implements Disposable {
     const rows = this.#db.prepare(
       `SELECT id FROM jobs WHERE ended IS NOT NULL AND ended < ? AND state IN (${marks})`,
     ).all(before, ...states);
+    const remember = this.#db.prepare(
+      "INSERT OR REPLACE INTO forgotten (id, state) SELECT id, state FROM jobs WHERE id = ?",
+    );
     const del = this.#db.prepare("DELETE FROM jobs WHERE id = ?");
     const delScript = this.#db.prepare("DELETE FROM scripts WHERE id = ?");
     const ids = rows.map((r) => Number(r.id));
     for (const id of ids) {
+      remember.run(id);
       del.run(id);
       delScript.run(id);
     }
@@ -337,7 +385,36 @@ export class Store implements Disposable {
   }
 }
 
-function toRecord(row: Row): JobRecord {
+/**
+ * The dependencies column. A damaged one throws when `strict` (recovery must
+ * know), and reads as none otherwise (listings must go on).
+ */
+function parseDeps(text: unknown, strict: boolean): Dependency[] {
+  try {
+    const deps = JSON.parse(text as string) as [number, Dependency["kind"]][];
+    if (!Array.isArray(deps)) throw new TypeError(`Not a list of dependencies: ${text}`);
+    return deps.map(([id, kind]) => {
+      if (!Number.isSafeInteger(id) || !["afterok", "afterany", "afternotok"].includes(kind)) {
+        throw new TypeError(`Bad dependency: ${JSON.stringify([id, kind])}`);
+      }
+      return { id, kind };
+    });
+  } catch (e) {
+    if (strict) throw new TypeError(`Cannot read the dependencies: ${(e as Error).message}`);
+    return [];
+  }
+}
+
+function parseEnv(text: unknown, strict: boolean): Record<string, string> {
+  try {
+    return JSON.parse(text as string) as Record<string, string>;
+  } catch (e) {
+    if (strict) throw new TypeError(`Cannot read the environment: ${(e as Error).message}`);
+    return {};
+  }
+}
+
+function toRecord(row: Row, strict = false): JobRecord {
   // Listings select no env column: they get an empty one.
   const num = (v: unknown) => (v === null ? null : Number(v));
   return {
@@ -346,12 +423,11 @@ function toRecord(row: Row): JobRecord {
     state: row.state as State,
     procs: Number(row.procs),
     mem: Number(row.mem),
-    deps: (JSON.parse(row.deps as string) as [number, Dependency["kind"]][])
-      .map(([id, kind]) => ({ id, kind })),
+    deps: parseDeps(row.deps, strict),
     cwd: row.cwd as string,
     stdout: row.stdout as string,
     stderr: row.stderr as string,
-    env: row.env === undefined ? {} : JSON.parse(row.env as string) as Record<string, string>,
+    env: row.env === undefined ? {} : parseEnv(row.env, strict),
     uid: Number(row.uid),
     gid: Number(row.gid),
     timeout: num(row.timeout),
@@ -364,5 +440,6 @@ function toRecord(row: Row): JobRecord {
     stopping: row.stopping as JobRecord["stopping"],
     ...(typeof row.args === "string" ? { args: JSON.parse(row.args) as string[] } : {}),
     ...(typeof row.slurm_opts === "string" ? { slurmOpts: JSON.parse(row.slurm_opts) } : {}),
+    handle: (row.handle ?? null) as string | null,
   };
 }

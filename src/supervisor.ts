@@ -33,9 +33,11 @@ export const SUPERVISOR_SH = `# sjq job supervisor (src/supervisor.ts). Argument
 #   $6 pid of the daemon that started it; the script's own arguments follow
 script=$1 done=$2 daemon=$6 stop=
 record() { # retried until written: a full disk must not lose how the job ended
-  until printf '%s\\n' "$1" >"$done"; do sleep 1; done
+  until printf '%s\\n' "$1" >"$done"; do [ -d "\${done%/*}" ] || exit 0; sleep 1; done
   # The daemon that started the job commits its end itself; without it, fsync.
-  kill -0 "$daemon" 2>/dev/null || until sync "$done" "\${done%/*}"; do sleep 1; done
+  # A done file gone meanwhile was settled by a new daemon: nothing left to do.
+  kill -0 "$daemon" 2>/dev/null ||
+    until sync "$done" "\${done%/*}"; do [ -e "$done" ] || exit 0; sleep 1; done
   exit 0
 }
 trap 'stop=1' TERM INT HUP

@@ -1,8 +1,8 @@
 /**
  * Jobs outlive their daemon: a restarted daemon re-adopts running jobs,
  * settles those that ended meanwhile, requeues those that never started and
- * marks the rest lost; a clean SHUTDOWN kills running jobs and keeps waiting
- * ones.
+ * marks the rest lost; a plain SHUTDOWN leaves running jobs to the next
+ * daemon, SHUTDOWN KILL kills them; both keep waiting ones.
  *
  * @module
  */
@@ -148,43 +148,55 @@ Deno.test("adopt: a job keeps running when its daemon gets SIGTERM and is adopte
   assert.deepEqual(await starts(dir, "job"), [pid]);
 });
 
-Deno.test("adopt: SHUTDOWN kills running jobs and keeps queued and held ones", async () => {
-  const args = ["--maxprocs", "1", "--autoshutdown", "F"];
-  await using d1 = await TestDaemon.start({ args });
-  const dir = d1.home;
-  using c1 = await d1.connect();
-  const running = jobId(await c1.submit(gated(dir, "running", 0)));
-  const queued = jobId(await c1.submit(gated(dir, "queued", 0, "go2")));
-  const holding = jobId(await c1.submit("true\n", { DEPENDS: String(queued) }));
-  const held = jobId(await c1.submit("true\n", { HOLD: "1" }));
-  const [pid] = await starts(dir, "running");
-  assert.deepEqual(
-    [
-      await c1.state(running),
-      await c1.state(queued),
-      await c1.state(holding),
-      await c1.state(held),
-    ],
-    ["R", "Q", "H", "U"],
-  );
-  assert.equal(await c1.request("SHUTDOWN\r\n"), "OK\r\n");
-  assert.equal((await d1.exited()).code, 0);
-  assert.ok(!alive(pid!), "SHUTDOWN waits for running jobs to be killed");
+for (const kill of [false, true]) {
+  const what = kill ? "SHUTDOWN KILL kills running jobs" : "SHUTDOWN leaves running jobs running";
+  Deno.test(`adopt: ${what} and keeps queued and held ones`, async () => {
+    const args = ["--maxprocs", "1", "--autoshutdown", "F"];
+    await using d1 = await TestDaemon.start({ args });
+    const dir = d1.home;
+    using c1 = await d1.connect();
+    const running = jobId(await c1.submit(gated(dir, "running", 0)));
+    const queued = jobId(await c1.submit(gated(dir, "queued", 0, "go2")));
+    const holding = jobId(await c1.submit("true\n", { DEPENDS: String(queued) }));
+    const held = jobId(await c1.submit("true\n", { HOLD: "1" }));
+    const [pid] = await starts(dir, "running");
+    assert.deepEqual(
+      [
+        await c1.state(running),
+        await c1.state(queued),
+        await c1.state(holding),
+        await c1.state(held),
+      ],
+      ["R", "Q", "H", "U"],
+    );
+    assert.equal(await c1.request(kill ? "SHUTDOWN KILL\r\n" : "SHUTDOWN\r\n"), "OK\r\n");
+    assert.equal((await d1.exited()).code, 0);
+    if (kill) assert.ok(!alive(pid!), "SHUTDOWN KILL waits for running jobs to be killed");
+    else assert.ok(alive(pid!), "a plain SHUTDOWN leaves the running job running");
 
-  await using d2 = await TestDaemon.start({ home: dir, args });
-  using c2 = await d2.connect();
-  const killed = await infoOf(c2, running);
-  assert.equal(killed.state, "K");
-  assert.match(killed.reason ?? "", /shutdown/);
-  assert.match((await c2.state(queued))!, /^[QR]$/);
-  assert.equal(await c2.state(holding), "H");
-  assert.equal(await c2.state(held), "U");
-  await open(dir, "go2");
-  assert.equal(await c2.request(`RELEASE ${held}\r\n`), "OK\r\n");
-  for (const id of [queued, holding, held]) {
-    assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "S");
-  }
-});
+    await using d2 = await TestDaemon.start({ home: dir, args });
+    using c2 = await d2.connect();
+    if (kill) {
+      const killed = await infoOf(c2, running);
+      assert.equal(killed.state, "K");
+      assert.match(killed.reason ?? "", /shutdown/);
+    } else assert.equal(await c2.state(running), "R", "re-adopted by the next daemon");
+    // Once the killed job has ended its slot is free: the queued one may have started.
+    assert.match((await c2.state(queued))!, kill ? /^[QR]$/ : /^Q$/);
+    assert.equal(await c2.state(holding), "H");
+    assert.equal(await c2.state(held), "U");
+    await open(dir);
+    await open(dir, "go2");
+    assert.equal(await c2.request(`RELEASE ${held}\r\n`), "OK\r\n");
+    for (const id of [queued, holding, held]) {
+      assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "S");
+    }
+    if (!kill) {
+      assert.equal(await c2.waitState(running, "SFAKE", ENDS_MS), "S");
+      assert.deepEqual(await starts(dir, "running"), [pid], "adopted, not run again");
+    }
+  });
+}
 
 Deno.test("adopt: a running job whose supervisor vanished with no daemon ends F as lost", async () => {
   await using d1 = await TestDaemon.start({ args: ARGS });

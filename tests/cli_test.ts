@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { JobInfo } from "../src/info.ts";
+import { CONFIG_KEYS } from "../src/config.ts";
 import { baseEnv, type Output, sjq, tempDir, TestDaemon, waitFor } from "./harness.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -683,7 +684,7 @@ Deno.test("config prints every effective value and where it came from", async ()
   const out = await sjq(["config"], { env });
   assert.equal(out.code, 0, out.stderr);
   const lines = out.stdout.trimEnd().split("\n");
-  assert.equal(lines.length, 16);
+  assert.equal(lines.length, CONFIG_KEYS.length);
   const entry = (key: string) => {
     const m = new RegExp(`^${key.replaceAll(".", "\\.")} += (.*?) +# (.*)$`, "m").exec(out.stdout);
     assert.ok(m, `a line for ${key}`);

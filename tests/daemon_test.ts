@@ -66,14 +66,14 @@ async function jobTable(b: Bench): Promise<string[]> {
   return (await b.client.status()).map(([id, name, , deps]) => `${id}\t${name}\t${deps}`);
 }
 
-Deno.test("a restart after SHUTDOWN keeps every job; running ones ended in K", async () => {
+Deno.test("a restart after SHUTDOWN KILL keeps every job; running ones ended in K", async () => {
   await using home = await tempDir();
   const args = ["--maxprocs", "1"];
   await using first = await TestDaemon.start({ home: home.path, args });
   await using b1 = await Bench.open(first);
   const mix = await submitMix(b1);
   const table = await jobTable(b1);
-  assert.equal(await b1.request("SHUTDOWN"), "OK");
+  assert.equal(await b1.request("SHUTDOWN KILL"), "OK");
   assert.equal((await within(first.exited(), "the daemon to stop")).code, 0);
 
   await using d = await TestDaemon.start({ home: home.path, args });

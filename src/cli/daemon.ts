@@ -38,6 +38,7 @@ Options (each overrides its configuration key; see 'sjq config'):
   --keepdone DURATION   sjq.keepdone     (default 30d)
   --killgrace SECONDS   sjq.killgrace    (default 10)
   --maxscript SIZE      sjq.maxscript    (default 16M)
+  --backend NAME        sjq.backend      (default local)
   -h, --help            show this help
 
 Examples:

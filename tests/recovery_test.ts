@@ -86,7 +86,7 @@ Deno.test("recovery: each restored job has a different fault; each is settled on
   await Deno.writeTextFile(`${dir}/meanwhile.go`, "");
   await waitFor(() => !alive(Number(Deno.readTextFileSync(`${dir}/meanwhile.pid`))), "job ends");
   const members = groupMembers(vanishJob);
-  for (const pid of members) Deno.kill(pid, "SIGKILL");
+  Deno.kill(-vanishJob, "SIGKILL");
   await waitFor(() => members.every((pid) => !alive(pid)), "the vanishing job's processes to die");
   sql(
     dir,

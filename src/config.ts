@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 import { type IniEntry, parseIni } from "./ini.ts";
 import { dirname, resolvePath } from "./path.ts";
 import { formatSize, parseSize } from "./size.ts";
@@ -455,5 +455,34 @@ function _readTextFile(path: string): string | null {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
+  }
+}
+
+/**
+ * A configuration value as the rc file writes it (`2G`, `1m00s`, `true`);
+ * empty for none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CONFIG_KEYS, formatConfigValue } from "./config.ts";
+ *
+ * const maxmem = CONFIG_KEYS.find((k) => k.key === "sjq.maxmem")!;
+ * assert.equal(formatConfigValue(maxmem, 8 * 1024 ** 3), "8G");
+ * assert.equal(formatConfigValue(maxmem, null), "");
+ * ```
+ */
+export function formatConfigValue(
+  row: ConfigKeyInfo,
+  value: string | number | boolean | null,
+): string {
+  if (value === null) return "";
+  switch (row.kind) {
+    case "size":
+      return formatSize(value as number);
+    case "duration":
+      return formatDuration(value as number);
+    default:
+      return String(value);
   }
 }

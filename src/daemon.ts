@@ -144,8 +144,11 @@ export class Daemon {
     return daemon;
   }
 
-  /** Handles one request; the reply comes once what it changed is durable. */
-  handle(req: Request): Promise<Reply> {
+  /**
+   * Handles one request; the reply comes once what it changed is durable.
+   * CONFIG and RELOAD are the live configuration's (src/live_config.ts).
+   */
+  handle(req: Exclude<Request, { kind: "config" | "reload" }>): Promise<Reply> {
     if (this.#finished && req.kind !== "exit") {
       return Promise.resolve({ ...error("The daemon has stopped"), close: true });
     }
@@ -583,6 +586,26 @@ export class Daemon {
   /** Starts any job the scheduler allows (the first pass after opening). */
   kick(): void {
     this.#event(() => {});
+  }
+
+  /** Sets a value of the store's meta table, durably (the saved settings of src/live_config.ts). */
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#write(() => (this.#store.setMeta(key, value), ok()));
+  }
+
+  /**
+   * Applies limits changed in place in the configuration (`sjq reload`):
+   * the scheduler's capacity, the periodic pass and idle timer; then a pass.
+   */
+  reconfigured(): void {
+    if (this.#stopping !== null) return;
+    this.#scheduler.setCapacity({ procs: this.#config.maxprocs, mem: this.#config.maxmem });
+    clearInterval(this.#safetyNet);
+    const every = Math.max(this.#config.schedtime, 0.05) * 1000;
+    this.#safetyNet = setInterval(() => this.#sweep(), every);
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.kick();
   }
 
   /**

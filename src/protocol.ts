@@ -50,6 +50,8 @@ export type Request =
   | { kind: "kill" | "release" | "hold" | "wait"; id: number }
   | { kind: "status" | "info"; id: number | null }
   | { kind: "clean"; olderThan: number; states: FinalState[] }
+  | { kind: "config" }
+  | { kind: "reload" }
   | { kind: "invalid"; message: string }
   | { kind: "fatal"; message: string };
 
@@ -203,6 +205,10 @@ export class RequestParser {
       }
       case "CLEAN":
         return parseClean(args);
+      case "CONFIG":
+      case "RELOAD":
+        if (args.length > 0) return { kind: "invalid", message: `${command} takes no arguments` };
+        return command === "CONFIG" ? { kind: "config" } : { kind: "reload" };
       default:
         return { kind: "invalid", message: `Unknown command: ${word}` };
     }

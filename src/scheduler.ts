@@ -52,7 +52,7 @@ export type EndedLookup = (id: number) => FinalState | undefined;
 
 /** First come, first served with skipping, over the jobs that have not ended. */
 export class Scheduler {
-  readonly #capacity: Capacity;
+  #capacity: Capacity;
   readonly #jobs = new Map<number, SchedJob>();
   /** Dependents of each active job, by its id. */
   readonly #dependents = new Map<number, number[]>();
@@ -89,6 +89,15 @@ export class Scheduler {
   /** Procs and memory in use by running jobs. */
   get used(): { procs: number; mem: number } {
     return { procs: this.#usedProcs, mem: this.#usedMem };
+  }
+
+  /**
+   * Changes the CPUs and memory shared by running jobs (`sjq reload`).
+   * Running jobs go on; below what they use, nothing starts until enough end.
+   */
+  setCapacity(capacity: Capacity): void {
+    this.#capacity = { ...capacity };
+    this.#freed = true;
   }
 
   /** Whether a job of this size could ever start. */

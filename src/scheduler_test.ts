@@ -412,3 +412,18 @@ Deno.test("Scheduler.rollback() lets the next pass look at every queued job", ()
   s.commit();
   assert.deepEqual(started(s), [2]);
 });
+
+Deno.test("setCapacity: a raised limit starts waiting jobs; a lowered one starts nothing until enough end", () => {
+  const s = new Scheduler({ procs: 1, mem: null });
+  addJobs(s, [1, 1, 1, 1]);
+  assert.deepEqual(started(s), [1]);
+  s.setCapacity({ procs: 3, mem: null });
+  assert.deepEqual(started(s), [2, 3]);
+  s.setCapacity({ procs: 1, mem: 4 * G });
+  s.end(1, "S");
+  assert.deepEqual(started(s), []);
+  s.end(2, "S");
+  s.end(3, "S");
+  assert.deepEqual(started(s), [4]);
+  assert.equal(s.fits(1, 5 * G), false);
+});

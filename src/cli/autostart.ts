@@ -83,7 +83,7 @@ async function start(loaded: LoadedConfig): Promise<void> {
   const deadline = Date.now() + RACE_TIMEOUT_MS;
   for (;;) {
     try {
-      const pid = await startDetached(loaded, { "sjq.socket": socket });
+      const pid = await startDetached(loaded, { "sjq.socket": socket }, true);
       if (Deno.stderr.isTerminal()) {
         const idle = loaded.config.autoshutdown
           ? `; it exits after ${loaded.config.waittime} s idle`

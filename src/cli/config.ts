@@ -1,30 +1,47 @@
 /**
- * `sjq config`: the effective configuration and where each value came from.
+ * `sjq config`: the configuration and where each value came from: the
+ * running daemon's, marked where this shell's files and environment say
+ * otherwise, or this shell's view when no daemon runs.
  *
  * @module
  */
 
-import { CONFIG_KEYS, type ConfigKeyInfo } from "../config.ts";
-import { formatDuration } from "../duration.ts";
-import { formatSize } from "../size.ts";
+import { NoDaemonError, UnsupportedError } from "../client.ts";
+import {
+  CONFIG_KEYS,
+  type ConfigKey,
+  type ConfigKeyInfo,
+  formatConfigValue,
+  type LoadedConfig,
+} from "../config.ts";
+import type { DaemonSettings } from "../live_config.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   clientConfig,
   type Command,
+  connect,
   flagNames,
+  type Flags,
   out,
   parseFlags,
   UsageError,
 } from "./common.ts";
 
-const HELP = `sjq config: show the effective configuration
+const HELP = `sjq config: show the configuration in force
 
-Usage: sjq config [KEY] [--socket PATH]
+Usage: sjq config [KEY] [--local] [--socket PATH]
 
 Prints every configuration key with its value and, after '#', where the
-value came from: 'flag', 'env SJQ_…', the rc file and line, or 'default'.
-The output is in the rc file's format. With KEY, prints that value alone.
+value came from: 'flag', 'env SJQ_…', the rc file and line, 'saved' (the
+flags of the last daemon started by hand, which an auto-started daemon
+takes), or 'default'. The output is in the rc file's format. With KEY,
+prints that value alone.
+
+When a daemon runs, these are the daemon's settings, and 'differs:' marks a
+value that this shell's rc file, environment or flags set otherwise (an rc
+file changed since the daemon started: apply it with 'sjq reload'). With no
+daemon, or with --local, this shell's view.
 
 Each key is taken from the first place that sets it: a command-line flag, an
 SJQ_* environment variable, the rc file ($SJQ_CONFIG or ~/.sjqrc), the default.
@@ -33,56 +50,82 @@ Keys:
 ${CONFIG_KEYS.map((k) => `  ${k.key.padEnd(20)} ${k.env.padEnd(20)} ${k.doc}`).join("\n")}
 
 Options:
+      --local     this shell's view, without asking the daemon
 ${CLIENT_FLAGS_HELP}
 
 Examples:
   sjq config
-  sjq config sjq.socket
-  SJQ_MAXPROCS=4 sjq config | grep maxprocs
+  sjq config sjq.maxprocs
+  SJQ_MAXPROCS=4 sjq config --local | grep maxprocs
 `;
+
+const OPTIONS = { ...CLIENT_FLAGS, local: { type: "boolean" } } as const satisfies Flags;
+
+/** Keys only clients read, or that say where the daemon is: always this shell's view. */
+const OWN_KEYS = new Set<string>(["sjq.socket", "sjq.autostart", "sjq.daemon"]);
 
 /** `sjq config`. */
 export const configCommand: Command = {
   name: "config",
-  summary: "show the effective configuration and where each value came from",
+  summary: "show the configuration in force and where each value came from",
   help: HELP,
-  flags: flagNames(CLIENT_FLAGS),
-  run(args) {
-    const { values, positionals } = parseFlags(args, CLIENT_FLAGS);
-    if (values.help) return Promise.resolve((out(HELP), 0));
+  flags: flagNames(OPTIONS),
+  async run(args) {
+    const { values, positionals } = parseFlags(args, OPTIONS);
+    if (values.help) return out(HELP), 0;
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-    const { config, sources } = clientConfig(values);
-    const text = (row: ConfigKeyInfo) => formatValue(row, config[row.field]);
     const key = positionals[0];
-    if (key !== undefined) {
-      const row = CONFIG_KEYS.find((k) => k.key === key.toLowerCase());
-      if (row === undefined) {
-        throw new UsageError(`unknown configuration key "${key}"`, "'sjq config' lists them");
-      }
-      out(`${text(row)}\n`);
-      return Promise.resolve(0);
+    const row = key === undefined
+      ? undefined
+      : CONFIG_KEYS.find((k) => k.key === key.toLowerCase());
+    if (key !== undefined && row === undefined) {
+      throw new UsageError(`unknown configuration key "${key}"`, "'sjq config' lists them");
+    }
+    const here = clientConfig(values);
+    const daemon = values.local ? null : await daemonSettings(values);
+    const rows = settings(here, daemon);
+    if (row !== undefined) {
+      out(`${rows.find((r) => r.key === row.key)!.value}\n`);
+      return 0;
     }
     const width = Math.max(...CONFIG_KEYS.map((k) => k.key.length));
-    const lines = CONFIG_KEYS.map((k) =>
-      [`${k.key.padEnd(width)} = ${quote(text(k))}`, sources[k.key]] as const
-    );
+    const lines = rows.map((r) => [`${r.key.padEnd(width)} = ${quote(r.value)}`, r.note] as const);
     const valueWidth = Math.max(...lines.map(([l]) => l.length));
-    out(lines.map(([l, source]) => `${l.padEnd(valueWidth)}  # ${source}\n`).join(""));
-    return Promise.resolve(0);
+    if (daemon !== null) {
+      out(`# the settings of the running daemon (pid ${daemon.pid})\n`);
+    }
+    out(lines.map(([l, note]) => `${l.padEnd(valueWidth)}  # ${note}\n`).join(""));
+    return 0;
   },
 };
 
-/** A value as the rc file would write it; empty for none. */
-function formatValue(row: ConfigKeyInfo, value: string | number | boolean | null): string {
-  if (value === null) return "";
-  switch (row.kind) {
-    case "size":
-      return formatSize(value as number);
-    case "duration":
-      return formatDuration(value as number);
-    default:
-      return String(value);
+/** The daemon's settings, or null when none answers (or it cannot say: an original SJQ daemon). */
+async function daemonSettings(values: { socket?: string | undefined }) {
+  try {
+    using client = await connect(values);
+    const reply = await client.request("CONFIG", true);
+    if (!reply.ok) return null;
+    return JSON.parse(new TextDecoder().decode(reply.payload)) as DaemonSettings;
+  } catch (e) {
+    if (e instanceof NoDaemonError || e instanceof UnsupportedError) return null;
+    throw e;
   }
+}
+
+/** Each key's value and the note after '#': the daemon's where it has one, marked where this shell differs. */
+function settings(here: LoadedConfig, daemon: DaemonSettings | null) {
+  return CONFIG_KEYS.map((k: ConfigKeyInfo) => {
+    const local = formatConfigValue(k, here.config[k.field]);
+    const localSource = here.sources[k.key as ConfigKey];
+    const theirs = daemon?.settings.find((s) => s.key === k.key);
+    if (theirs === undefined || OWN_KEYS.has(k.key)) {
+      return { key: k.key, value: local, note: localSource };
+    }
+    const differs = theirs.value === local
+      ? ""
+      : `; differs: ${quote(local) || "(none)"} here (${localSource})`;
+    return { key: k.key, value: theirs.value, note: `${theirs.source}${differs}` };
+  });
 }
 
 /** Quotes a value that the rc file would otherwise cut at a comment or trim. */

@@ -4,12 +4,20 @@
  * @module
  */
 
-import type { ConfigKey, LoadedConfig } from "../config.ts";
+import type { ConfigInput, ConfigKey, LoadedConfig } from "../config.ts";
 import { Daemon } from "../daemon.ts";
+import {
+  LiveConfig,
+  loadDaemonConfig,
+  readSavedSettings,
+  SAVED_SETTINGS_KEY,
+  type SavedSettings,
+  savedSettings,
+} from "../live_config.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_LIMITS } from "../protocol.ts";
 import { Server } from "../server.ts";
-import { type Command, configure, flagNames, noPositionals, out, parseFlags } from "./common.ts";
+import { type Command, flagNames, noPositionals, out, parseFlags } from "./common.ts";
 import { DAEMON_FLAGS, daemonAnswers, startDetached } from "./detach.ts";
 
 const HELP = `sjq daemon: run the job queue daemon
@@ -51,6 +59,8 @@ const OPTIONS = {
   foreground: { type: "boolean" },
   /** Internal: where a detaching parent waits for "ok <pid>" or "error <message>". */
   "startup-report": { type: "string" },
+  /** Internal: started by a client that found no daemon; takes the saved settings. */
+  autostarted: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   ...Object.fromEntries(Object.keys(DAEMON_FLAGS).map((k) => [k, { type: "string" as const }])),
 } as const;
@@ -60,20 +70,35 @@ export const daemonCommand: Command = {
   name: "daemon",
   summary: "run the job queue daemon",
   help: HELP,
-  flags: flagNames(OPTIONS).filter((f) => f !== "--startup-report"),
+  flags: flagNames(OPTIONS).filter((f) => f !== "--startup-report" && f !== "--autostarted"),
   async run(args) {
     const { values, positionals } = parseFlags(args, OPTIONS);
     if (values.help) return out(HELP), 0;
     noPositionals(positionals);
     const flags = configFlags(values as Record<string, string | boolean | undefined>);
-    const loaded = configure(flags);
+    const input: ConfigInput = {
+      flags,
+      env: Deno.env.toObject(),
+      home: Deno.env.get("HOME") ?? "/",
+      cpus: navigator.hardwareConcurrency,
+      cwd: Deno.cwd(),
+    };
+    const autostarted = values.autostarted === true;
+    let saved: SavedSettings | null = null;
+    let loaded = loadDaemonConfig(input, null);
+    if (autostarted) {
+      saved = readSavedSettings(loaded.config.db);
+      if (saved !== null) loaded = loadDaemonConfig(input, saved);
+    }
+    for (const w of loaded.warnings) console.error(`warning: ${w}`);
     const detach = values.detach === true || (loaded.config.daemon && values.foreground !== true);
     if (detach) {
       const pid = await startDetached(loaded, flags);
       out(`${pid}\n`);
       return 0;
     }
-    return await runForeground(loaded, values["startup-report"] ?? null);
+    const live = { input, saved, autostarted };
+    return await runForeground(loaded, values["startup-report"] ?? null, live);
   },
 };
 
@@ -90,7 +115,11 @@ function configFlags(
 }
 
 /** Runs the daemon in this process until it stops; returns the exit code. */
-async function runForeground(loaded: LoadedConfig, report: string | null): Promise<number> {
+async function runForeground(
+  loaded: LoadedConfig,
+  report: string | null,
+  start: { input: ConfigInput; saved: SavedSettings | null; autostarted: boolean },
+): Promise<number> {
   const { config } = loaded;
   const since = Date.now();
   try {
@@ -100,7 +129,34 @@ async function runForeground(loaded: LoadedConfig, report: string | null): Promi
     using lock = lockDatabase(config.db);
     const log = new Logger(config.logfile);
     const daemon = Daemon.open(config, log);
-    const server = Server.listen(config.socket, (req) => daemon.handle(req), {
+    // Saved for the next auto-started daemon: the settings of one started by hand.
+    if (!start.autostarted) {
+      void daemon.setMeta(SAVED_SETTINGS_KEY, savedSettings(start.input.flags)).catch((e) =>
+        log.error(`cannot save the settings for auto-started daemons: ${e}`)
+      );
+    }
+    const live = new LiveConfig(loaded, start.input, start.saved, () => daemon.reconfigured());
+    const reload = () => {
+      try {
+        const lines = live.reload();
+        log.info(`reloaded ${loaded.file ?? "(no rc file)"}: ${lines.join("; ") || "no change"}`);
+        return lines;
+      } catch (e) {
+        log.error(`reload failed, settings unchanged: ${(e as Error).message}`);
+        throw e;
+      }
+    };
+    const server = Server.listen(config.socket, (req) => {
+      if (req.kind === "config") return Promise.resolve(counted(JSON.stringify(live.describe())));
+      if (req.kind === "reload") {
+        try {
+          return Promise.resolve(counted(reload().map((l) => `${l}\n`).join("")));
+        } catch (e) {
+          return Promise.resolve({ line: `ERROR ${(e as Error).message.replaceAll("\n", " ")}` });
+        }
+      }
+      return daemon.handle(req);
+    }, {
       ...DEFAULT_LIMITS,
       maxScript: config.maxscript,
     });
@@ -117,6 +173,12 @@ async function runForeground(loaded: LoadedConfig, report: string | null): Promi
     const onSignal = () => daemon.stop("signal");
     Deno.addSignalListener("SIGTERM", onSignal);
     Deno.addSignalListener("SIGINT", onSignal);
+    const onHangup = () => {
+      try {
+        reload();
+      } catch { /* logged */ }
+    };
+    Deno.addSignalListener("SIGHUP", onHangup);
     log.info(
       `sjq daemon ${Deno.pid} listening on ${config.socket} (maxprocs ${config.maxprocs}, db ${config.db})`,
     );
@@ -126,6 +188,7 @@ async function runForeground(loaded: LoadedConfig, report: string | null): Promi
     const reason = await daemon.stopped;
     Deno.removeSignalListener("SIGTERM", onSignal);
     Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGHUP", onHangup);
     if (config.pidfile) Deno.removeSync(config.pidfile);
     void lock;
     const code = reason === "fatal" ? 1 : 0;
@@ -151,4 +214,10 @@ function lockDatabase(db: string): Disposable {
   file.truncateSync(0);
   file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
   return { [Symbol.dispose]: () => file.close() };
+}
+
+/** An `OK <n>` reply with an n-byte payload. */
+function counted(text: string): { line: string; payload: Uint8Array } {
+  const payload = new TextEncoder().encode(text);
+  return { line: `OK ${payload.length}`, payload };
 }

@@ -43,7 +43,7 @@ const START_TIMEOUT_MS = 30_000;
 
 /**
  * Starts a daemon in a session of its own and returns its pid once it
- * answers on the socket. A daemon that fails to start is reported with the
+ * answers on the socket (`autostarted`: for a client that found none). A daemon that fails to start is reported with the
  * last lines of its log.
  *
  * @throws {DaemonStartError} When the daemon reports why it could not start.
@@ -51,6 +51,7 @@ const START_TIMEOUT_MS = 30_000;
 export async function startDetached(
   loaded: LoadedConfig,
   flags: Partial<Record<ConfigKey, string>>,
+  autostarted = false,
 ): Promise<number> {
   const { config } = loaded;
   const logfile = config.logfile ?? `${Deno.env.get("HOME") ?? "/tmp"}/.sjq.log`;
@@ -61,6 +62,8 @@ export async function startDetached(
   };
   try {
     const args = ["daemon", "--foreground", "--logfile", logfile, "--startup-report", report];
+    // An auto-started daemon takes the saved settings of the last one started by hand.
+    if (autostarted) args.push("--autostarted");
     for (const [flag, key] of Object.entries(DAEMON_FLAGS)) {
       if (flags[key] !== undefined && flag !== "logfile") args.push(`--${flag}`, flags[key]!);
     }

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   shutdown: async () => (await import("./shutdown.ts")).shutdownCommand,
   clean: async () => (await import("./clean.ts")).cleanCommand,
   config: async () => (await import("./config.ts")).configCommand,
+  reload: async () => (await import("./reload.ts")).reloadCommand,
   completions: async () => (await import("./completions.ts")).completionsCommand(allCommands),
 };
 

@@ -32,6 +32,8 @@ import { JobTimers } from "./job_timers.ts";
 import { Waiters } from "./waiters.ts";
 import { restoreJobs } from "./recovery.ts";
 import { timerInterval } from "./long_timer.ts";
+import { formatArraySpec, taskCount } from "./array_spec.ts";
+import { specOf, tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
 
 /** A reply: one line, an optional counted payload, and whether to close the connection after it. */
 export interface Reply {
@@ -158,19 +160,22 @@ export class Daemon {
       case "exit":
         return Promise.resolve({ line: "OK BYE", close: true });
       case "status":
-        return this.#read(() => this.#status(req.id));
+        return this.#read(() => this.#status(this.#resolve(req)));
       case "info":
-        return this.#read(() => this.#info(req.id));
+        return this.#read(() => this.#info(this.#resolve(req)));
       case "wait":
-        return this.#read(() => this.#wait(req.id));
+        return this.#read(() => {
+          const id = this.#resolve(req);
+          return id === 0 ? error(`Unknown job ${req.id}_${req.task}`) : this.#wait(id!);
+        });
       case "submit":
         return this.#write(() => this.#submit(req));
       case "kill":
-        return this.#write(() => this.#kill(req.id));
+        return this.#write(() => this.#kill(this.#resolve(req)!));
       case "release":
-        return this.#write(() => this.#release(req.id));
+        return this.#write(() => this.#release(this.#resolve(req)!));
       case "hold":
-        return this.#write(() => this.#hold(req.id));
+        return this.#write(() => this.#hold(this.#resolve(req)!));
       case "clean":
         return this.#write(() => this.#clean(req.olderThan, req.states));
       case "shutdown":
@@ -194,10 +199,26 @@ export class Daemon {
     return { line: `OK ${stats}` };
   }
 
+  /**
+   * The job id a request names: its id, or the job of the array task it
+   * names (0 when there is none; ids start at 1).
+   */
+  #resolve(req: { id: number | null; task?: number }): number | null {
+    if (req.id === null || req.task === undefined) return req.id;
+    const head = this.#store.get(req.id);
+    return (head?.array !== undefined && taskJobId(head, req.task)) || 0;
+  }
+
+  /** The last job a STATUS or INFO of `id` shows: the last task of an array's head. */
+  #lastShown(id: number | null): number | null {
+    const head = id === null ? undefined : this.#store.get(id);
+    return head?.array === undefined ? id : taskIds(head).last;
+  }
+
   /** STATUS [id] (`sjq status --raw`): the protocol's job table. */
   #status(id: number | null): Reply {
     const parts: string[] = [];
-    for (const [jobId, name, state, deps] of this.#store.statusRows(id)) {
+    for (const [jobId, name, state, deps] of this.#store.statusRows(id, this.#lastShown(id))) {
       parts.push(`${jobId}\t${name}\t${state}\t${deps}\r\n`);
     }
     return counted(parts.join(""));
@@ -206,7 +227,7 @@ export class Daemon {
   /** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON. */
   #info(id: number | null): Reply {
     const jobs = [];
-    for (const job of this.#store.records(id)) jobs.push(jobInfo(job));
+    for (const job of this.#store.records(id, this.#lastShown(id))) jobs.push(jobInfo(job));
     return counted(JSON.stringify(jobs));
   }
 
@@ -231,7 +252,7 @@ export class Daemon {
     if (this.#config.maxmem !== null && mem > this.#config.maxmem) {
       errors.push(`MEM ${mem} is more than sjq.maxmem (${this.#config.maxmem})`);
     }
-    const deps = this.#checkDeps(o.deps, errors);
+    const deps = this.#checkDeps(o.deps.map((d) => this.#depOnTask(d, errors)), errors);
     for (
       const [key, value, own] of [["UID", o.uid, this.#uid], ["GID", o.gid, this.#gid]] as const
     ) {
@@ -246,15 +267,23 @@ export class Daemon {
     const id = this.#lastId + 1;
     const [stdout, stderr] = (["stdout", "stderr"] as const).map((kind) => {
       const place = { id, name: o.name ?? "job", user: account.name, cwd, kind, isDirectory };
-      const out = outputPath(o[kind], place);
+      // An array's tasks inherit its output names as patterns (src/arrays.ts).
+      const given = o.array === undefined ? o[kind] : taskOutputPattern(o[kind], place);
+      const out = outputPath(given, place);
       if (out.error !== undefined) errors.push(out.error);
       return out.path;
     }) as [string, string];
     if (errors.length > 0) return error(errors.join("; "));
 
     const now = Date.now();
-    const added = this.#scheduler.add({ id, procs, mem, deps, hold: o.hold }, this.#endedState);
-    this.#lastId = id;
+    const count = o.array === undefined ? 0 : taskCount(o.array);
+    const added = o.array === undefined
+      ? this.#scheduler.add({ id, procs, mem, deps, hold: o.hold }, this.#endedState)
+      : this.#scheduler.addArray(
+        { id, first: id + 1, count, max: o.array.max, procs, mem, deps, hold: o.hold },
+        this.#endedState,
+      );
+    this.#lastId = id + count;
     const job: JobRecord = {
       id,
       name: o.name ?? "job",
@@ -280,8 +309,21 @@ export class Daemon {
       ...(o.args.length > 0 ? { args: o.args } : {}),
       ...(o.slurmOpts === undefined ? {} : { slurmOpts: o.slurmOpts }),
     };
-    this.#store.insert(job, req.script);
+    if (o.array === undefined) this.#store.insert(job, req.script);
+    else {
+      const tasks = { first: id + 1, ranges: o.array.ranges, state: job.state, reason: job.reason };
+      if (job.state !== "A") job.state = "H";
+      this.#store.insertArray({ ...job, array: formatArraySpec(o.array) }, req.script, tasks);
+    }
     return ok(String(id));
+  }
+
+  /** A dependency on an array's task made one on that task's job; an unknown task is an error. */
+  #depOnTask(dep: Dependency & { task?: number }, errors: string[]): Dependency {
+    if (dep.task === undefined) return dep;
+    const id = this.#resolve(dep);
+    if (id === 0) errors.push(`Unknown array task ${dep.id}_${dep.task}`);
+    return { id: id || dep.id, kind: dep.kind };
   }
 
   /** Deduplicated dependencies; unknown ids and conflicting kinds are added to `errors`. */
@@ -305,6 +347,10 @@ export class Daemon {
 
   /** KILL id (`sjq kill`): ends a waiting job at once; signals a running one. */
   #kill(id: number): Reply {
+    if (this.#scheduler.isArray(id)) {
+      for (const task of this.#scheduler.arrayTasks(id)) this.#kill(task);
+      return ok();
+    }
     const job = this.#scheduler.get(id);
     if (job === undefined) return ok();
     if (job.state !== "R") {
@@ -317,6 +363,7 @@ export class Daemon {
 
   /** RELEASE id (`sjq release`): lets a user-held job go on. */
   #release(id: number): Reply {
+    for (const task of this.#scheduler.arrayTasks(id)) this.#release(task);
     const change = this.#scheduler.release(id);
     if (change) this.#store.update(id, { state: change.state });
     return ok();
@@ -324,6 +371,7 @@ export class Daemon {
 
   /** HOLD id (`sjq hold`): puts a queued or holding job into user-hold. */
   #hold(id: number): Reply {
+    for (const task of this.#scheduler.arrayTasks(id)) this.#hold(task);
     const change = this.#scheduler.hold(id);
     if (change) this.#store.update(id, { state: change.state });
     return ok();
@@ -492,7 +540,14 @@ export class Daemon {
   /** Stores the scheduler's decisions. */
   #apply(changes: Change[], now: number): void {
     for (const change of changes) {
-      if (change.state === "A") {
+      if ("tally" in change) {
+        this.#store.update(change.id, {
+          state: change.state,
+          ended: now,
+          reason: tallyReason(change.tally),
+        });
+        this.#notify(change.id);
+      } else if (change.state === "A") {
         const reason = abortReason(change.cause, change.causeState);
         this.#store.update(change.id, { state: "A", ended: now, reason });
         this.#notify(change.id);

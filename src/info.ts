@@ -29,6 +29,11 @@ export interface JobInfo {
   pid: number | null;
   /** The script's arguments. */
   args: string[];
+  /** For an array's head: its specification (`1-1000%20`). */
+  array: string | null;
+  /** For a task of an array: the array's id (its head) and the task id; `12_7` names it. */
+  array_id: number | null;
+  array_task: number | null;
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
@@ -54,5 +59,8 @@ export function jobInfo(job: Omit<JobRecord, "env">): JobInfo {
     reason: job.reason,
     pid: job.pid,
     args: job.args ?? [],
+    array: job.array ?? null,
+    array_id: job.arrayId ?? null,
+    array_task: job.arrayTask ?? null,
   };
 }

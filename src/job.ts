@@ -100,6 +100,11 @@ export interface JobRecord {
   slurmOpts?: string[];
   /** The executor's handle of the running job (src/executor.ts `started`), or null. */
   handle: string | null;
+  /** For a task of an array: its array's id (the head job) and its task id. */
+  arrayId?: number;
+  arrayTask?: number;
+  /** For an array's head: its specification (`1-1000%20`, src/array_spec.ts). */
+  array?: string;
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

@@ -7,6 +7,7 @@
 
 import type { JobRecord } from "./job.ts";
 import { slurmEnvironment } from "./slurm_env.ts";
+import { arrayEnvironment } from "./arrays.ts";
 
 /** A user's account details, for a job's environment. */
 export interface Account {
@@ -30,6 +31,7 @@ export function jobEnvironment(job: JobRecord, account: Account): Record<string,
     SJQ_PROCS: String(job.procs),
     SJQ_MEM: String(job.mem),
     JOB_ID: String(job.id),
+    ...arrayEnvironment(job),
   };
 }
 

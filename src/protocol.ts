@@ -14,6 +14,7 @@ import {
   STATES,
 } from "./job.ts";
 import { parseSize } from "./size.ts";
+import { type ArraySpec, parseArraySpec } from "./array_spec.ts";
 
 /**
  * What SHUTDOWN does with running jobs: leave them to the next daemon
@@ -25,7 +26,8 @@ export type ShutdownMode = "detach" | "drain" | "kill";
 export interface SubmitOptions {
   procs?: number;
   mem?: number;
-  deps: Dependency[];
+  /** Dependencies; one with `task` names task `task` of array `id`. */
+  deps: (Dependency & { task?: number })[];
   stdout?: string;
   stderr?: string;
   env: [string, string][];
@@ -39,6 +41,14 @@ export interface SubmitOptions {
   args: string[];
   /** SLURMOPT lines: sbatch arguments for the Slurm backend. */
   slurmOpts?: string[];
+  /** ARRAY: submit an array of tasks. */
+  array?: ArraySpec;
+}
+
+/** A job named by a request: a job id, or `ARRAY_TASK` (`12_7`), task 7 of array 12. */
+export interface JobRef {
+  id: number;
+  task?: number;
 }
 
 /** A request, parsed. `invalid` is answered with ERROR; `fatal` too, and then the connection closes. */
@@ -47,8 +57,8 @@ export type Request =
   | { kind: "exit" }
   | { kind: "shutdown"; mode: ShutdownMode }
   | { kind: "submit"; options: SubmitOptions; errors: string[]; script: Uint8Array }
-  | { kind: "kill" | "release" | "hold" | "wait"; id: number }
-  | { kind: "status" | "info"; id: number | null }
+  | ({ kind: "kill" | "release" | "hold" | "wait" } & JobRef)
+  | { kind: "status" | "info"; id: number | null; task?: number }
   | { kind: "clean"; olderThan: number; states: FinalState[] }
   | { kind: "config" }
   | { kind: "reload" }
@@ -191,17 +201,17 @@ export class RequestParser {
       case "RELEASE":
       case "HOLD":
       case "WAIT": {
-        const id = args.length === 1 ? parseJobId(args[0]!) : null;
-        if (id === null) return { kind: "invalid", message: "Bad jobid" };
-        return { kind: command.toLowerCase() as "kill" | "release" | "hold" | "wait", id };
+        const ref = args.length === 1 ? parseJobRef(args[0]!) : null;
+        if (ref === null) return { kind: "invalid", message: "Bad jobid" };
+        return { kind: command.toLowerCase() as "kill" | "release" | "hold" | "wait", ...ref };
       }
       case "STATUS":
       case "INFO": {
         const kind = command === "STATUS" ? "status" : "info";
         if (args.length === 0) return { kind, id: null };
-        const id = args.length === 1 ? parseJobId(args[0]!) : null;
-        if (id === null) return { kind: "invalid", message: "Bad jobid" };
-        return { kind, id };
+        const ref = args.length === 1 ? parseJobRef(args[0]!) : null;
+        if (ref === null) return { kind: "invalid", message: "Bad jobid" };
+        return { kind, ...ref };
       }
       case "CLEAN":
         return parseClean(args);
@@ -256,9 +266,9 @@ export class RequestParser {
       case "AFTERANY":
       case "AFTERNOTOK": {
         const kind = (key === "DEPENDS" ? "afterok" : key.toLowerCase()) as DependencyKind;
-        const ids = value.split(":").map(parseJobId);
-        if (value === "" || ids.includes(null)) bad("expected job ids separated by ':'");
-        else for (const id of ids) options.deps.push({ id: id!, kind });
+        const refs = value.split(":").map(parseJobRef);
+        if (value === "" || refs.includes(null)) bad("expected job ids separated by ':'");
+        else for (const ref of refs) options.deps.push({ ...ref!, kind });
         return null;
       }
       case "STDOUT":
@@ -290,6 +300,13 @@ export class RequestParser {
       }
       case "HOLD":
         options.hold = true;
+        return null;
+      case "ARRAY":
+        try {
+          options.array = parseArraySpec(value);
+        } catch (e) {
+          bad((e as Error).message);
+        }
         return null;
       case "ARG":
         // One argument per line, base64 like ENV values, so that any byte (and "") survives.
@@ -326,6 +343,18 @@ function parseClean(args: string[]): Request {
     return { kind: "invalid", message: `Bad CLEAN state "${bad}": expected S, F, A, K or E` };
   }
   return { kind: "clean", olderThan: seconds, states: letters as FinalState[] };
+}
+
+/** A job id (`12`) or an array's task (`12_7`), or null. */
+export function parseJobRef(text: string): JobRef | null {
+  const m = /^(\d+)_(\d+)$/.exec(text);
+  if (m === null) {
+    const id = parseJobId(text);
+    return id === null ? null : { id };
+  }
+  const id = parseJobId(m[1]!);
+  const task = parseWhole(m[2]!);
+  return id === null || task === null ? null : { id, task };
 }
 
 /** A job id: a positive integer, or null. */

@@ -13,6 +13,7 @@ import type { Recovering } from "./executor.ts";
 import type { Logger } from "./log.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { Store } from "./store.ts";
+import { specOf, tallyReason, taskIds } from "./arrays.ts";
 
 /**
  * Restores every active job of `store` into `scheduler`, in the open
@@ -31,6 +32,13 @@ export function restoreJobs(store: Store, scheduler: Scheduler, log: Logger): Re
   );
   for (const job of jobs) {
     try {
+      if (job.array !== undefined) {
+        // An array's head, before its tasks: its ended tasks are counted from the store.
+        const { first, last } = taskIds(job);
+        const head = { id: job.id, first, last, max: specOf(job).max };
+        scheduler.restoreArray(head, store.arrayTally(job.id, first, last));
+        continue;
+      }
       if (job.state !== "R") {
         const unknown = job.deps.find((d) =>
           scheduler.get(d.id) === undefined && ended(d.id) === undefined
@@ -44,7 +52,11 @@ export function restoreJobs(store: Store, scheduler: Scheduler, log: Logger): Re
           continue;
         }
       }
-      const added = scheduler.restore(job, ended);
+      const { array: _, arrayId, ...rest } = job;
+      const added = scheduler.restore(
+        arrayId === undefined ? rest : { ...rest, array: arrayId },
+        ended,
+      );
       if (added.state === "A") {
         const reason = abortReason(added.cause, added.causeState);
         store.update(job.id, { state: "A", ended: now, reason });
@@ -57,6 +69,22 @@ export function restoreJobs(store: Store, scheduler: Scheduler, log: Logger): Re
       const message = (e as Error)?.message ?? String(e);
       settle(job.id, job.state === "R" ? "F" : "E", `lost: recovery failed: ${message}`);
     }
+  }
+  // A head whose tasks all ended (or were settled above) ends now, and so may its dependents.
+  for (const change of scheduler.endIdleArrays()) {
+    if ("tally" in change) {
+      store.update(change.id, {
+        state: change.state,
+        ended: now,
+        reason: tallyReason(change.tally),
+      });
+    } else if (change.state === "A") {
+      store.update(change.id, {
+        state: "A",
+        ended: now,
+        reason: abortReason(change.cause, change.causeState),
+      });
+    } else store.update(change.id, { state: change.state });
   }
   return running;
 }

@@ -18,8 +18,36 @@ export interface SchedJob {
   readonly mem: number;
   readonly deps: readonly Dependency[];
   state: ActiveState;
-  /** Dependencies that have not ended yet. */
+  /** Dependencies that have not ended yet (for an array's head: tasks that have not ended). */
   pending: number;
+  /** The head of the array this job is a task of. */
+  readonly array?: number;
+}
+
+/** How many tasks of an array ended in each state. */
+export type Tally = Partial<Record<FinalState, number>>;
+
+/**
+ * An array of tasks (jobs `first`…`last`, consecutive ids) under its head, a
+ * job of its own that stays in H until every task has ended, and then ends
+ * itself: S when every task succeeded (see {@linkcode arrayOutcome}).
+ */
+interface ArrayState {
+  readonly first: number;
+  readonly last: number;
+  /** How many tasks may run at once, or null. */
+  readonly max: number | null;
+  running: number;
+  tally: Tally;
+}
+
+/** The state an array's head ends in: S if every task succeeded, A if all aborted, K if all others were killed, F otherwise. */
+export function arrayOutcome(tally: Tally): FinalState {
+  const { S = 0, A = 0, K = 0, F = 0, E = 0 } = tally;
+  if (A + K + F + E === 0) return "S";
+  if (S + K + F + E === 0) return "A";
+  if (F + E + A === 0) return "K";
+  return "F";
 }
 
 /** The resources the scheduler hands out; `mem: null` is unlimited. */
@@ -31,11 +59,26 @@ export interface Capacity {
 /** A state change the scheduler decided. `cause` names the dependency behind an abort. */
 export type Change =
   | { id: number; state: "Q" | "H" | "U" | "R" }
-  | { id: number; state: "A"; cause: number; causeState: FinalState };
+  | { id: number; state: "A"; cause: number; causeState: FinalState }
+  | { id: number; state: FinalState; tally: Readonly<Tally> };
 
 /** How a new job starts out. */
 export interface NewJob {
   id: number;
+  procs: number;
+  mem: number;
+  deps: readonly Dependency[];
+  hold: boolean;
+  /** The head of the array this job is a task of. */
+  array?: number;
+}
+
+/** A new array: its head `id` and `count` tasks from job id `first` on, which share size, dependencies and hold. */
+export interface NewArray {
+  id: number;
+  first: number;
+  count: number;
+  max: number | null;
   procs: number;
   mem: number;
   deps: readonly Dependency[];
@@ -59,6 +102,8 @@ export class Scheduler {
   /** Ids of queued (Q) jobs, ascending. */
   readonly #queue: number[] = [];
   readonly #counts: Record<ActiveState, number> = { Q: 0, H: 0, U: 0, R: 0 };
+  /** Arrays whose head has not ended, by head id. */
+  readonly #arrays = new Map<number, ArrayState>();
   #usedProcs = 0;
   #usedMem = 0;
   /** Resources were freed since the last pass: every queued job must be looked at again. */
@@ -130,23 +175,121 @@ export class Scheduler {
    * `ended`; one that ended in a way the job cannot accept aborts it at once.
    */
   add(job: NewJob, ended: EndedLookup): Added {
+    const probe = this.#depsState(job.deps, job.id, ended);
+    if ("cause" in probe) {
+      // A task aborted as it is restored still counts for its array.
+      if (job.array !== undefined && this.#arrays.has(job.array)) this.#taskEnded(job.array, "A");
+      return probe;
+    }
+    const pending = probe.pending;
+    const state = job.hold ? "U" : pending > 0 ? "H" : "Q";
+    const array = job.array === undefined ? {} : { array: job.array };
+    this.#insert({
+      id: job.id,
+      procs: job.procs,
+      mem: job.mem,
+      deps: job.deps,
+      state,
+      pending,
+      ...array,
+    });
+    return { state };
+  }
+
+  /**
+   * Adds an array: its head, in H until every task has ended, and its
+   * tasks, which all start out in the state returned (A: none is added).
+   */
+  addArray(array: NewArray, ended: EndedLookup): Added {
+    const { id, first, count, max, procs, mem, deps, hold } = array;
+    const probe = this.#depsState(deps, id, ended);
+    if ("cause" in probe) return probe;
+    this.#addHead(id, first, first + count - 1, max, {});
+    const state = hold ? "U" : probe.pending > 0 ? "H" : "Q";
+    for (let task = first; task < first + count; task++) {
+      this.#insert({ id: task, procs, mem, deps, state, pending: probe.pending, array: id });
+    }
+    return { state };
+  }
+
+  /**
+   * Puts back an array's head loaded from the store, with the tally of its
+   * tasks that have ended; its active tasks are restored after it.
+   */
+  restoreArray(
+    head: { id: number; first: number; last: number; max: number | null },
+    tally: Tally,
+  ): void {
+    this.#addHead(head.id, head.first, head.last, head.max, tally);
+  }
+
+  /** Ends the heads of arrays with no task left (after a restore); their changes. */
+  endIdleArrays(): Change[] {
+    const changes: Change[] = [];
+    for (const [id] of this.#arrays) {
+      if (this.#jobs.get(id)?.pending !== 0) continue;
+      const [change] = this.#endArray(id);
+      changes.push(change!, ...this.end(id, change!.state as FinalState));
+    }
+    return changes;
+  }
+
+  /** Whether `id` is the head of an array that has not ended. */
+  isArray(id: number): boolean {
+    return this.#arrays.has(id);
+  }
+
+  /** Ids of the tasks of array `id` that have not ended, ascending. */
+  arrayTasks(id: number): number[] {
+    const a = this.#arrays.get(id);
+    if (a === undefined) return [];
+    const tasks: number[] = [];
+    for (let task = a.first; task <= a.last; task++) if (this.#jobs.has(task)) tasks.push(task);
+    return tasks;
+  }
+
+  /** Pending dependencies of a new job, or the ended one that aborts it. */
+  #depsState(
+    deps: readonly Dependency[],
+    id: number,
+    ended: EndedLookup,
+  ): { pending: number } | { state: "A"; cause: number; causeState: FinalState } {
     let pending = 0;
-    for (const dep of job.deps) {
+    for (const dep of deps) {
       if (this.#jobs.has(dep.id)) {
         pending++;
         continue;
       }
       const state = ended(dep.id);
-      if (state === undefined) {
-        throw new RangeError(`Unknown dependency ${dep.id} of job ${job.id}`);
-      }
+      if (state === undefined) throw new RangeError(`Unknown dependency ${dep.id} of job ${id}`);
       if (!dependencySatisfied(dep.kind, state)) {
         return { state: "A", cause: dep.id, causeState: state };
       }
     }
-    const state = job.hold ? "U" : pending > 0 ? "H" : "Q";
-    this.#insert({ id: job.id, procs: job.procs, mem: job.mem, deps: job.deps, state, pending });
-    return { state };
+    return { pending };
+  }
+
+  #addHead(id: number, first: number, last: number, max: number | null, tally: Tally): void {
+    this.#arrays.set(id, { first, last, max, running: 0, tally: { ...tally } });
+    this.#record(() => this.#arrays.delete(id));
+    this.#insert({ id, procs: 0, mem: 0, deps: [], state: "H", pending: 0 });
+  }
+
+  /** A task ended in `state`: counted; the head ends with its last task. */
+  #taskEnded(head: number, state: FinalState): Change[] {
+    const a = this.#arrays.get(head)!;
+    const old = a.tally[state];
+    a.tally[state] = (old ?? 0) + 1;
+    this.#record(() => {
+      if (old === undefined) delete a.tally[state];
+      else a.tally[state] = old;
+    });
+    return this.#jobs.get(head)!.pending === 0 ? this.#endArray(head) : [];
+  }
+
+  #endArray(head: number): Change[] {
+    const tally = this.#arrays.get(head)!.tally;
+    return [{ id: head, state: arrayOutcome(tally), tally: { ...tally } }];
   }
 
   /**
@@ -174,6 +317,12 @@ export class Scheduler {
       const job = this.#jobs.get(endedId);
       if (job === undefined) continue;
       this.#remove(job);
+      if (job.array !== undefined) {
+        for (const change of this.#taskEnded(job.array, endedState)) {
+          changes.push(change);
+          ending.push([change.id, change.state as FinalState]);
+        }
+      }
       for (const depId of this.#dependents.get(endedId) ?? []) {
         const dependent = this.#jobs.get(depId);
         if (dependent === undefined) continue;
@@ -197,6 +346,7 @@ export class Scheduler {
   /** Moves a user-held job on (to Q, or H while dependencies are pending); null if not in U. */
   release(id: number): Change | null {
     const job = this.#jobs.get(id);
+    if (this.#arrays.has(id)) return null;
     if (job?.state !== "U") return null;
     const state = job.pending > 0 ? "H" : "Q";
     this.#setState(job, state);
@@ -214,6 +364,7 @@ export class Scheduler {
   /** Puts a queued or holding job into user-hold; null if it is in neither. */
   hold(id: number): Change | null {
     const job = this.#jobs.get(id);
+    if (this.#arrays.has(id)) return null;
     if (job?.state !== "Q" && job?.state !== "H") return null;
     this.#setState(job, "U");
     return { id, state: "U" };
@@ -225,17 +376,29 @@ export class Scheduler {
    */
   schedule(): Change[] {
     const starts: Change[] = [];
-    let candidates: Iterable<number> = this.#queue;
+    const whole = this.#freed;
     // A job held and released again since the last pass is in #fresh twice.
-    if (!this.#freed) candidates = [...new Set(this.#fresh)].sort((a, b) => a - b);
+    const candidates = whole ? this.#queue : [...new Set(this.#fresh)].sort((a, b) => a - b);
     this.#freed = false;
     const picked: SchedJob[] = [];
+    /** Tasks picked in this pass, by array. */
+    const picking = new Map<number, number>();
     let freeProcs = this.#capacity.procs - this.#usedProcs;
     let freeMem = this.#capacity.mem === null ? Infinity : this.#capacity.mem - this.#usedMem;
-    for (const id of candidates) {
+    for (let i = 0; i < candidates.length; i++) {
       if (freeProcs <= 0) break;
-      const job = this.#jobs.get(id);
+      const job = this.#jobs.get(candidates[i]!);
       if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
+      const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
+      if (a !== undefined) {
+        const taken = picking.get(job.array!) ?? 0;
+        if (a.max !== null && a.running + taken >= a.max) {
+          // Its tasks are consecutive in the queue: skip the rest of them at once.
+          if (whole) i = this.#queueIndex(a.last + 1) - 1;
+          continue;
+        }
+        picking.set(job.array!, taken + 1);
+      }
       freeProcs -= job.procs;
       freeMem -= job.mem;
       picked.push(job);
@@ -252,6 +415,8 @@ export class Scheduler {
 
   #insert(job: SchedJob): void {
     this.#jobs.set(job.id, job);
+    const head = job.array === undefined ? undefined : this.#jobs.get(job.array);
+    if (head !== undefined) head.pending++;
     for (const dep of job.deps) {
       if (!this.#jobs.has(dep.id)) continue;
       const list = this.#dependents.get(dep.id);
@@ -260,6 +425,7 @@ export class Scheduler {
     }
     this.#enter(job, job.state);
     this.#record(() => {
+      if (head !== undefined) head.pending--;
       this.#leave(job, job.state);
       for (const dep of job.deps) {
         const list = this.#dependents.get(dep.id);
@@ -272,7 +438,13 @@ export class Scheduler {
   #remove(job: SchedJob): void {
     this.#leave(job, job.state);
     this.#jobs.delete(job.id);
+    const head = job.array === undefined ? undefined : this.#jobs.get(job.array);
+    if (head !== undefined) head.pending--;
+    const array = this.#arrays.get(job.id);
+    if (array !== undefined) this.#arrays.delete(job.id);
     this.#record(() => {
+      if (array !== undefined) this.#arrays.set(job.id, array);
+      if (head !== undefined) head.pending++;
       this.#jobs.set(job.id, job);
       this.#enter(job, job.state);
     });
@@ -316,6 +488,8 @@ export class Scheduler {
     } else if (state === "R") {
       this.#usedProcs += job.procs;
       this.#usedMem += job.mem;
+      const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
+      if (a !== undefined) a.running++;
     }
   }
 
@@ -327,6 +501,8 @@ export class Scheduler {
     } else if (state === "R") {
       this.#usedProcs -= job.procs;
       this.#usedMem -= job.mem;
+      const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
+      if (a !== undefined) a.running--;
       this.#freed = true;
     }
   }

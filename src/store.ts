@@ -17,6 +17,8 @@ import {
   type State,
 } from "./job.ts";
 import { WalSync } from "./wal_sync.ts";
+import { parseArraySpec, taskCount, type TaskRange } from "./array_spec.ts";
+import { expandOutputName } from "./output_path.ts";
 
 const SCHEMA_VERSION = "1";
 
@@ -36,6 +38,20 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   {
     name: "forgotten",
     sql: "CREATE TABLE forgotten (id INTEGER PRIMARY KEY, state TEXT NOT NULL)",
+  },
+  // Job arrays (src/arrays.ts): the head's spec; each task's array and task id. A task's row
+  // is light: its environment, output patterns and script are its head's. Tasks are counted
+  // in state_counts by insertArray, all at once, not row by row.
+  {
+    name: "jobs.array",
+    sql: `ALTER TABLE jobs ADD COLUMN array_spec TEXT;
+      ALTER TABLE jobs ADD COLUMN array_id INTEGER;
+      ALTER TABLE jobs ADD COLUMN array_task INTEGER;
+      DROP TRIGGER IF EXISTS jobs_counted;
+      CREATE TRIGGER jobs_counted AFTER INSERT ON jobs WHEN NEW.array_id IS NULL BEGIN
+        INSERT INTO state_counts (state, n) VALUES (NEW.state, 1)
+          ON CONFLICT (state) DO UPDATE SET n = n + 1;
+      END;`,
   },
 ];
 
@@ -108,7 +124,8 @@ type Row = Record<string, string | number | null | Uint8Array>;
 
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
-  submitted, started, ended, exit_code, reason, pid, stopping, args, handle`;
+  submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
+  array_task`;
 
 /** Job state on disk. One instance per daemon; not safe to share between processes. */
 export class Store implements Disposable {
@@ -122,6 +139,8 @@ export class Store implements Disposable {
   readonly #script: StatementSync;
   readonly #counts: StatementSync;
   readonly #wal: WalSync;
+  /** What the tasks of each array inherit from its head, by head id (read once). */
+  readonly #heads = new Map<number, Pick<JobRecord, "env" | "stdout" | "stderr">>();
   #inTransaction = false;
 
   /** Opens (creating if needed) the database at `path`. */
@@ -146,14 +165,17 @@ export class Store implements Disposable {
     }
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
-         timeout, submitted, started, ended, exit_code, reason, pid, stopping, args)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         timeout, submitted, started, ended, exit_code, reason, pid, stopping, args, array_spec)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.#state = this.#db.prepare("SELECT state FROM jobs WHERE id = ?");
     this.#forgottenState = this.#db.prepare("SELECT state FROM forgotten WHERE id = ?");
-    this.#script = this.#db.prepare("SELECT body FROM scripts WHERE id = ?");
+    // A task of an array runs its head's script.
+    this.#script = this.#db.prepare(
+      "SELECT body FROM scripts WHERE id = coalesce((SELECT array_id FROM jobs WHERE id = ?1), ?1)",
+    );
     this.#counts = this.#db.prepare("SELECT state, n FROM state_counts");
   }
 
@@ -252,12 +274,54 @@ export class Store implements Disposable {
       job.pid,
       job.stopping,
       job.args?.length ? JSON.stringify(job.args) : null,
+      job.array ?? null,
     );
     this.#insertScript.run(job.id, script);
     if (job.slurmOpts !== undefined && job.slurmOpts.length > 0) {
       this.#db.prepare("UPDATE jobs SET slurm_opts = ? WHERE id = ?")
         .run(JSON.stringify(job.slurmOpts), job.id);
     }
+  }
+
+  /**
+   * Adds an array: its head (with the script, the environment and the
+   * output path patterns its tasks share), and one light row per task, ids
+   * `first`, `first + 1`, … for the task ids of `ranges`, in state `state`.
+   */
+  insertArray(
+    head: JobRecord,
+    script: Uint8Array,
+    tasks: { first: number; ranges: readonly TaskRange[]; state: State; reason: string | null },
+  ): void {
+    this.insert(head, script);
+    const insertRange = this.#db.prepare(
+      `WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < ?1 - 1)
+       INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
+         timeout, submitted, ended, reason, array_id, array_task)
+       SELECT ?2 + n, name, ?3, procs, mem, deps, cwd, '', '', '{}', uid, gid,
+         timeout, submitted, ?4, ?5, id, ?6 + n * ?7
+       FROM k, (SELECT * FROM jobs WHERE id = ?8)`,
+    );
+    const ended = isFinal(tasks.state) ? head.submitted : null;
+    let id = tasks.first;
+    for (const r of tasks.ranges) {
+      const count = (r.to - r.from) / r.step + 1;
+      insertRange.run(count, id, tasks.state, ended, tasks.reason, r.from, r.step, head.id);
+      id += count;
+    }
+    this.#db.prepare(
+      `INSERT INTO state_counts (state, n) VALUES (?1, ?2)
+         ON CONFLICT (state) DO UPDATE SET n = n + ?2`,
+    ).run(tasks.state, id - tasks.first);
+  }
+
+  /** How many of the tasks `first`…`last` of array `head` ended in each state. */
+  arrayTally(head: number, first: number, last: number): Partial<Record<FinalState, number>> {
+    const rows = this.#db.prepare(
+      `SELECT state, count(*) AS n FROM jobs WHERE id BETWEEN ? AND ? AND array_id = ?
+         AND state IN ('S', 'F', 'A', 'K', 'E') GROUP BY state`,
+    ).all(first, last, head);
+    return Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
   }
 
   /** Changes some columns of a job. */
@@ -276,7 +340,7 @@ export class Store implements Disposable {
   /** One job, or undefined. */
   get(id: number): JobRecord | undefined {
     const row = this.#get.get(id) as Row | undefined;
-    return row && toRecord(row);
+    return row && this.#toRecord(row);
   }
 
   /** A job's state, or undefined when unknown. */
@@ -317,7 +381,7 @@ export class Store implements Disposable {
     ).all() as Row[];
     for (const row of rows) {
       try {
-        jobs.push(toRecord(row, true) as JobRecord & { state: ActiveState });
+        jobs.push(this.#toRecord(row, true) as JobRecord & { state: ActiveState });
       } catch (e) {
         damaged(Number(row.id), e instanceof Error ? e : new Error(String(e)));
       }
@@ -325,25 +389,29 @@ export class Store implements Disposable {
     return jobs;
   }
 
-  /** Every job (or one), in id order, as the STATUS columns: id, name, state, dependency ids. */
-  *statusRows(id: number | null): Generator<[number, string, State, string]> {
+  /** Every job (or those from `id` to `last`), in id order, as the STATUS columns: id, name, state, dependency ids. */
+  *statusRows(id: number | null, last = id): Generator<[number, string, State, string]> {
     const stmt = id === null
       ? this.#db.prepare("SELECT id, name, state, deps FROM jobs ORDER BY id")
-      : this.#db.prepare("SELECT id, name, state, deps FROM jobs WHERE id = ?");
-    const rows = (id === null ? stmt.iterate() : stmt.iterate(id)) as Iterable<Row>;
+      : this.#db.prepare(
+        "SELECT id, name, state, deps FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id",
+      );
+    const rows = (id === null ? stmt.iterate() : stmt.iterate(id, last)) as Iterable<Row>;
     for (const row of rows) {
       const deps = row.deps === "[]" ? "" : parseDeps(row.deps, false).map((d) => d.id).join(":");
       yield [row.id as number, row.name as string, row.state as State, deps];
     }
   }
 
-  /** Every job (or one) with all its fields but the environment, in id order. */
-  *records(id: number | null): Generator<Omit<JobRecord, "env">> {
+  /** Every job (or those from `id` to `last`) with all its fields but the environment, in id order. */
+  *records(id: number | null, last = id): Generator<Omit<JobRecord, "env">> {
     const stmt = id === null
       ? this.#db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs ORDER BY id`)
-      : this.#db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE id = ?`);
-    for (const row of (id === null ? stmt.iterate() : stmt.iterate(id)) as Iterable<Row>) {
-      yield toRecord(row);
+      : this.#db.prepare(
+        `SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id`,
+      );
+    for (const row of (id === null ? stmt.iterate() : stmt.iterate(id, last)) as Iterable<Row>) {
+      yield this.#toRecord(row);
     }
   }
 
@@ -369,13 +437,57 @@ export class Store implements Disposable {
     );
     const del = this.#db.prepare("DELETE FROM jobs WHERE id = ?");
     const delScript = this.#db.prepare("DELETE FROM scripts WHERE id = ?");
-    const ids = rows.map((r) => Number(r.id));
+    const ids = this.#keepHeads(rows.map((r) => Number(r.id)));
     for (const id of ids) {
       remember.run(id);
       del.run(id);
       delScript.run(id);
     }
     return ids;
+  }
+
+  /** `ids` without the heads of arrays some of whose tasks are not among them: tasks need their head. */
+  #keepHeads(ids: number[]): number[] {
+    const going = new Set(ids);
+    const heads = this.#db.prepare(
+      "SELECT id, array_spec FROM jobs WHERE array_spec IS NOT NULL AND ended IS NOT NULL",
+    );
+    const tasks = this.#db.prepare("SELECT id FROM jobs WHERE id BETWEEN ? AND ? AND array_id = ?");
+    for (const h of heads.all()) {
+      const id = Number(h.id);
+      if (!going.has(id)) continue;
+      const last = id + taskCount(parseArraySpec(String(h.array_spec)));
+      if (tasks.all(id + 1, last, id).some((t) => !going.has(Number(t.id)))) going.delete(id);
+    }
+    return ids.filter((id) => going.has(id));
+  }
+
+  /** A record from a row; a task's inherited fields filled from its head. */
+  #toRecord(row: Row, strict = false): JobRecord {
+    const job = toRecord(row, strict);
+    if (job.arrayId === undefined) return job;
+    let head = this.#heads.get(job.arrayId);
+    if (head === undefined) {
+      const h = this.#db.prepare("SELECT env, stdout, stderr FROM jobs WHERE id = ?")
+        .get(job.arrayId) as Row | undefined;
+      head = {
+        env: h ? JSON.parse(h.env as string) : {},
+        stdout: (h?.stdout as string | undefined) ?? "",
+        stderr: (h?.stderr as string | undefined) ?? "",
+      };
+      this.#heads.set(job.arrayId, head);
+    }
+    // The head's names keep only the fields that differ by task (see src/arrays.ts).
+    const facts = {
+      id: job.id,
+      name: job.name,
+      user: "",
+      array: { id: job.arrayId, index: job.arrayTask! },
+    };
+    job.stdout = expandOutputName(head.stdout, facts);
+    job.stderr = expandOutputName(head.stderr, facts);
+    if (row.env !== undefined) job.env = head.env;
+    return job;
   }
 
   [Symbol.dispose](): void {
@@ -441,5 +553,9 @@ function toRecord(row: Row, strict = false): JobRecord {
     ...(typeof row.args === "string" ? { args: JSON.parse(row.args) as string[] } : {}),
     ...(typeof row.slurm_opts === "string" ? { slurmOpts: JSON.parse(row.slurm_opts) } : {}),
     handle: (row.handle ?? null) as string | null,
+    ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
+    ...(row.array_id == null
+      ? {}
+      : { arrayId: Number(row.array_id), arrayTask: Number(row.array_task) }),
   };
 }

@@ -414,6 +414,9 @@ const JSON_FIELDS = [
   "reason",
   "pid",
   "args",
+  "array",
+  "array_id",
+  "array_task",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {

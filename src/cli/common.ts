@@ -165,22 +165,28 @@ export async function connect(values: ClientValues): Promise<Client> {
   }
 }
 
-/** Parses job ids and ranges (`7`, `3-5`, `3:4`, `3,4`) into a list of ids. */
-export function parseIdList(words: string[]): number[] {
+/**
+ * Parses job ids and ranges (`7`, `3-5`, `3:4`, `3,4`) and array tasks
+ * (`12_7`, `12_1-3`) into a list of the ids as requests name them.
+ */
+export function parseIdList(words: string[]): string[] {
   if (words.length === 0) throw new UsageError("no job id given");
-  const ids: number[] = [];
+  const ids: string[] = [];
   for (const word of words) {
     for (const part of word.split(/[,:]/)) {
-      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-      const from = m ? Number(m[1]) : 0;
-      const to = m?.[2] !== undefined ? Number(m[2]) : from;
-      if (!m || from < 1 || to < from || to - from > 1_000_000) {
+      const m = /^(?:(\d+)_)?(\d+)(?:-(\d+))?$/.exec(part);
+      const from = m ? Number(m[2]) : 0;
+      const to = m?.[3] !== undefined ? Number(m[3]) : from;
+      const array = m?.[1];
+      if (!m || (from < 1 && array === undefined) || to < from || to - from > 1_000_000) {
         throw new UsageError(
           `bad job id or range "${part}"`,
-          "ids are numbers; ranges are written 3-7",
+          "ids are numbers, ranges are written 3-7, array tasks 12_7 or 12_1-5",
         );
       }
-      for (let id = from; id <= to; id++) ids.push(id);
+      for (let id = from; id <= to; id++) {
+        ids.push(array === undefined ? `${id}` : `${array}_${id}`);
+      }
     }
   }
   return ids;

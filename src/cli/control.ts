@@ -22,6 +22,7 @@ Usage: sjq ${name} ID|FROM-TO... [options]
 
 ${what}
 Ids may be listed and given as ranges; exits 1 if the daemon refused any.
+An array's id (A) means all of its tasks, A_T one task, A_1-5 several.
 
 Options:
 ${AUTOSTART_FLAGS_HELP}
@@ -29,6 +30,7 @@ ${AUTOSTART_FLAGS_HELP}
 Examples:
   sjq ${name} 12
   sjq ${name} 3 7-9 12
+  sjq ${name} 20_4 20_7-9
 `;
   return {
     name,

@@ -81,7 +81,7 @@ export const logCommand: Command = {
 };
 
 /** Prints the output file as it grows until job `id` has ended. */
-async function follow(client: Client, id: number, path: string): Promise<void> {
+async function follow(client: Client, id: string, path: string): Promise<void> {
   let ended = false;
   const waiting = client.request(`WAIT ${id}`).finally(() => ended = true);
   waiting.catch(() => {}); // handled below, whenever it fails

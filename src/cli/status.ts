@@ -36,7 +36,9 @@ STATE is a word (queued, holding, user-hold, running, success, failed,
 aborted, killed, error); DEPS lists dependencies (any:ID for --afterany,
 notok:ID for --afternotok); TIME is when the job started, or when it was
 submitted if it has not started; ELAPSED is how long it ran or has run.
-Unknown ids are reported on stderr and make the exit code 1.
+Unknown ids are reported on stderr and make the exit code 1. An array's
+tasks show as A_T (task T of array A), its head as A_[SPEC]: 'sjq status A'
+shows the head and every task, 'sjq status A_T' one task.
 
 Options:
   -s, --state STATES  only jobs in these states: letters or words, e.g. R,Q or running
@@ -76,17 +78,14 @@ export const statusCommand: Command = {
       ids === null ? [verb] : ids.map((id) => `${verb} ${id}`),
     );
     const decoder = new TextDecoder();
-    let found: number[];
     if (values.raw) {
       const lines = payloads.flatMap((p) =>
         decoder.decode(p).split("\r\n").filter((l) => l !== "")
       );
-      found = lines.map((l) => Number(l.split("\t")[0]));
       const shown = lines.filter((l) => states === null || states.has(l.split("\t")[2] as State));
       out(shown.map((l) => `${l}\r\n`).join(""));
     } else {
       const jobs = payloads.flatMap((p) => JSON.parse(decoder.decode(p)) as JobInfo[]);
-      found = jobs.map((j) => j.id);
       const shown = jobs.filter((j) => states === null || states.has(j.state as State));
       // Only unknown ids asked for: the error alone, no empty table's header above it.
       const onlyMissing = shown.length === 0 && ids !== null && !values.json;
@@ -98,7 +97,8 @@ export const statusCommand: Command = {
         );
       }
     }
-    const missing = (ids ?? []).filter((id) => !found.includes(id));
+    const empty = (p: Uint8Array) => p.length === 0 || decoder.decode(p) === "[]";
+    const missing = (ids ?? []).filter((_, i) => empty(payloads[i]!));
     if (missing.length > 0) {
       console.error(`error: unknown job${missing.length > 1 ? "s" : ""} ${missing.join(" ")}`);
     }
@@ -177,7 +177,7 @@ function row(j: JobInfo, now: number): string[] {
   const started = j.started === null ? null : Date.parse(j.started);
   const end = j.ended === null ? now : Date.parse(j.ended);
   return [
-    String(j.id),
+    displayId(j),
     j.name,
     j.state_name,
     String(j.procs),
@@ -187,6 +187,12 @@ function row(j: JobInfo, now: number): string[] {
     started === null ? "-" : formatDuration(Math.max(0, end - started) / 1000),
     j.exit_code === null ? "-" : String(j.exit_code),
   ];
+}
+
+/** A job as people name it: `12`, an array's task `12_7`, an array's head `12_[1-1000%2]`. */
+function displayId(j: JobInfo): string {
+  if (j.array_id !== null) return `${j.array_id}_${j.array_task}`;
+  return j.array === null ? String(j.id) : `${j.id}_[${j.array}]`;
 }
 
 /** Local time: `HH:MM:SS` today, `YYYY-MM-DD HH:MM` on other days. */

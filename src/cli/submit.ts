@@ -47,6 +47,11 @@ Options:
   -n, --name NAME        job name (default: the script's file name, or the command)
       --hold             submit in user-hold (U); start it with 'sjq release'
   -t, --timeout SECONDS  kill the job when it runs longer (it ends in F)
+  -a, --array SPEC       an array of tasks: 1-100, 0-99:10 (step), 1,5,7-9 (list);
+                         %N after it runs at most N at once (1-1000%20). Prints the
+                         array's id A; task T is A_T, with SJQ_ARRAY_TASK_ID=T
+                         (and SLURM_ARRAY_TASK_ID); %A and %a in -o/-e name files
+                         (default <cwd>/%A_%a.stdout)
       --env NAME         copy NAME from this environment (repeatable)
       --env NAME=VALUE   set NAME (repeatable)
       --no-env           do not send this shell's environment (only --env ones)
@@ -80,6 +85,7 @@ Examples:
   for s in S01 S02; do sjq submit align.sh "$s"; done
   id=$(sjq submit --wrap 'sort big.txt > sorted.txt'); sjq submit --after "$id" report.sh
   sjq submit -n build -- make -j4 all
+  sjq submit --array 1-20%4 -o 'logs/%A_%a.out' align.sh   # then: sjq status A, sjq kill A_7
   echo 'echo hello' | sjq submit -o /tmp/
   sjq submit --wait --no-env --env PATH -- ./nightly.sh || echo failed
 `;
@@ -98,6 +104,7 @@ const JOB_OPTIONS = {
   name: { type: "string", short: "n" },
   hold: { type: "boolean" },
   timeout: { type: "string", short: "t" },
+  array: { type: "string", short: "a" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
   "slurm-opt": { type: "string", multiple: true },
@@ -318,6 +325,7 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   if (job.stderr !== undefined) options.push(["STDERR", job.stderr]);
   if (job.hold) options.push(["HOLD", ""]);
   if (job.timeout !== undefined) options.push(["TIMEOUT", job.timeout]);
+  if (job.array !== undefined) options.push(["ARRAY", job.array]);
   return options;
 }
 

@@ -96,11 +96,11 @@ export function describe(ended: Ended): string {
  * with the next daemon, starting one unless auto-start is off.
  */
 export async function waitForJobs(
-  ids: number[],
+  ids: readonly (number | string)[],
   values: ClientValues,
   timeoutMs: number | null,
-): Promise<Map<number, Ended> | null> {
-  const results = new Map<number, Ended>();
+): Promise<Map<number | string, Ended> | null> {
+  const results = new Map<number | string, Ended>();
   let expired = false;
   let current: Client | null = null;
   const timer = timeoutMs === null ? undefined : setTimeout(() => {
@@ -133,7 +133,11 @@ export async function waitForJobs(
 class DaemonStopped extends Error {}
 
 /** Sends a WAIT per job (pipelined) and records each answer as it comes. */
-async function waitOn(client: Client, ids: number[], results: Map<number, Ended>): Promise<void> {
+async function waitOn(
+  client: Client,
+  ids: (number | string)[],
+  results: Map<number | string, Ended>,
+): Promise<void> {
   const sending = client.send(new TextEncoder().encode(ids.map((id) => `WAIT ${id}\r\n`).join("")));
   try {
     for (const id of ids) {

@@ -71,7 +71,7 @@ export function taskOutputPattern(
   if (given === undefined) return file;
   const escaped = given.replace(
     /%%|%(\d*[jaA])/g,
-    (m, field?: string) => (field === undefined ? "%%%%" : `%%${field}`),
+    (_m, field?: string) => (field === undefined ? "%%%%" : `%%${field}`),
   );
   const path = given.startsWith("/") ? given : `${place.cwd}/${given}`;
   return path.endsWith("/") || place.isDirectory(path)

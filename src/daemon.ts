@@ -33,7 +33,7 @@ import { Waiters } from "./waiters.ts";
 import { restoreJobs } from "./recovery.ts";
 import { timerInterval } from "./long_timer.ts";
 import { formatArraySpec, taskCount } from "./array_spec.ts";
-import { specOf, tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
+import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
 
 /** A reply: one line, an optional counted payload, and whether to close the connection after it. */
 export interface Reply {

@@ -43,6 +43,8 @@ export interface Config {
   killgrace: number;
   /** `sjq.maxscript`: the largest script SUBMIT accepts. */
   maxscript: number;
+  /** `sjq.maxconnections`: client connections the daemon serves at once; null derives it from the file-descriptor limit. */
+  maxconnections: number | null;
   /** `sjq.autostart`: whether a client starts the daemon when none answers. */
   autostart: boolean;
   /** `sjq.backend`: the executor that runs jobs (src/executors.ts), e.g. `local`. */
@@ -206,6 +208,15 @@ export const CONFIG_KEYS = [
     env: "SJQ_MAXSCRIPT",
     flag: "maxscript",
     doc: "Largest job script the daemon accepts",
+  },
+  {
+    key: "sjq.maxconnections",
+    field: "maxconnections",
+    kind: "int",
+    default: "",
+    env: "SJQ_MAXCONNECTIONS",
+    flag: "maxconnections",
+    doc: "Client connections served at once, more are refused; half the open-file limit if empty",
   },
   {
     key: "sjq.autostart",

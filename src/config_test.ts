@@ -53,6 +53,7 @@ const DEFAULTS: Config = {
   keepdone: 30 * 86400,
   killgrace: 10,
   maxscript: 16 * 1024 ** 2,
+  maxconnections: null,
   autostart: true,
   backend: "local",
 };
@@ -74,6 +75,7 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.keepdone": ["1w", 7 * 86400],
   "sjq.killgrace": ["1m30s", 90],
   "sjq.maxscript": ["1M", 1024 ** 2],
+  "sjq.maxconnections": ["100", 100],
   "sjq.autostart": ["off", false],
   "sjq.backend": ["Local", "local"],
 };

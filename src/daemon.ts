@@ -24,7 +24,7 @@ import { accountOf, jobEnvironment } from "./job_environment.ts";
 import { outputPath } from "./output_path.ts";
 import { type Change, Scheduler } from "./scheduler.ts";
 import { Store } from "./store.ts";
-import { jobInfo } from "./info.ts";
+import { infoListing, statusListing } from "./listing.ts";
 import { GroupCommit } from "./group_commit.ts";
 import type { Executor, ExecutorEvent, Outcome } from "./executor.ts";
 import { makeExecutor } from "./executors.ts";
@@ -35,10 +35,10 @@ import { timerInterval } from "./long_timer.ts";
 import { formatArraySpec, taskCount } from "./array_spec.ts";
 import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
 
-/** A reply: one line, an optional counted payload, and whether to close the connection after it. */
+/** A reply: one line, an optional counted payload (whole or in chunks), and whether to close the connection after it. */
 export interface Reply {
   line: string;
-  payload?: Uint8Array;
+  payload?: Uint8Array | readonly Uint8Array[];
   close?: boolean;
 }
 
@@ -49,7 +49,6 @@ export interface Reply {
  */
 export type StopReason = ShutdownMode | "signal" | "idle" | "fatal";
 
-const encoder = new TextEncoder();
 /** How soon a tick that failed (storage) is tried again with the job events it held. */
 const RETRY_MS = 1000;
 const ok = (text = ""): Reply => ({ line: text === "" ? "OK" : `OK ${text}` });
@@ -215,20 +214,14 @@ export class Daemon {
     return head?.array === undefined ? id : taskIds(head).last;
   }
 
-  /** STATUS [id] (`sjq status --raw`): the protocol's job table. */
-  #status(id: number | null): Reply {
-    const parts: string[] = [];
-    for (const [jobId, name, state, deps] of this.#store.statusRows(id, this.#lastShown(id))) {
-      parts.push(`${jobId}\t${name}\t${state}\t${deps}\r\n`);
-    }
-    return counted(parts.join(""));
+  /** STATUS [id] (`sjq status --raw`): the protocol's job table, built in slices (src/listing.ts). */
+  #status(id: number | null): Promise<Reply> {
+    return statusListing(this.#store, id, this.#lastShown(id));
   }
 
-  /** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON. */
-  #info(id: number | null): Reply {
-    const jobs = [];
-    for (const job of this.#store.records(id, this.#lastShown(id))) jobs.push(jobInfo(job));
-    return counted(JSON.stringify(jobs));
+  /** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON, built in slices. */
+  #info(id: number | null): Promise<Reply> {
+    return infoListing(this.#store, id, this.#lastShown(id));
   }
 
   /** WAIT id (`sjq wait`): answers when the job has ended. */
@@ -725,11 +718,6 @@ export class Daemon {
 
 function waitReply(job: JobRecord): Reply {
   return ok(`${job.state} ${job.exitCode ?? "-"}`);
-}
-
-function counted(text: string): Reply {
-  const payload = encoder.encode(text);
-  return { line: `OK ${payload.length}`, payload };
 }
 
 function isDirectory(path: string): boolean {

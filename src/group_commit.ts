@@ -74,7 +74,11 @@ export class GroupCommit<R> {
     return this.#tick !== null || this.#flushing > 0;
   }
 
-  /** Answers a read-only request now, or after the open tick commits (it may see that tick's changes). */
+  /**
+   * Answers a read-only request now, or, while a tick is open, on that
+   * tick's state once it has committed (a reader may read the store from a
+   * connection of its own, which sees only what is committed).
+   */
   read(run: () => R | Promise<R>): Promise<R> {
     if (this.#tick === null) {
       const reply = run();
@@ -82,7 +86,7 @@ export class GroupCommit<R> {
     }
     const tick = this.#tick;
     return new Promise((resolve) =>
-      tick.pending.push({ run, readOnly: true, reply: run(), resolve })
+      tick.pending.push({ run, readOnly: true, reply: undefined, resolve })
     );
   }
 
@@ -147,6 +151,7 @@ export class GroupCommit<R> {
       this.#hooks.afterTick();
       return;
     }
+    for (const p of tick.pending) if (p.readOnly) p.reply = settle(p.run);
     this.#flushing++;
     this.#lastDurable = this.#hooks.durable();
     this.#runAll(tick.committed);
@@ -167,5 +172,14 @@ export class GroupCommit<R> {
         this.#hooks.onAfterCommitError(e);
       }
     }
+  }
+}
+
+/** What `run` returns, or a rejection with what it throws. */
+function settle<R>(run: () => R | Promise<R>): R | Promise<R> {
+  try {
+    return run();
+  } catch (e) {
+    return Promise.reject(e);
   }
 }

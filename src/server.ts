@@ -3,6 +3,11 @@
  * bytes to the protocol parser, hands each request to the daemon and writes
  * the replies back in order (pipelining).
  *
+ * A connection's output is bounded: the server stops reading a connection's
+ * requests while too much of its output waits (see `#admit`), and a client
+ * that reads nothing of a pending reply for `WRITE_STALL_TIMEOUT_MS` is
+ * dropped. Connections beyond the cap are answered with one ERROR and closed.
+ *
  * @module
  */
 
@@ -12,34 +17,62 @@ import { type ParserLimits, type Request, RequestParser } from "./protocol.ts";
 /** What the server asks of the daemon. */
 export type Handler = (req: Request) => Promise<Reply>;
 
+/** How the server treats its clients. */
+export interface ServerLimits extends ParserLimits {
+  /** Connections served at once; more are refused with an ERROR. */
+  maxConnections: number;
+}
+
 /** A connection idle for this long in the middle of a request is dropped. */
 const MID_REQUEST_TIMEOUT_MS = 30_000;
+/** A connection whose client reads nothing of a pending reply for this long is dropped. */
+const WRITE_STALL_TIMEOUT_MS = 30_000;
 /** Replies a connection may have outstanding before the server stops reading from it. */
 const MAX_OUTSTANDING = 1024;
+/** Reply bytes a connection may have waiting (computed, not yet taken by the client) before the server stops reading from it. */
+const MAX_QUEUED_BYTES = 256 * 1024;
+/** Bytes handed to the socket per write. */
+const WRITE_CHUNK = 64 * 1024;
+/** How long the server waits before it accepts again after accept failed (out of file descriptors). */
+const ACCEPT_RETRY_MS = 100;
 
 /** Listens on a Unix socket with mode 0600. */
 export class Server {
   readonly #listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;
   readonly #path: string;
+  /** The bound socket's identity, so that close removes it and nothing else. */
+  readonly #inode: number | null;
   #closed = false;
+  #open = 0;
 
-  private constructor(listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>, path: string) {
+  private constructor(
+    listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>,
+    path: string,
+    inode: number | null,
+  ) {
     this.#listener = listener;
     this.#path = path;
+    this.#inode = inode;
   }
 
   /**
    * Binds `path` atomically with mode 0600: the socket is made in a private
-   * directory beside it, restricted, then renamed over any stale file.
+   * directory beside it, restricted, then renamed over a stale socket. Any
+   * other file at `path` is left alone.
+   *
+   * @throws {Error} When something that is not a socket is at `path`.
    */
-  static listen(path: string, handler: Handler, limits: ParserLimits): Server {
+  static listen(path: string, handler: Handler, limits: ServerLimits): Server {
+    refuseNonSocket(path);
     const dir = Deno.makeTempDirSync({ dir: dirname(path), prefix: ".sjq-bind-" });
     try {
       const tmp = `${dir}/sock`;
       const listener = Deno.listen({ transport: "unix", path: tmp });
       Deno.chmodSync(tmp, 0o600);
+      // Checked once more: a file may have appeared at `path` meanwhile.
+      refuseNonSocket(path, () => listener.close());
       Deno.renameSync(tmp, path);
-      const server = new Server(listener, path);
+      const server = new Server(listener, path, Deno.lstatSync(path).ino);
       server.#accept(handler, limits);
       return server;
     } finally {
@@ -47,48 +80,47 @@ export class Server {
     }
   }
 
-  async #accept(handler: Handler, limits: ParserLimits): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.#serve(conn, handler, limits).finally(() => {
-          try {
-            conn.close();
-          } catch { /* already closed */ }
-        });
+  /** Connections being served now. */
+  get connections(): number {
+    return this.#open;
+  }
+
+  async #accept(handler: Handler, limits: ServerLimits): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.UnixConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        if (this.#closed) return;
+        // Out of file descriptors (EMFILE): the clients wait in the backlog until some close.
+        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+        continue;
       }
-    } catch (e) {
-      if (!this.#closed) throw e;
+      if (this.#open >= limits.maxConnections) {
+        refuse(conn, limits.maxConnections);
+        continue;
+      }
+      this.#open++;
+      this.#serve(conn, handler, limits).finally(() => {
+        this.#open--;
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      });
     }
   }
 
   async #serve(conn: Deno.UnixConn, handler: Handler, limits: ParserLimits): Promise<void> {
     const parser = new RequestParser(limits);
     const buf = new Uint8Array(64 * 1024);
-    let chain: Promise<void> = Promise.resolve();
-    let outstanding = 0;
+    const out = new Outbox(conn);
     let done = false; // no more requests are read
-    let broken = false; // no more replies can be written
-    const respond = (reply: Promise<Reply>) => {
-      outstanding++;
-      chain = chain.then(async () => {
-        const r = await reply;
-        outstanding--;
-        if (broken) return;
-        await writeAll(conn, encodeReply(r));
-        if (r.close) {
-          done = broken = true;
-          conn.close();
-        }
-      }).catch(() => {
-        done = broken = true;
-      });
-    };
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      while (!done) {
+      while (!done && !out.broken) {
         timer = setTimeout(() => {
           if (!parser.midRequest || done) return;
-          respond(
+          out.push(
             Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }),
           );
         }, MID_REQUEST_TIMEOUT_MS);
@@ -96,19 +128,19 @@ export class Server {
         clearTimeout(timer);
         if (n === null) break;
         parser.push(buf.subarray(0, n));
-        for (let req = parser.next(); req !== null; req = parser.next()) {
-          const reply = handler(req);
-          respond(reply);
+        for (let req = parser.next(); req !== null && !out.broken; req = parser.next()) {
+          await out.admit(isListing(req));
+          if (out.broken) break;
+          out.push(handler(req));
           if (req.kind === "exit" || req.kind === "shutdown" || req.kind === "fatal") {
             done = true;
             break;
           }
         }
-        if (outstanding >= MAX_OUTSTANDING) await chain;
       }
     } finally {
       clearTimeout(timer);
-      await chain;
+      await out.finished();
     }
   }
 
@@ -120,25 +152,165 @@ export class Server {
       this.#listener.close();
     } catch { /* closed */ }
     try {
-      Deno.removeSync(this.#path);
+      // Only our own socket: whatever replaced it since is not ours to remove.
+      const now = Deno.lstatSync(this.#path);
+      if (now.isSocket && now.ino === this.#inode) Deno.removeSync(this.#path);
     } catch { /* gone */ }
   }
+}
+
+/**
+ * The replies of one connection, written in order as the client takes them:
+ * each is written in chunks, each chunk only once the socket took the last.
+ */
+class Outbox {
+  readonly #conn: Deno.UnixConn;
+  #chain: Promise<void> = Promise.resolve();
+  /** Replies pushed and not yet fully written. */
+  #outstanding = 0;
+  /** Bytes of computed replies not yet taken by the socket. */
+  #queued = 0;
+  /** Wakes `admit` when a reply has been written. */
+  #wake: (() => void) | null = null;
+  /** No more replies can be written (the client is gone, or a reply closed the connection). */
+  broken = false;
+
+  constructor(conn: Deno.UnixConn) {
+    this.#conn = conn;
+  }
+
+  /**
+   * Waits until this connection may take another request: fewer than
+   * MAX_OUTSTANDING replies and MAX_QUEUED_BYTES of output waiting, and, for
+   * a listing (large reply), nothing at all waiting before it. So a client
+   * that does not read holds at most one listing's worth of the daemon's
+   * memory, and stops being read from.
+   */
+  async admit(listing: boolean): Promise<void> {
+    while (
+      !this.broken &&
+      (this.#outstanding >= MAX_OUTSTANDING || this.#queued > MAX_QUEUED_BYTES ||
+        (listing && this.#outstanding > 0))
+    ) {
+      await new Promise<void>((r) => this.#wake = r);
+    }
+  }
+
+  /** Queues a reply, written once those before it are. */
+  push(reply: Promise<Reply>): void {
+    this.#outstanding++;
+    this.#chain = this.#chain.then(async () => {
+      const r = await reply;
+      if (this.broken) return;
+      const parts = encodeReply(r);
+      const size = parts.reduce((n, p) => n + p.length, 0);
+      this.#queued += size;
+      try {
+        for (const part of parts) await this.#write(part);
+      } finally {
+        this.#queued -= size;
+      }
+      if (r.close) {
+        this.broken = true;
+        this.#conn.close();
+      }
+    }).catch(() => {
+      this.broken = true;
+    }).finally(() => {
+      this.#outstanding--;
+      this.#wake?.();
+      this.#wake = null;
+    });
+  }
+
+  /** Resolves once every reply pushed has been written (or can no longer be). */
+  finished(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** Writes `bytes` as the socket takes them; drops the client if it takes nothing for too long. */
+  async #write(bytes: Uint8Array): Promise<void> {
+    for (let off = 0; off < bytes.length;) {
+      const stalled = setTimeout(() => {
+        this.broken = true;
+        try {
+          this.#conn.close();
+        } catch { /* closed */ }
+      }, WRITE_STALL_TIMEOUT_MS);
+      try {
+        off += await this.#conn.write(bytes.subarray(off, off + WRITE_CHUNK));
+      } finally {
+        clearTimeout(stalled);
+      }
+    }
+  }
+}
+
+/** Requests whose reply lists every job, and so can be large. */
+function isListing(req: Request): boolean {
+  return (req.kind === "status" || req.kind === "info") && req.id === null;
+}
+
+/** Answers a connection past the cap with one ERROR line, then closes it. */
+function refuse(conn: Deno.UnixConn, max: number): void {
+  const line = `ERROR Too many connections: this daemon serves at most ${max} at once\r\n`;
+  conn.write(new TextEncoder().encode(line)).catch(() => {}).finally(() => {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  });
+}
+
+/**
+ * Throws when something other than a socket is at `path` (a stale socket
+ * may be replaced; a file, directory or link never is). `cleanup` runs first.
+ */
+function refuseNonSocket(path: string, cleanup: () => void = () => {}): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    cleanup();
+    throw e;
+  }
+  if (info.isSocket) return;
+  cleanup();
+  const what = info.isFile ? "a file" : info.isDirectory ? "a directory" : "not a socket";
+  throw new Error(`${path} is ${what}, not a socket: refusing to replace it`);
 }
 
 /** Line ends inside a reply line (an echoed value) would split it for the client. */
 const LINE_BREAKS = /[\r\n\u2028\u2029]/g;
 
-function encodeReply(reply: Reply): Uint8Array {
+/** A reply's bytes: its line, then its payload (one buffer or several). */
+function encodeReply(reply: Reply): Uint8Array[] {
   const head = new TextEncoder().encode(`${reply.line.replace(LINE_BREAKS, " ")}\r\n`);
-  if (!reply.payload) return head;
-  const out = new Uint8Array(head.length + reply.payload.length);
-  out.set(head);
-  out.set(reply.payload, head.length);
-  return out;
+  if (reply.payload === undefined) return [head];
+  return [head, ...(reply.payload instanceof Uint8Array ? [reply.payload] : reply.payload)];
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+/**
+ * The file-descriptor limit of this process (`ulimit -n`), or null when
+ * unknown; the default connection cap is derived from it.
+ */
+export function openFileLimit(): number | null {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    return m && m[1] !== "unlimited" ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The default of `sjq.maxconnections`: half the file-descriptor limit (the
+ * rest is for running jobs, the database and logs), at least 16, at most 4096.
+ */
+export function defaultMaxConnections(fdLimit = openFileLimit()): number {
+  if (fdLimit === null) return 512;
+  return Math.min(4096, Math.max(16, Math.floor(fdLimit / 2)));
 }
 
 function dirname(path: string): string {

@@ -127,6 +127,20 @@ const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
   array_task`;
 
+/** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
+export type StatusRow = [number, string, State, string];
+
+/** A consistent read-only view of the jobs (see {@linkcode Store.snapshot}). */
+export interface Snapshot extends Disposable {
+  /** As {@linkcode Store.statusRows}. */
+  statusRows(id: number | null, last?: number | null): Generator<StatusRow>;
+  /** As {@linkcode Store.records}. */
+  records(id: number | null, last?: number | null): Generator<Omit<JobRecord, "env">>;
+}
+
+/** Read-only connections kept open for the next snapshots. */
+const MAX_IDLE_READERS = 4;
+
 /** Job state on disk. One instance per daemon; not safe to share between processes. */
 export class Store implements Disposable {
   readonly #db: DatabaseSync;
@@ -141,10 +155,15 @@ export class Store implements Disposable {
   readonly #wal: WalSync;
   /** What the tasks of each array inherit from its head, by head id (read once). */
   readonly #heads = new Map<number, Pick<JobRecord, "env" | "stdout" | "stderr">>();
+  readonly #path: string;
+  /** Idle read-only connections for snapshots. */
+  readonly #readers: DatabaseSync[] = [];
+  #closed = false;
   #inTransaction = false;
 
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
+    this.#path = path;
     this.#db = new DatabaseSync(path);
     this.#db.exec("PRAGMA journal_mode = WAL");
     // Commits do not wait for the disk; `durable()` does, off the main thread (src/wal_sync.ts).
@@ -390,12 +409,14 @@ export class Store implements Disposable {
   }
 
   /** Every job (or those from `id` to `last`), in id order, as the STATUS columns: id, name, state, dependency ids. */
-  *statusRows(id: number | null, last = id): Generator<[number, string, State, string]> {
+  statusRows(id: number | null, last = id): Generator<StatusRow> {
+    return this.#statusRows(this.#db, id, last);
+  }
+
+  *#statusRows(db: DatabaseSync, id: number | null, last: number | null): Generator<StatusRow> {
     const stmt = id === null
-      ? this.#db.prepare("SELECT id, name, state, deps FROM jobs ORDER BY id")
-      : this.#db.prepare(
-        "SELECT id, name, state, deps FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id",
-      );
+      ? db.prepare("SELECT id, name, state, deps FROM jobs ORDER BY id")
+      : db.prepare("SELECT id, name, state, deps FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id");
     const rows = (id === null ? stmt.iterate() : stmt.iterate(id, last)) as Iterable<Row>;
     for (const row of rows) {
       const deps = row.deps === "[]" ? "" : parseDeps(row.deps, false).map((d) => d.id).join(":");
@@ -404,15 +425,46 @@ export class Store implements Disposable {
   }
 
   /** Every job (or those from `id` to `last`) with all its fields but the environment, in id order. */
-  *records(id: number | null, last = id): Generator<Omit<JobRecord, "env">> {
+  records(id: number | null, last = id): Generator<Omit<JobRecord, "env">> {
+    return this.#records(this.#db, id, last);
+  }
+
+  *#records(
+    db: DatabaseSync,
+    id: number | null,
+    last: number | null,
+  ): Generator<Omit<JobRecord, "env">> {
     const stmt = id === null
-      ? this.#db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs ORDER BY id`)
-      : this.#db.prepare(
-        `SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id`,
-      );
+      ? db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs ORDER BY id`)
+      : db.prepare(`SELECT ${COLUMNS_BUT_ENV} FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id`);
     for (const row of (id === null ? stmt.iterate() : stmt.iterate(id, last)) as Iterable<Row>) {
       yield this.#toRecord(row);
     }
+  }
+
+  /**
+   * The jobs as last committed, from a read-only connection of its own: its
+   * listings see that one state however long they take to read, while this
+   * store goes on committing. Dispose of it soon (a snapshot held open keeps
+   * the WAL from being checkpointed).
+   */
+  snapshot(): Snapshot {
+    const db = this.#readers.pop() ?? new DatabaseSync(this.#path, { readOnly: true });
+    db.exec("BEGIN");
+    // A read transaction's snapshot is taken by its first read.
+    db.prepare("SELECT 1 FROM jobs LIMIT 1").get();
+    let open = true;
+    return {
+      statusRows: (id, last = id) => this.#statusRows(db, id, last),
+      records: (id, last = id) => this.#records(db, id, last),
+      [Symbol.dispose]: () => {
+        if (!open) return;
+        open = false;
+        db.exec("COMMIT");
+        if (this.#closed || this.#readers.length >= MAX_IDLE_READERS) db.close();
+        else this.#readers.push(db);
+      },
+    };
   }
 
   /** Number of jobs in each state that has any. */
@@ -492,6 +544,8 @@ export class Store implements Disposable {
 
   [Symbol.dispose](): void {
     this.rollback();
+    this.#closed = true;
+    for (const reader of this.#readers.splice(0)) reader.close();
     this.#db.close();
     this.#wal[Symbol.dispose]();
   }

@@ -163,10 +163,17 @@ Deno.test("a second daemon on the same socket is refused and the first goes on",
   await b.waitLedger([done, running, queued]);
 });
 
-Deno.test("a stale socket file, regular or dead, is replaced", async () => {
+Deno.test("a stale socket is replaced; a regular file at the socket path is refused and kept", async () => {
   await using home = await tempDir();
   const socket = `${home.path}/sjq.sock`;
   await Deno.writeTextFile(socket, "not a socket\n");
+  {
+    await using d = await TestDaemon.start({ home: home.path, noWait: true });
+    assert.notEqual((await d.exited()).code, 0);
+    assert.match(d.stderr, /sjq\.sock is a file, not a socket: refusing to replace it/);
+    assert.equal(await Deno.readTextFile(socket), "not a socket\n");
+  }
+  await Deno.remove(socket);
   {
     await using d = await TestDaemon.start({ home: home.path });
     assert.equal((await Deno.stat(socket)).isSocket, true);

@@ -16,7 +16,7 @@ import {
 } from "../live_config.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_LIMITS } from "../protocol.ts";
-import { Server } from "../server.ts";
+import { defaultMaxConnections, Server } from "../server.ts";
 import { type Command, flagNames, noPositionals, out, parseFlags } from "./common.ts";
 import { DAEMON_FLAGS, daemonAnswers, startDetached } from "./detach.ts";
 
@@ -47,6 +47,7 @@ Options (each overrides its configuration key; see 'sjq config'):
   --killgrace SECONDS   sjq.killgrace    (default 10)
   --maxscript SIZE      sjq.maxscript    (default 16M)
   --backend NAME        sjq.backend      (default local)
+  --maxconnections N    sjq.maxconnections (default: half the open-file limit, 16 to 4096)
   -h, --help            show this help
 
 Examples:
@@ -159,6 +160,7 @@ async function runForeground(
     }, {
       ...DEFAULT_LIMITS,
       maxScript: config.maxscript,
+      maxConnections: config.maxconnections ?? defaultMaxConnections(),
     });
     if (config.pidfile) Deno.writeTextFileSync(config.pidfile, `${Deno.pid}\n`);
     // A daemon stays up: a bug in one handler or timer is logged, not fatal.

@@ -17,6 +17,8 @@ export interface SchedJob {
   readonly procs: number;
   readonly mem: number;
   readonly deps: readonly Dependency[];
+  /** The uid the job runs as, for the per-user limits; absent in a single-user daemon. */
+  readonly owner?: number;
   state: ActiveState;
   /** Dependencies that have not ended yet (for an array's head: tasks that have not ended). */
   pending: number;
@@ -54,6 +56,8 @@ export function arrayOutcome(tally: Tally): FinalState {
 export interface Capacity {
   procs: number;
   mem: number | null;
+  /** Procs the running jobs of one owner may hold together (`sjq.user.maxprocs`); null: no limit. */
+  userProcs?: number | null;
 }
 
 /** A state change the scheduler decided. `cause` names the dependency behind an abort. */
@@ -71,6 +75,8 @@ export interface NewJob {
   hold: boolean;
   /** The head of the array this job is a task of. */
   array?: number;
+  /** The uid the job runs as (see {@linkcode SchedJob.owner}). */
+  owner?: number;
 }
 
 /** A new array: its head `id` and `count` tasks from job id `first` on, which share size, dependencies and hold. */
@@ -83,6 +89,8 @@ export interface NewArray {
   mem: number;
   deps: readonly Dependency[];
   hold: boolean;
+  /** The uid its tasks run as. */
+  owner?: number;
 }
 
 /** The outcome of adding a job: its first state, and the dependency that aborted it. */
@@ -106,6 +114,8 @@ export class Scheduler {
   readonly #arrays = new Map<number, ArrayState>();
   #usedProcs = 0;
   #usedMem = 0;
+  /** Procs held by running jobs, and jobs not ended, of each owner. */
+  readonly #owners = new Map<number, { procs: number; active: number }>();
   /** Resources were freed since the last pass: every queued job must be looked at again. */
   #freed = true;
   /** Jobs queued since the last pass; without freed resources only they can start. */
@@ -143,6 +153,11 @@ export class Scheduler {
   setCapacity(capacity: Capacity): void {
     this.#capacity = { ...capacity };
     this.#freed = true;
+  }
+
+  /** How many jobs of `owner` have not ended (for `sjq.user.maxjobs`). */
+  activeOf(owner: number): number {
+    return this.#owners.get(owner)?.active ?? 0;
   }
 
   /** Whether a job of this size could ever start. */
@@ -184,6 +199,7 @@ export class Scheduler {
     const pending = probe.pending;
     const state = job.hold ? "U" : pending > 0 ? "H" : "Q";
     const array = job.array === undefined ? {} : { array: job.array };
+    const owner = job.owner === undefined ? {} : { owner: job.owner };
     this.#insert({
       id: job.id,
       procs: job.procs,
@@ -192,6 +208,7 @@ export class Scheduler {
       state,
       pending,
       ...array,
+      ...owner,
     });
     return { state };
   }
@@ -202,12 +219,22 @@ export class Scheduler {
    */
   addArray(array: NewArray, ended: EndedLookup): Added {
     const { id, first, count, max, procs, mem, deps, hold } = array;
+    const owner = array.owner === undefined ? {} : { owner: array.owner };
     const probe = this.#depsState(deps, id, ended);
     if ("cause" in probe) return probe;
     this.#addHead(id, first, first + count - 1, max, {});
     const state = hold ? "U" : probe.pending > 0 ? "H" : "Q";
     for (let task = first; task < first + count; task++) {
-      this.#insert({ id: task, procs, mem, deps, state, pending: probe.pending, array: id });
+      this.#insert({
+        id: task,
+        procs,
+        mem,
+        deps,
+        state,
+        pending: probe.pending,
+        array: id,
+        ...owner,
+      });
     }
     return { state };
   }
@@ -372,7 +399,8 @@ export class Scheduler {
 
   /**
    * A scheduling pass: in id order, starts every queued job whose procs and
-   * memory fit into what is free, skipping those that do not.
+   * memory fit into what is free, and whose owner stays within
+   * `userProcs`, skipping those that do not.
    */
   schedule(): Change[] {
     const starts: Change[] = [];
@@ -385,10 +413,18 @@ export class Scheduler {
     const picking = new Map<number, number>();
     let freeProcs = this.#capacity.procs - this.#usedProcs;
     let freeMem = this.#capacity.mem === null ? Infinity : this.#capacity.mem - this.#usedMem;
+    const userProcs = this.#capacity.userProcs ?? null;
+    /** Procs each owner gains in this pass. */
+    const gained = new Map<number, number>();
     for (let i = 0; i < candidates.length; i++) {
       if (freeProcs <= 0) break;
       const job = this.#jobs.get(candidates[i]!);
       if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
+      const owner = userProcs === null ? undefined : job.owner;
+      if (owner !== undefined) {
+        const held = (this.#owners.get(owner)?.procs ?? 0) + (gained.get(owner) ?? 0);
+        if (held + job.procs > userProcs!) continue;
+      }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) {
         const taken = picking.get(job.array!) ?? 0;
@@ -399,6 +435,7 @@ export class Scheduler {
         }
         picking.set(job.array!, taken + 1);
       }
+      if (owner !== undefined) gained.set(owner, (gained.get(owner) ?? 0) + job.procs);
       freeProcs -= job.procs;
       freeMem -= job.mem;
       picked.push(job);
@@ -417,6 +454,7 @@ export class Scheduler {
     this.#jobs.set(job.id, job);
     const head = job.array === undefined ? undefined : this.#jobs.get(job.array);
     if (head !== undefined) head.pending++;
+    this.#countOwner(job, 1);
     for (const dep of job.deps) {
       if (!this.#jobs.has(dep.id)) continue;
       const list = this.#dependents.get(dep.id);
@@ -432,6 +470,7 @@ export class Scheduler {
         if (list?.at(-1) === job.id) list.pop();
       }
       this.#jobs.delete(job.id);
+      this.#countOwner(job, -1);
     });
   }
 
@@ -442,12 +481,32 @@ export class Scheduler {
     if (head !== undefined) head.pending--;
     const array = this.#arrays.get(job.id);
     if (array !== undefined) this.#arrays.delete(job.id);
+    this.#countOwner(job, -1);
     this.#record(() => {
       if (array !== undefined) this.#arrays.set(job.id, array);
       if (head !== undefined) head.pending++;
       this.#jobs.set(job.id, job);
+      this.#countOwner(job, 1);
       this.#enter(job, job.state);
     });
+  }
+
+  /** Counts a job in or out of its owner's active jobs (not journaled: its callers are). */
+  #countOwner(job: SchedJob, by: 1 | -1): void {
+    if (job.owner === undefined) return;
+    const o = this.#owners.get(job.owner) ?? { procs: 0, active: 0 };
+    o.active += by;
+    if (o.active === 0 && o.procs === 0) this.#owners.delete(job.owner);
+    else this.#owners.set(job.owner, o);
+  }
+
+  /** Adds `procs` to what the owner's running jobs hold. */
+  #ownerProcs(job: SchedJob, procs: number): void {
+    if (job.owner === undefined) return;
+    const o = this.#owners.get(job.owner) ?? { procs: 0, active: 0 };
+    o.procs += procs;
+    if (o.active === 0 && o.procs === 0) this.#owners.delete(job.owner);
+    else this.#owners.set(job.owner, o);
   }
 
   #deleteDependents(id: number): void {
@@ -490,6 +549,7 @@ export class Scheduler {
       this.#usedMem += job.mem;
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running++;
+      this.#ownerProcs(job, job.procs);
     }
   }
 
@@ -503,6 +563,7 @@ export class Scheduler {
       this.#usedMem -= job.mem;
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running--;
+      this.#ownerProcs(job, -job.procs);
       this.#freed = true;
     }
   }

@@ -427,3 +427,56 @@ Deno.test("setCapacity: a raised limit starts waiting jobs; a lowered one starts
   assert.deepEqual(started(s), [4]);
   assert.equal(s.fits(1, 5 * G), false);
 });
+
+Deno.test("per-user procs: an owner at its limit is skipped, the others go on in order", () => {
+  const s = new Scheduler({ procs: 8, mem: null, userProcs: 2 });
+  const jobs: [number, number, number][] = [[1, 1, 1000], [2, 1, 1000], [3, 1, 1000], [4, 2, 1001]];
+  for (const [id, procs, owner] of jobs) s.add(newJob({ id, procs, owner }), noneEnded);
+  assert.deepEqual(started(s), [1, 2, 4]);
+  assert.deepEqual(started(s), []);
+  s.end(1, "S");
+  assert.deepEqual(started(s), [3], "the owner's freed proc lets its next job start");
+});
+
+Deno.test("per-user procs: a job larger than the owner's share never starts alone either", () => {
+  const s = new Scheduler({ procs: 8, mem: null, userProcs: 2 });
+  s.add(newJob({ id: 1, procs: 3, owner: 1000 }), noneEnded);
+  s.add(newJob({ id: 2, procs: 1, owner: 1000 }), noneEnded);
+  assert.deepEqual(started(s), [2]);
+});
+
+Deno.test("per-user procs: jobs without an owner and a null limit are not limited", () => {
+  const s = new Scheduler({ procs: 4, mem: null, userProcs: 1 });
+  addJobs(s, [1, 1]);
+  assert.deepEqual(started(s), [1, 2]);
+  const t = new Scheduler({ procs: 4, mem: null, userProcs: null });
+  t.add(newJob({ id: 1, owner: 5 }), noneEnded);
+  t.add(newJob({ id: 2, owner: 5 }), noneEnded);
+  assert.deepEqual(started(t), [1, 2]);
+});
+
+Deno.test("activeOf counts an owner's jobs until they end, and rolls back", () => {
+  const s = new Scheduler({ procs: 1, mem: null, userProcs: null });
+  s.add(newJob({ id: 1, owner: 7 }), noneEnded);
+  s.add(newJob({ id: 2, owner: 7, hold: true }), noneEnded);
+  s.add(newJob({ id: 3, owner: 8 }), noneEnded);
+  assert.equal(s.activeOf(7), 2);
+  assert.deepEqual(started(s), [1]);
+  s.begin();
+  s.end(1, "S");
+  assert.equal(s.activeOf(7), 1);
+  s.rollback();
+  assert.equal(s.activeOf(7), 2);
+  s.end(1, "F");
+  s.end(2, "K");
+  assert.equal(s.activeOf(7), 0);
+  assert.equal(s.activeOf(8), 1);
+});
+
+Deno.test("per-user procs: restored running jobs count against their owner", () => {
+  const s = new Scheduler({ procs: 8, mem: null, userProcs: 2 });
+  s.restore({ id: 1, procs: 2, mem: G, deps: [], state: "R", owner: 1000 }, noneEnded);
+  s.add(newJob({ id: 2, owner: 1000 }), noneEnded);
+  s.add(newJob({ id: 3, owner: 1001 }), noneEnded);
+  assert.deepEqual(started(s), [3]);
+});

@@ -49,6 +49,16 @@ export interface Config {
   autostart: boolean;
   /** `sjq.backend`: the executor that runs jobs (src/executors.ts), e.g. `local`. */
   backend: string;
+  /** `sjq.multiuser`: whether a root daemon serves every user, each through a socket of their own. */
+  multiuser: boolean;
+  /** `sjq.userdir`: the directory of the per-user sockets of a multi-user daemon. */
+  userdir: string;
+  /** `sjq.user.minuid`: the lowest uid (but root's) that may submit to a multi-user daemon. */
+  minUid: number;
+  /** `sjq.user.maxprocs`: CPUs one user's running jobs may hold together; null for no limit. */
+  userMaxprocs: number | null;
+  /** `sjq.user.maxjobs`: jobs one user may have waiting or running; null for no limit. */
+  userMaxjobs: number | null;
 }
 
 /** How a configuration value is written. */
@@ -236,6 +246,51 @@ export const CONFIG_KEYS = [
     flag: "backend",
     doc: "What runs the jobs: local (processes on this machine)",
   },
+  {
+    key: "sjq.multiuser",
+    field: "multiuser",
+    kind: "bool",
+    default: "false",
+    env: "SJQ_MULTIUSER",
+    flag: "multiuser",
+    doc: "A root daemon for every user: a socket each in sjq.userdir, jobs run as their submitter",
+  },
+  {
+    key: "sjq.userdir",
+    field: "userdir",
+    kind: "path",
+    default: "/run/sjq/u",
+    env: "SJQ_USERDIR",
+    flag: "userdir",
+    doc: "Where a multi-user daemon puts each user's socket (<uid>.sock)",
+  },
+  {
+    key: "sjq.user.minuid",
+    field: "minUid",
+    kind: "int",
+    default: "1000",
+    env: "SJQ_USER_MINUID",
+    flag: "user-minuid",
+    doc: "Lowest uid but root's with a socket of a multi-user daemon (system accounts are below)",
+  },
+  {
+    key: "sjq.user.maxprocs",
+    field: "userMaxprocs",
+    kind: "int",
+    default: "",
+    env: "SJQ_USER_MAXPROCS",
+    flag: "user-maxprocs",
+    doc: "CPUs the running jobs of one user may hold together; no limit if empty",
+  },
+  {
+    key: "sjq.user.maxjobs",
+    field: "userMaxjobs",
+    kind: "int",
+    default: "",
+    env: "SJQ_USER_MAXJOBS",
+    flag: "user-maxjobs",
+    doc: "Jobs one user may have queued, held or running at once; no limit if empty",
+  },
 ] as const satisfies readonly ConfigKeyInfo[];
 
 /** A configuration key by its dotted name, e.g. `sjq.maxprocs`. */
@@ -255,6 +310,13 @@ export interface ConfigInput {
   cwd?: string;
   /** Reads a file, returning null if it does not exist; defaults to `Deno.readTextFileSync`. */
   readFile?: (path: string) => string | null;
+  /**
+   * The user's uid: when given and `sjq.socket` is set nowhere, the socket a
+   * multi-user daemon made for this user (`<sjq.userdir>/<uid>.sock`) is the
+   * default if it exists (`exists`, by default a stat).
+   */
+  uid?: number;
+  exists?: (path: string) => boolean;
 }
 
 /** The outcome of {@linkcode loadConfig}. */
@@ -363,6 +425,13 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     values[row.field] = _value(row, settings[row.key], home, cpus);
   }
   const config = values as unknown as Config;
+  if (input.uid !== undefined && sources["sjq.socket"] === "default") {
+    const own = `${config.userdir.replace(/\/+$/, "")}/${input.uid}.sock`;
+    if ((input.exists ?? _exists)(own)) {
+      config.socket = own;
+      sources["sjq.socket"] = "default (the multi-user daemon's socket for this user)";
+    }
+  }
 
   const describe = (key: ConfigKey, value: string) =>
     `${key} = ${value} (from ${settings[key].place})`;
@@ -457,6 +526,15 @@ function _readIni(file: string, readFile: (path: string) => string | null): IniE
     return text === null ? null : parseIni(text, file);
   } catch (error) {
     throw new ConfigError((error as SyntaxError).message, { cause: error });
+  }
+}
+
+function _exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -56,6 +56,11 @@ const DEFAULTS: Config = {
   maxconnections: null,
   autostart: true,
   backend: "local",
+  multiuser: false,
+  userdir: "/run/sjq/u",
+  minUid: 1000,
+  userMaxprocs: null,
+  userMaxjobs: null,
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -78,6 +83,11 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.maxconnections": ["100", 100],
   "sjq.autostart": ["off", false],
   "sjq.backend": ["Local", "local"],
+  "sjq.multiuser": ["T", true],
+  "sjq.userdir": ["/srv/sjq", "/srv/sjq"],
+  "sjq.user.minuid": ["500", 500],
+  "sjq.user.maxprocs": ["4", 4],
+  "sjq.user.maxjobs": ["100", 100],
 };
 
 function flagOf(key: ConfigKey): string {
@@ -89,7 +99,7 @@ Deno.test("CONFIG_KEYS describes every Config field once, with its variable and 
   assert.deepEqual(CONFIG_KEYS.map((row) => row.key).sort(), Object.keys(SAMPLES).sort());
   for (const row of CONFIG_KEYS) {
     assert.equal(row.env, row.key.replace(/^sjq\./, "SJQ_").replaceAll(".", "_").toUpperCase());
-    assert.equal(row.flag, row.key.slice(4).replace("defaults.", "default-"));
+    assert.equal(row.flag, row.key.slice(4).replace("defaults.", "default-").replace(".", "-"));
     assert.ok(row.doc.length > 0, row.key);
   }
 });
@@ -370,4 +380,22 @@ Deno.test("ConfigError is an Error that callers can catch by class", () => {
   const error = new ConfigError("x");
   assert.ok(error instanceof Error);
   assert.equal(error.name, "ConfigError");
+});
+
+Deno.test("the multi-user daemon's socket for this uid is the default when it exists", () => {
+  const base = { flags: {}, env: {}, home: "/home/u", cpus: 4, readFile: () => null, uid: 1000 };
+  const seen: string[] = [];
+  const lab = loadConfig({ ...base, exists: (p) => (seen.push(p), p === "/run/sjq/u/1000.sock") });
+  assert.equal(lab.config.socket, "/run/sjq/u/1000.sock");
+  assert.deepEqual(seen, ["/run/sjq/u/1000.sock"]);
+  const none = loadConfig({ ...base, exists: () => false });
+  assert.equal(none.config.socket, "/home/u/.sjq.sock");
+  const set = loadConfig({ ...base, env: { SJQ_SOCKET: "/tmp/s" }, exists: () => true });
+  assert.equal(set.config.socket, "/tmp/s", "a configured socket wins");
+  const dir = loadConfig({
+    ...base,
+    env: { SJQ_USERDIR: "/srv/q" },
+    exists: (p) => p.startsWith("/srv/q/"),
+  });
+  assert.equal(dir.config.socket, "/srv/q/1000.sock");
 });

@@ -11,11 +11,12 @@
  * @module
  */
 
+import type { Caller } from "./authorization.ts";
 import type { Reply } from "./daemon.ts";
 import { type ParserLimits, type Request, RequestParser } from "./protocol.ts";
 
-/** What the server asks of the daemon. */
-export type Handler = (req: Request) => Promise<Reply>;
+/** What the server asks of the daemon: a request, and who sent it (the owner of the socket). */
+export type Handler = (req: Request, caller: Caller) => Promise<Reply>;
 
 /** How the server treats its clients. */
 export interface ServerLimits extends ParserLimits {
@@ -57,23 +58,31 @@ export class Server {
 
   /**
    * Binds `path` atomically with mode 0600: the socket is made in a private
-   * directory beside it, restricted, then renamed over a stale socket. Any
-   * other file at `path` is left alone.
+   * directory beside it, restricted (and given to `caller` when that is
+   * another user), then renamed over a stale socket. Any other file at
+   * `path` is left alone. Only `caller` (and root) can connect, so every
+   * request on it comes from `caller`.
    *
    * @throws {Error} When something that is not a socket is at `path`.
    */
-  static listen(path: string, handler: Handler, limits: ServerLimits): Server {
+  static listen(
+    path: string,
+    handler: Handler,
+    limits: ServerLimits,
+    caller: Caller = { uid: Deno.uid() ?? 0 },
+  ): Server {
     refuseNonSocket(path);
     const dir = Deno.makeTempDirSync({ dir: dirname(path), prefix: ".sjq-bind-" });
     try {
       const tmp = `${dir}/sock`;
       const listener = Deno.listen({ transport: "unix", path: tmp });
       Deno.chmodSync(tmp, 0o600);
+      if (caller.uid !== Deno.uid()) Deno.chownSync(tmp, caller.uid, null);
       // Checked once more: a file may have appeared at `path` meanwhile.
       refuseNonSocket(path, () => listener.close());
       Deno.renameSync(tmp, path);
       const server = new Server(listener, path, Deno.lstatSync(path).ino);
-      server.#accept(handler, limits);
+      server.#accept((req) => handler(req, caller), limits);
       return server;
     } finally {
       Deno.removeSync(dir, { recursive: true });
@@ -85,7 +94,7 @@ export class Server {
     return this.#open;
   }
 
-  async #accept(handler: Handler, limits: ServerLimits): Promise<void> {
+  async #accept(handler: (req: Request) => Promise<Reply>, limits: ServerLimits): Promise<void> {
     while (!this.#closed) {
       let conn: Deno.UnixConn;
       try {
@@ -110,7 +119,11 @@ export class Server {
     }
   }
 
-  async #serve(conn: Deno.UnixConn, handler: Handler, limits: ParserLimits): Promise<void> {
+  async #serve(
+    conn: Deno.UnixConn,
+    handler: (req: Request) => Promise<Reply>,
+    limits: ParserLimits,
+  ): Promise<void> {
     const parser = new RequestParser(limits);
     const buf = new Uint8Array(64 * 1024);
     const out = new Outbox(conn);

@@ -126,6 +126,7 @@ export function configure(flags: Partial<Record<ConfigKey, string>>): LoadedConf
     env: Deno.env.toObject(),
     home: Deno.env.get("HOME") ?? "/",
     cpus: navigator.hardwareConcurrency,
+    uid: Deno.uid() ?? 0,
   });
   for (const w of loaded.warnings) console.error(`warning: ${w}`);
   return loaded;

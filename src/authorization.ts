@@ -15,7 +15,7 @@ export interface Caller {
 export type JobAction = "kill" | "hold" | "release" | "restart" | "output";
 
 /** What a caller may ask of the daemon as a whole. */
-export type DaemonAction = "shutdown" | "clean-all";
+export type DaemonAction = "shutdown" | "reload" | "clean-all";
 
 /** What the user a job runs as must satisfy, by configuration. */
 export interface AccountPolicy {
@@ -58,9 +58,10 @@ export function mayActOnJob(
 export function mayActOnDaemon(caller: Caller, action: DaemonAction): Denied | null {
   if (caller.uid === ROOT) return null;
   return {
-    denied: action === "shutdown"
-      ? "Permission denied: only root may shut down a daemon that serves several users"
-      : "Permission denied: only root may clean other users' jobs",
+    denied: action === "clean-all"
+      ? "Permission denied: only root may clean other users' jobs"
+      : `Permission denied: only root may ${action === "shutdown" ? "shut down" : "reload"} ` +
+        "a daemon that serves several users",
   };
 }
 
@@ -106,13 +107,22 @@ export function submitUid(
     return caller.uid === ROOT ? ROOT : { denied: "Only root may run jobs as root" };
   }
   if (!uidExists(uid)) return { denied: `UID ${uid} is not a user of this machine` };
-  if (uid < policy.minUid) {
+  if (isSystemUid(uid, policy.minUid)) {
     return {
-      denied: `UID ${uid} is a system account (below sjq.user.minuid = ${policy.minUid}): ` +
-        "its jobs are refused",
+      denied: `UID ${uid} is a system account (below sjq.user.minuid = ${policy.minUid}, ` +
+        "or from 60000 to 65535): its jobs are refused",
     };
   }
   return uid;
+}
+
+/**
+ * Whether `uid` is a system account: below `minUid` (but root), or in the
+ * range Debian and login.defs keep for system users and `nobody` (60000 to
+ * 65535).
+ */
+export function isSystemUid(uid: number, minUid: number): boolean {
+  return uid !== ROOT && (uid < minUid || (uid >= 60000 && uid <= 65535));
 }
 
 /**

@@ -57,3 +57,9 @@ Deno.test("a GID line must name one of the user's groups", () => {
   assert.equal(submitGid(user, 44), 44);
   assert.ok(denied(submitGid(user, 0)));
 });
+
+Deno.test("system accounts: below minuid, and 60000 to 65535 (nobody, Debian's system range)", () => {
+  assert.ok(denied(submitUid(ROOT, 65534, policy, () => true)));
+  assert.ok(denied(submitUid(ROOT, 64030, policy, () => true)));
+  assert.equal(submitUid(ROOT, 70000, policy, () => true), 70000);
+});

@@ -166,6 +166,10 @@ export class Client implements Disposable {
     try {
       return new Client(await Deno.connect({ transport: "unix", path: socket }));
     } catch (e) {
+      // A daemon may be there, but the socket is another user's (docs/security.md).
+      if (e instanceof Deno.errors.PermissionDenied) {
+        throw new Error(`cannot connect to ${socket}: permission denied (the socket is not yours)`);
+      }
       throw new NoDaemonError(socket, e);
     }
   }

@@ -34,6 +34,9 @@ import { restoreJobs } from "./recovery.ts";
 import { timerInterval } from "./long_timer.ts";
 import { formatArraySpec, taskCount } from "./array_spec.ts";
 import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
+import { type Caller, type JobAction, mayActOnDaemon, mayActOnJob } from "./authorization.ts";
+import { submitter } from "./submitter.ts";
+import { currentAccounts } from "./user_accounts.ts";
 
 /** A reply: one line, an optional counted payload (whole or in chunks), and whether to close the connection after it. */
 export interface Reply {
@@ -99,7 +102,11 @@ export class Daemon {
       emit: (event) => this.#heard(event),
       log,
     });
-    this.#scheduler = new Scheduler({ procs: config.maxprocs, mem: config.maxmem });
+    this.#scheduler = new Scheduler({
+      procs: config.maxprocs,
+      mem: config.maxmem,
+      userProcs: config.multiuser ? config.userMaxprocs : null,
+    });
     this.#lastId = store.lastId();
     this.#ticks = new GroupCommit<Reply>({
       begin: () => {
@@ -146,12 +153,21 @@ export class Daemon {
   }
 
   /**
-   * Handles one request; the reply comes once what it changed is durable.
-   * CONFIG and RELOAD are the live configuration's (src/live_config.ts).
+   * Handles one request from `caller` (the owner of the socket it came
+   * through; the daemon's own user by default); the reply comes once what
+   * it changed is durable. CONFIG and RELOAD are the live configuration's
+   * (src/live_config.ts).
    */
-  handle(req: Exclude<Request, { kind: "config" | "reload" }>): Promise<Reply> {
+  handle(
+    req: Exclude<Request, { kind: "config" | "reload" }>,
+    caller: Caller = { uid: this.#uid },
+  ): Promise<Reply> {
     if (this.#finished && req.kind !== "exit") {
       return Promise.resolve({ ...error("The daemon has stopped"), close: true });
+    }
+    if (req.kind === "kill" || req.kind === "release" || req.kind === "hold") {
+      const denied = this.#mayAct(caller, req.kind, req.id);
+      if (denied !== null) return Promise.resolve(denied);
     }
     switch (req.kind) {
       case "ping":
@@ -168,22 +184,35 @@ export class Daemon {
           return id === 0 ? error(`Unknown job ${req.id}_${req.task}`) : this.#wait(id!);
         });
       case "submit":
-        return this.#write(() => this.#submit(req));
+        return this.#write(() => this.#submit(req, caller));
       case "kill":
         return this.#write(() => this.#kill(this.#resolve(req)!));
       case "release":
         return this.#write(() => this.#release(this.#resolve(req)!));
       case "hold":
         return this.#write(() => this.#hold(this.#resolve(req)!));
-      case "clean":
-        return this.#write(() => this.#clean(req.olderThan, req.states));
+      case "clean": {
+        const all = !this.#config.multiuser || mayActOnDaemon(caller, "clean-all") === null;
+        return this.#write(() => this.#clean(req.olderThan, req.states, all ? null : caller.uid));
+      }
       case "shutdown":
+        if (this.#config.multiuser && mayActOnDaemon(caller, "shutdown") !== null) {
+          return Promise.resolve(error(mayActOnDaemon(caller, "shutdown")!.denied));
+        }
         this.stop(req.mode);
         return Promise.resolve({ line: "OK", close: true });
       case "invalid":
       case "fatal":
         return Promise.resolve({ ...error(req.message), close: req.kind === "fatal" });
     }
+  }
+
+  /** ERROR when `caller` may not act on job `id` (an unknown job is for the handler to answer). */
+  #mayAct(caller: Caller, action: JobAction, id: number): Reply | null {
+    if (caller.uid === this.#uid) return null;
+    const owner = this.#store.get(id)?.uid;
+    const denied = owner === undefined ? null : mayActOnJob(caller, action, id, owner);
+    return denied === null ? null : error(denied.denied);
   }
 
   // --- Handlers: one per request ------------------------------------------
@@ -233,7 +262,7 @@ export class Daemon {
   }
 
   /** SUBMIT (`sjq submit`): validates everything, stores the job, answers its id. */
-  #submit(req: Extract<Request, { kind: "submit" }>): Reply {
+  #submit(req: Extract<Request, { kind: "submit" }>, caller: Caller): Reply {
     if (this.#stopping) return error("The daemon is shutting down");
     const o = req.options;
     const errors = [...req.errors];
@@ -246,20 +275,37 @@ export class Daemon {
       errors.push(`MEM ${mem} is more than sjq.maxmem (${this.#config.maxmem})`);
     }
     const deps = this.#checkDeps(o.deps.map((d) => this.#depOnTask(d, errors)), errors);
-    for (
-      const [key, value, own] of [["UID", o.uid, this.#uid], ["GID", o.gid, this.#gid]] as const
-    ) {
-      if (value !== undefined && value !== own) {
-        errors.push(`${key} ${value} is not the daemon's (${own}): jobs run as the daemon's user`);
-      }
+    const user = submitter(
+      {
+        multiuser: this.#config.multiuser,
+        minUid: this.#config.minUid,
+        uid: this.#uid,
+        gid: this.#gid,
+        home: accountOf(this.#uid).home,
+        accounts: this.#config.multiuser ? currentAccounts() : new Map(),
+      },
+      caller,
+      o,
+    );
+    if ("denied" in user) return error(user.denied);
+    if (this.#config.multiuser) {
+      errors.push(
+        ...this.#userLimits(user.uid, procs, o.array === undefined ? 1 : taskCount(o.array)),
+      );
     }
-    const account = accountOf(this.#uid);
-    const cwd = o.cwd ?? account.home;
+    const cwd = o.cwd ?? user.home;
     if (!cwd.startsWith("/")) errors.push(`CWD must be an absolute path: ${cwd}`);
     else if (!isDirectory(cwd)) errors.push(`CWD is not an existing directory: ${cwd}`);
     const id = this.#lastId + 1;
     const [stdout, stderr] = (["stdout", "stderr"] as const).map((kind) => {
-      const place = { id, name: o.name ?? "job", user: account.name, cwd, kind, isDirectory };
+      const place = {
+        id,
+        name: o.name ?? "job",
+        user: accountOf(user.uid).name,
+        cwd,
+        kind,
+        isDirectory,
+      };
       // An array's tasks inherit its output names as patterns (src/arrays.ts).
       const given = o.array === undefined ? o[kind] : taskOutputPattern(o[kind], place);
       const out = outputPath(given, place);
@@ -271,9 +317,22 @@ export class Daemon {
     const now = Date.now();
     const count = o.array === undefined ? 0 : taskCount(o.array);
     const added = o.array === undefined
-      ? this.#scheduler.add({ id, procs, mem, deps, hold: o.hold }, this.#endedState)
+      ? this.#scheduler.add(
+        { id, procs, mem, deps, hold: o.hold, owner: user.uid },
+        this.#endedState,
+      )
       : this.#scheduler.addArray(
-        { id, first: id + 1, count, max: o.array.max, procs, mem, deps, hold: o.hold },
+        {
+          id,
+          first: id + 1,
+          count,
+          max: o.array.max,
+          procs,
+          mem,
+          deps,
+          hold: o.hold,
+          owner: user.uid,
+        },
         this.#endedState,
       );
     this.#lastId = id + count;
@@ -288,8 +347,8 @@ export class Daemon {
       stdout,
       stderr,
       env: Object.fromEntries(o.env),
-      uid: this.#uid,
-      gid: this.#gid,
+      uid: user.uid,
+      gid: user.gid,
       timeout: o.timeout ?? null,
       submitted: now,
       started: null,
@@ -317,6 +376,21 @@ export class Daemon {
     const id = this.#resolve(dep);
     if (id === 0) errors.push(`Unknown array task ${dep.id}_${dep.task}`);
     return { id: id || dep.id, kind: dep.kind };
+  }
+
+  /** Why `jobs` new jobs (tasks) of `uid` with `procs` each are over the per-user limits (sjq.user.*), if it is. */
+  #userLimits(uid: number, procs: number, jobs: number): string[] {
+    const { userMaxprocs, userMaxjobs } = this.#config;
+    const over: string[] = [];
+    if (userMaxprocs !== null && procs > userMaxprocs) {
+      over.push(`PROCS ${procs} is more than sjq.user.maxprocs (${userMaxprocs})`);
+    }
+    if (userMaxjobs !== null && this.#scheduler.activeOf(uid) + jobs > userMaxjobs) {
+      over.push(
+        `uid ${uid} may have at most ${userMaxjobs} jobs waiting or running (sjq.user.maxjobs)`,
+      );
+    }
+    return over;
   }
 
   /** Deduplicated dependencies; unknown ids and conflicting kinds are added to `errors`. */
@@ -370,10 +444,10 @@ export class Daemon {
     return ok();
   }
 
-  /** CLEAN age states (`sjq clean`): forgets ended jobs; answers how many. */
-  #clean(olderThan: number, states: readonly FinalState[]): Reply {
+  /** CLEAN age states (`sjq clean`): forgets ended jobs (of `uid` only, unless null); answers how many. */
+  #clean(olderThan: number, states: readonly FinalState[], uid: number | null = null): Reply {
     // Their spool files went when they ended (or at the next start, after a crash).
-    const ids = this.#store.deleteEnded(Date.now() - olderThan * 1000, states);
+    const ids = this.#store.deleteEnded(Date.now() - olderThan * 1000, states, uid);
     if (ids.length > 0) this.#afterCommit(() => this.#log.info(`cleaned ${ids.length} ended jobs`));
     return ok(String(ids.length));
   }
@@ -647,7 +721,11 @@ export class Daemon {
    */
   reconfigured(): void {
     if (this.#stopping !== null) return;
-    this.#scheduler.setCapacity({ procs: this.#config.maxprocs, mem: this.#config.maxmem });
+    this.#scheduler.setCapacity({
+      procs: this.#config.maxprocs,
+      mem: this.#config.maxmem,
+      userProcs: this.#config.multiuser ? this.#config.userMaxprocs : null,
+    });
     clearInterval(this.#safetyNet);
     const every = Math.max(this.#config.schedtime, 0.05) * 1000;
     this.#safetyNet = setInterval(() => this.#sweep(), every);

@@ -29,6 +29,8 @@ export const LIVE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   "sjq.waittime",
   "sjq.schedtime",
   "sjq.autoshutdown",
+  "sjq.user.maxprocs",
+  "sjq.user.maxjobs",
 ]);
 
 /** Keys only clients read: a daemon's value of them means nothing. */

@@ -54,7 +54,9 @@ export function restoreJobs(store: Store, scheduler: Scheduler, log: Logger): Re
       }
       const { array: _, arrayId, ...rest } = job;
       const added = scheduler.restore(
-        arrayId === undefined ? rest : { ...rest, array: arrayId },
+        arrayId === undefined
+          ? { ...rest, owner: job.uid }
+          : { ...rest, array: arrayId, owner: job.uid },
         ended,
       );
       if (added.state === "A") {

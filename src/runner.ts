@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type DropTools, envScript, findDropTools, SAFE_ENV, userStageArgv } from "./as_user.ts";
 import { type Outcome, parseOutcome, SUPERVISOR_SH } from "./supervisor.ts";
 import type { JobRecord } from "./job.ts";
 
@@ -16,6 +17,7 @@ export class Runner {
   readonly #spool: string;
   readonly #setsid: string;
   readonly #supervisor: string;
+  readonly #drop: DropTools | null = findDropTools();
 
   private constructor(spool: string, setsid: string) {
     this.#spool = spool;
@@ -59,21 +61,31 @@ export class Runner {
     const problem = interpreterProblem(script);
     if (problem !== null) return problem;
     const path = this.#scriptPath(job.id);
+    const asUser = job.uid !== Deno.uid();
+    if (asUser && this.#drop === null) return "cannot run jobs of other users: setpriv is missing";
     try {
       Deno.writeFileSync(path, script, { mode: 0o700 });
+      const args = [
+        "sh",
+        this.#supervisor,
+        path,
+        `${this.doneDir}/${job.id}`,
+        job.cwd,
+        job.stdout,
+        job.stderr,
+        String(Deno.pid),
+      ];
+      if (asUser) {
+        // The user runs their script through an fd; nothing of theirs is acted on as root.
+        Deno.chownSync(path, job.uid, job.gid);
+        Deno.chmodSync(path, 0o500);
+        Deno.writeTextFileSync(`${path}.env`, envScript(env, this.#drop!.env), { mode: 0o600 });
+        args.push(`${path}.env`, ...userStageArgv(this.#drop!, job.uid, job.gid));
+        args.push(job.cwd, job.stdout, job.stderr, ...job.args ?? []);
+      } else args.push("-", ...job.args ?? []);
       return new Deno.Command(this.#setsid, {
-        args: [
-          "sh",
-          this.#supervisor,
-          path,
-          `${this.doneDir}/${job.id}`,
-          job.cwd,
-          job.stdout,
-          job.stderr,
-          String(Deno.pid),
-          ...job.args ?? [],
-        ],
-        env,
+        args,
+        env: asUser ? SAFE_ENV : env,
         clearEnv: true,
         cwd: "/",
         stdin: "piped",
@@ -117,7 +129,7 @@ export class Runner {
   spoolIds(): Set<number> {
     const ids = new Set(this.doneIds());
     for (const e of Deno.readDirSync(`${this.#spool}/jobs`)) {
-      const m = /^(\d+)(\.started)?$/.exec(e.name);
+      const m = /^(\d+)(\.started|\.env|\.error)?$/.exec(e.name);
       if (m) ids.add(Number(m[1]));
     }
     return ids;
@@ -131,7 +143,8 @@ export class Runner {
   /** Forgets a settled job's spool files. */
   cleanup(id: number): void {
     const script = this.#scriptPath(id);
-    for (const path of [`${this.doneDir}/${id}`, script, `${script}.started`]) {
+    const files = [`${this.doneDir}/${id}`, script, `${script}.started`];
+    for (const path of [...files, `${script}.env`, `${script}.error`]) {
       try {
         Deno.removeSync(path);
       } catch { /* never made, or gone already */ }

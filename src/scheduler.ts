@@ -17,7 +17,7 @@ export interface SchedJob {
   readonly procs: number;
   readonly mem: number;
   readonly deps: readonly Dependency[];
-  /** The uid the job runs as, for the per-user limits; absent in a single-user daemon. */
+  /** The uid the job runs as, for the per-user limits (jobs without one are not limited). */
   readonly owner?: number;
   state: ActiveState;
   /** Dependencies that have not ended yet (for an array's head: tasks that have not ended). */

@@ -477,13 +477,14 @@ export class Store implements Disposable {
 
   /**
    * Deletes ended jobs in `states` that ended before `before` (ms since the
-   * epoch); returns their ids.
+   * epoch), of `uid` only unless it is null; returns their ids.
    */
-  deleteEnded(before: number, states: readonly FinalState[]): number[] {
+  deleteEnded(before: number, states: readonly FinalState[], uid: number | null = null): number[] {
     const marks = states.map(() => "?").join(", ");
+    const own = uid === null ? "" : " AND uid = ?";
     const rows = this.#db.prepare(
-      `SELECT id FROM jobs WHERE ended IS NOT NULL AND ended < ? AND state IN (${marks})`,
-    ).all(before, ...states);
+      `SELECT id FROM jobs WHERE ended IS NOT NULL AND ended < ? AND state IN (${marks})${own}`,
+    ).all(before, ...states, ...(uid === null ? [] : [uid]));
     const remember = this.#db.prepare(
       "INSERT OR REPLACE INTO forgotten (id, state) SELECT id, state FROM jobs WHERE id = ?",
     );

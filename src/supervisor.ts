@@ -20,17 +20,29 @@
  * - `jobs/<id>`: the job's script (mode 0700), written by the daemon
  * - `jobs/<id>.started`: made just before the script is run
  * - `done/<id>`: one line, `exit <code>` or `error <reason>`
+ * - `jobs/<id>.env`, `jobs/<id>.error`: for a job of another user (below)
+ *
+ * A job of another user than the daemon's (a root daemon serving several
+ * users) gets the environment file and the command line that drops to that
+ * user as further arguments: the supervisor stays root (it alone writes the
+ * done file) and runs the user stage of src/as_user.ts, which enters the
+ * working directory, opens the output files and runs the script as the user.
  *
  * @module
  */
 
 /**
- * Supervisor arguments: script, done file, working dir, stdout path, stderr path, daemon pid,
- * then the script's arguments.
+ * Supervisor arguments: script, done file, working dir, stdout path, stderr
+ * path, daemon pid, then `-` for a job of the daemon's own user or the
+ * environment file of a job of another user, then the script's arguments
+ * (own user) or the drop command line with the user stage's arguments
+ * (another user, src/as_user.ts).
  */
 export const SUPERVISOR_SH = `# sjq job supervisor (src/supervisor.ts). Arguments:
 #   $1 script  $2 done file  $3 working directory  $4 stdout file  $5 stderr file
-#   $6 pid of the daemon that started it; the script's own arguments follow
+#   $6 pid of the daemon that started it
+#   $7 - (the script's arguments follow), or the environment file of a job of
+#      another user (the command that drops to that user follows: src/as_user.ts)
 script=$1 done=$2 daemon=$6 stop=
 record() { # retried until written: a full disk must not lose how the job ended
   until printf '%s\\n' "$1" >"$done"; do [ -d "\${done%/*}" ] || exit 0; sleep 1; done
@@ -42,6 +54,16 @@ record() { # retried until written: a full disk must not lose how the job ended
 }
 trap 'stop=1' TERM INT HUP
 exec 2>/dev/null
+if [ "$7" != - ]; then
+  env=$7; shift 7
+  read -r go && [ "$go" = go ] || exit 0
+  [ -z "$stop" ] || record "exit 143"
+  : >"$script.started"
+  "$@" <"$env" 5<"$script" 9>"$script.error"
+  rc=$?
+  [ -s "$script.error" ] && record "error $(tr '\n' ' ' <"$script.error")"
+  record "exit $rc"
+fi
 cd -- "$3" || record "error cannot enter working directory $3"
 command exec 3>"$4" || record "error cannot open stdout file $4"
 if [ "$5" = "$4" ]; then exec 4>&3; else command exec 4>"$5" || record "error cannot open stderr file $5"; fi
@@ -49,7 +71,7 @@ if [ "$5" = "$4" ]; then exec 4>&3; else command exec 4>"$5" || record "error ca
 read -r go && [ "$go" = go ] || exit 0
 [ -z "$stop" ] || record "exit 143"
 : >"$script.started"
-shift 6
+shift 7
 "$script" "$@" </dev/null >&3 2>&4 3>&- 4>&-
 record "exit $?"
 `;

@@ -70,3 +70,21 @@ export function readAccounts(): Map<number, UserAccount> {
   };
   return parseAccounts(read("/etc/passwd"), read("/etc/group"));
 }
+
+let cache: { stamp: string; accounts: Map<number, UserAccount> } | null = null;
+
+/** The accounts as {@linkcode readAccounts} gives them, read again only when the files change. */
+export function currentAccounts(): ReadonlyMap<number, UserAccount> {
+  const stamp = ["/etc/passwd", "/etc/group"].map(_stamp).join(" ");
+  if (cache?.stamp !== stamp) cache = { stamp, accounts: readAccounts() };
+  return cache.accounts;
+}
+
+function _stamp(path: string): string {
+  try {
+    const st = Deno.statSync(path);
+    return `${st.mtime?.getTime()}:${st.ino}:${st.size}`;
+  } catch {
+    return "none";
+  }
+}

@@ -5,21 +5,19 @@
  * so the socket a request came through is the proof of who sent it
  * (docs/security.md).
  *
- * Every account of /etc/passwd from `sjq.user.minuid` up (but `nobody`)
- * and root gets one; the accounts are read again when /etc/passwd or
+ * Every account of /etc/passwd but system accounts (src/authorization.ts
+ * `isSystemUid`) gets one, and root; the accounts are read again when /etc/passwd or
  * /etc/group change.
  *
  * @module
  */
 
-import type { Caller } from "./authorization.ts";
+import { type Caller, isSystemUid } from "./authorization.ts";
 import { type Handler, Server, type ServerLimits } from "./server.ts";
 import { readAccounts, type UserAccount } from "./user_accounts.ts";
 
 /** How often the account files are looked at for changes. */
 const RESCAN_MS = 2000;
-/** The overflow uid: no one logs in as nobody. */
-const NOBODY = 65534;
 
 /** What {@linkcode UserSockets.open} needs. */
 export interface UserSocketsOptions {
@@ -102,7 +100,7 @@ export class UserSockets {
     this.#stamp = stamp;
     const wanted = new Map<number, UserAccount | null>([[0, null]]);
     for (const account of readAccounts().values()) {
-      if (account.uid >= this.#options.minUid && account.uid !== NOBODY) {
+      if (!isSystemUid(account.uid, this.#options.minUid)) {
         wanted.set(account.uid, account);
       }
     }

@@ -32,8 +32,11 @@ export async function connectDaemon(values: ClientValues): Promise<Client> {
   const socket = loaded.config.socket;
   const first = await tryConnect(socket);
   if (first !== null) return first;
-  if (values["no-autostart"] === true || !loaded.config.autostart) {
-    throw new NoDaemonError(socket, undefined, startCommand(values, socket));
+  // A user's socket of a multi-user daemon (sjq.userdir) is root's to serve: never start one there.
+  const lab = socket.startsWith(`${loaded.config.userdir.replace(/\/+$/, "")}/`);
+  if (values["no-autostart"] === true || !loaded.config.autostart || lab) {
+    const hint = lab ? "sudo sjq daemon --multiuser T" : startCommand(values, socket);
+    throw new NoDaemonError(socket, undefined, hint);
   }
   using _lock = await startLock(socket);
   const again = await tryConnect(socket);

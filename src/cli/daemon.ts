@@ -5,7 +5,7 @@
  */
 
 import type { ConfigInput, ConfigKey, LoadedConfig } from "../config.ts";
-import { Daemon } from "../daemon.ts";
+import { Daemon, type Reply } from "../daemon.ts";
 import {
   LiveConfig,
   loadDaemonConfig,
@@ -15,8 +15,10 @@ import {
   savedSettings,
 } from "../live_config.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_LIMITS } from "../protocol.ts";
+import { type Caller, mayActOnDaemon } from "../authorization.ts";
+import { DEFAULT_LIMITS, type Request } from "../protocol.ts";
 import { defaultMaxConnections, Server } from "../server.ts";
+import { userSocketPath, UserSockets } from "../user_sockets.ts";
 import { type Command, flagNames, noPositionals, out, parseFlags } from "./common.ts";
 import { DAEMON_FLAGS, daemonAnswers, startDetached } from "./detach.ts";
 
@@ -48,11 +50,17 @@ Options (each overrides its configuration key; see 'sjq config'):
   --maxscript SIZE      sjq.maxscript    (default 16M)
   --backend NAME        sjq.backend      (default local)
   --maxconnections N    sjq.maxconnections (default: half the open-file limit, 16 to 4096)
+  --multiuser BOOL      sjq.multiuser    (default F): as root, serve every user (docs/security.md)
+  --userdir PATH        sjq.userdir      (default /run/sjq/u): each user's socket, <uid>.sock
+  --user-minuid N       sjq.user.minuid  (default 1000): lower uids but root get no socket
+  --user-maxprocs N     sjq.user.maxprocs (default: none): CPUs one user's jobs may hold
+  --user-maxjobs N      sjq.user.maxjobs (default: none): jobs one user may have waiting or running
   -h, --help            show this help
 
 Examples:
   sjq daemon --detach --maxprocs 16 --maxmem 64G
   sjq daemon --autoshutdown F          # foreground, logs to stderr
+  sjq daemon --multiuser T --autoshutdown F --db /var/lib/sjq/sjq.db   # one daemon for a lab
 `;
 
 const OPTIONS = {
@@ -147,21 +155,30 @@ async function runForeground(
         throw e;
       }
     };
-    const server = Server.listen(config.socket, (req) => {
+    const handler = (req: Request, caller: Caller): Promise<Reply> => {
       if (req.kind === "config") return Promise.resolve(counted(JSON.stringify(live.describe())));
       if (req.kind === "reload") {
+        const denied = config.multiuser ? mayActOnDaemon(caller, "reload") : null;
+        if (denied !== null) return Promise.resolve({ line: `ERROR ${denied.denied}` });
         try {
           return Promise.resolve(counted(reload().map((l) => `${l}\n`).join("")));
         } catch (e) {
           return Promise.resolve({ line: `ERROR ${(e as Error).message.replaceAll("\n", " ")}` });
         }
       }
-      return daemon.handle(req);
-    }, {
+      return daemon.handle(req, caller);
+    };
+    const limits = {
       ...DEFAULT_LIMITS,
       maxScript: config.maxscript,
       maxConnections: config.maxconnections ?? defaultMaxConnections(),
-    });
+    };
+    // A multi-user daemon's own socket may be root's socket among the users' (the client default).
+    const ownInUserdir = config.multiuser && config.socket === userSocketPath(config.userdir, 0);
+    const server = ownInUserdir ? null : Server.listen(config.socket, handler, limits);
+    const users = config.multiuser
+      ? UserSockets.open({ dir: config.userdir, handler, limits, minUid: config.minUid, log })
+      : null;
     if (config.pidfile) Deno.writeTextFileSync(config.pidfile, `${Deno.pid}\n`);
     // A daemon stays up: a bug in one handler or timer is logged, not fatal.
     globalThis.addEventListener("unhandledrejection", (e) => {
@@ -184,9 +201,15 @@ async function runForeground(
     log.info(
       `sjq daemon ${Deno.pid} listening on ${config.socket} (maxprocs ${config.maxprocs}, db ${config.db})`,
     );
+    if (users) {
+      log.info(`serving uids ${users.uids.join(" ")} through ${config.userdir}/<uid>.sock`);
+    }
     if (report) Deno.writeTextFileSync(report, `ok ${Deno.pid}\n`);
     daemon.kick();
-    daemon.stopping.then(() => server.close());
+    daemon.stopping.then(() => {
+      server?.close();
+      users?.close();
+    });
     const reason = await daemon.stopped;
     Deno.removeSignalListener("SIGTERM", onSignal);
     Deno.removeSignalListener("SIGINT", onSignal);

@@ -34,6 +34,8 @@ export interface JobInfo {
   /** For a task of an array: the array's id (its head) and the task id; `12_7` names it. */
   array_id: number | null;
   array_task: number | null;
+  /** The user the job runs as. */
+  uid: number;
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
@@ -62,5 +64,6 @@ export function jobInfo(job: Omit<JobRecord, "env">): JobInfo {
     array: job.array ?? null,
     array_id: job.arrayId ?? null,
     array_task: job.arrayTask ?? null,
+    uid: job.uid,
   };
 }

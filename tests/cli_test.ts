@@ -418,6 +418,7 @@ const JSON_FIELDS = [
   "array",
   "array_id",
   "array_task",
+  "uid",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {

@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import { CONFIG_KEYS } from "../src/config.ts";
 import type { JobInfo } from "../src/info.ts";
 import { CONFIG_KEYS } from "../src/config.ts";
 import { baseEnv, type Output, sjq, tempDir, TestDaemon, waitFor } from "./harness.ts";

@@ -8,7 +8,7 @@ DENO := $(shell if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null
 	awk 'NR==1 { split($$2, v, "."); exit !(v[1] > 2 || (v[1] == 2 && v[2] >= 9)) }'; \
 	then command -v deno; else echo $(LOCAL_DENO); fi)
 
-.PHONY: all test check fmt build install bench bench-quick clean deno
+.PHONY: all test check fmt build install bench bench-quick bench-arrays clean deno
 
 all: build
 
@@ -54,6 +54,10 @@ bench: $(DENO)
 
 bench-quick: $(DENO)
 	DENO=$(DENO) bench/run.sh quick
+
+## bench-arrays: one SUBMIT of a 100,000-task array against plain jobs (docs/benchmarks.md)
+bench-arrays: $(DENO)
+	$(DENO) run -A bench/arrays.ts
 
 clean:
 	rm -rf sjq .deno

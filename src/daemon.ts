@@ -31,7 +31,7 @@ import { makeExecutor } from "./executors.ts";
 import { JobTimers } from "./job_timers.ts";
 import { Waiters } from "./waiters.ts";
 import { restoreJobs } from "./recovery.ts";
-import { timerInterval } from "./long_timer.ts";
+import { clearLongTimeout, type LongTimer, setLongTimeout, timerInterval } from "./long_timer.ts";
 import { formatArraySpec, taskCount } from "./array_spec.ts";
 import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
 import { type Caller, type JobAction, mayActOnDaemon, mayActOnJob } from "./authorization.ts";
@@ -80,7 +80,7 @@ export class Daemon {
   /** Whether the executor has been given the running jobs (once, even when that tick failed). */
   #executorRecovered = false;
   #safetyNet: ReturnType<typeof setInterval> | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleTimer: LongTimer | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #stopping: StopReason | null = null;
   #finished = false;
@@ -694,14 +694,14 @@ export class Daemon {
     }
     const idle = Q === 0 && R === 0;
     if (!idle || !this.#config.autoshutdown) {
-      clearTimeout(this.#idleTimer);
+      clearLongTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
     } else if (this.#idleTimer === undefined) {
-      this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = setLongTimeout(() => {
         this.#idleTimer = undefined;
         const c = this.#scheduler.counts();
         if (c.Q === 0 && c.R === 0 && !this.#ticks.busy) this.stop("idle");
-      }, timerInterval(this.#config.waittime * 1000));
+      }, this.#config.waittime * 1000);
     }
   }
 
@@ -727,9 +727,9 @@ export class Daemon {
       userProcs: this.#config.multiuser ? this.#config.userMaxprocs : null,
     });
     clearInterval(this.#safetyNet);
-    const every = Math.max(this.#config.schedtime, 0.05) * 1000;
+    const every = timerInterval(Math.max(this.#config.schedtime, 0.05) * 1000);
     this.#safetyNet = setInterval(() => this.#sweep(), every);
-    clearTimeout(this.#idleTimer);
+    clearLongTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.kick();
   }
@@ -778,7 +778,7 @@ export class Daemon {
     if (this.#ticks.busy || this.#finished) return;
     this.#finished = true;
     clearInterval(this.#safetyNet);
-    clearTimeout(this.#idleTimer);
+    clearLongTimeout(this.#idleTimer);
     clearTimeout(this.#retryTimer);
     this.#timeouts.clearAll();
     const left = this.#scheduler.counts().R;

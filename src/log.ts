@@ -15,6 +15,8 @@ export class Logger {
     this.#file = path === null
       ? null
       : Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+    // A log names jobs, paths and errors: owner-only, also when an older one was not.
+    if (this.#file?.statSync().isFile) Deno.chmodSync(path!, 0o600);
   }
 
   /** Logs one event. */

@@ -33,6 +33,7 @@ export class Runner {
     }
     for (const dir of [spool, `${spool}/jobs`, `${spool}/done`]) {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      Deno.chmodSync(dir, 0o700); // also a directory made by an older sjq
     }
     const runner = new Runner(spool, setsid);
     Deno.writeTextFileSync(runner.#supervisor, SUPERVISOR_SH, { mode: 0o600 });

@@ -16,6 +16,7 @@ import {
   type JobRecord,
   type State,
 } from "./job.ts";
+import { ownerOnly } from "./daemon_files.ts";
 import { WalSync } from "./wal_sync.ts";
 import { parseArraySpec, taskCount, type TaskRange } from "./array_spec.ts";
 import { expandOutputName } from "./output_path.ts";
@@ -164,6 +165,9 @@ export class Store implements Disposable {
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
     this.#path = path;
+    // Owner-only before SQLite opens it: the WAL and shared memory it creates take the database's mode.
+    Deno.openSync(path, { write: true, create: true, mode: 0o600 }).close();
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) ownerOnly(file);
     this.#db = new DatabaseSync(path);
     this.#db.exec("PRAGMA journal_mode = WAL");
     // Commits do not wait for the disk; `durable()` does, off the main thread (src/wal_sync.ts).

@@ -38,6 +38,7 @@ export async function connectDaemon(values: ClientValues): Promise<Client> {
     const hint = lab ? "sudo sjq daemon --multiuser T" : startCommand(values, socket);
     throw new NoDaemonError(socket, undefined, hint);
   }
+  notASocket(socket);
   using _lock = await startLock(socket);
   const again = await tryConnect(socket);
   if (again !== null) return again;
@@ -103,5 +104,18 @@ async function start(loaded: LoadedConfig): Promise<void> {
       if (client !== null) return client[Symbol.dispose]();
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+}
+
+/** Throws when something other than a socket is at `socket`: no daemon could listen there. */
+function notASocket(socket: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(socket);
+  } catch {
+    return;
+  }
+  if (!info.isSocket) {
+    throw new Error(`${socket} is not a socket (${info.isDirectory ? "a directory" : "a file"})`);
   }
 }

@@ -6,6 +6,7 @@
 
 import type { ConfigInput, ConfigKey, LoadedConfig } from "../config.ts";
 import { Daemon, type Reply } from "../daemon.ts";
+import { checkDaemonPaths, ownerOnly } from "../daemon_files.ts";
 import {
   LiveConfig,
   loadDaemonConfig,
@@ -135,6 +136,7 @@ async function runForeground(
     if (await daemonAnswers(config.socket)) {
       throw new Error(`an sjq daemon is already running on ${config.socket}`);
     }
+    checkDaemonPaths(config);
     using lock = lockDatabase(config.db);
     const log = new Logger(config.logfile);
     const daemon = Daemon.open(config, log);
@@ -231,6 +233,7 @@ async function runForeground(
 function lockDatabase(db: string): Disposable {
   const path = `${db}.lock`;
   const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  ownerOnly(path);
   if (!file.tryLockSync(true)) {
     const pid = Deno.readTextFileSync(path).trim();
     file.close();

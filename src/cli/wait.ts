@@ -5,6 +5,7 @@
  * @module
  */
 
+import { clearLongTimeout, setLongTimeout } from "../long_timer.ts";
 import { type Client, DaemonClosedError } from "../client.ts";
 import type { FinalState } from "../job.ts";
 import { STATE_NAMES } from "../job.ts";
@@ -61,7 +62,7 @@ export const waitCommand: Command = {
     if (values.help) return out(HELP), 0;
     const ids = parseIdList(positionals);
     const timeout = values.timeout === undefined ? null : Number(values.timeout);
-    if (timeout !== null && !(timeout >= 0 && timeout < 2 ** 31 / 1000)) {
+    if (timeout !== null && !(timeout >= 0 && Number.isFinite(timeout))) {
       throw new UsageError(`bad --timeout "${values.timeout}": expected seconds`);
     }
     const results = await waitForJobs(ids, values, timeout === null ? null : timeout * 1000);
@@ -103,7 +104,7 @@ export async function waitForJobs(
   const results = new Map<number | string, Ended>();
   let expired = false;
   let current: Client | null = null;
-  const timer = timeoutMs === null ? undefined : setTimeout(() => {
+  const timer = timeoutMs === null ? undefined : setLongTimeout(() => {
     expired = true;
     current?.[Symbol.dispose]();
   }, timeoutMs);
@@ -125,7 +126,7 @@ export async function waitForJobs(
     }
     return new Map(ids.map((id) => [id, results.get(id)!]));
   } finally {
-    clearTimeout(timer);
+    clearLongTimeout(timer);
   }
 }
 

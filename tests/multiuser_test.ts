@@ -291,7 +291,7 @@ test("B cannot submit as A: forged UID or GID line, A's socket, a symlink or har
   assert.deepEqual(await c.status(), []);
 });
 
-test("B cannot kill, hold, release or read A's job, nor shut the daemon down; root can", async () => {
+test("B cannot kill, hold, release or read A's job, nor shut down or reload the daemon; root can", async () => {
   await using lab = await Lab.start();
   const { a, b } = lab;
   const secret = "#!/bin/sh\necho the secret is $SECRET\n";
@@ -322,6 +322,8 @@ test("B cannot kill, hold, release or read A's job, nor shut the daemon down; ro
   assert.doesNotMatch(info.stdout, /hunter2|secret/);
   const shutdown = await lab.raw(b, lab.socketOf(b), "SHUTDOWN\r\n");
   assert.match(shutdown.stdout, /^ERROR Permission denied: only root/);
+  const reload = await lab.raw(b, lab.socketOf(b), "RELOAD\r\n");
+  assert.match(reload.stdout, /^ERROR Permission denied: only root/);
   // A may act on its own jobs; root on anyone's.
   const release = await lab.raw(a, lab.socketOf(a), "HOLD 1\r\nRELEASE 1\r\n");
   assert.equal(release.stdout, "OK\r\nOK\r\n");

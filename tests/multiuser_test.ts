@@ -66,6 +66,14 @@ function labUsers(): { a: LabUser; b: LabUser } {
     home: run(["getent", "passwd", name]).split(":")[5]!,
   });
   users = { a: user("sjqa"), b: user("sjqb") };
+  // The users run the sources and Deno themselves: both must be within their reach.
+  const reach = [MAIN, RAW, DENO].map((path) => `test -r '${path}'`).join(" && ");
+  const [uid, gid] = [String(users.b.uid), String(users.b.gid)];
+  if (!ok(["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups", "sh", "-c", reach])) {
+    throw new Error(
+      `sjqb cannot read ${MAIN} or ${DENO}: check out sjq where other users can read it`,
+    );
+  }
   return users;
 }
 

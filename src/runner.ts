@@ -165,8 +165,10 @@ export class Runner {
   /** Whether `pid` is still the supervisor of job `id` (guards against reused pids). */
   supervising(pid: number, id: number): boolean {
     try {
-      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
-      return cmdline.includes(this.#scriptPath(id));
+      // Anyone can run a process whose command line names our spool: only ours count.
+      if (Deno.statSync(`/proc/${pid}`).uid !== Deno.uid()) return false;
+      const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+      return argv[1] === this.#supervisor && argv[2] === this.#scriptPath(id);
     } catch {
       return false;
     }

@@ -61,7 +61,7 @@ if [ "$7" != - ]; then
   : >"$script.started"
   "$@" <"$env" 5<"$script" 9>"$script.error"
   rc=$?
-  [ -s "$script.error" ] && record "error $(tr '\n' ' ' <"$script.error")"
+  [ -s "$script.error" ] && record "error $(head -c 500 "$script.error" | tr '\n' ' ')"
   record "exit $rc"
 fi
 cd -- "$3" || record "error cannot enter working directory $3"

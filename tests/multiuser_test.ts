@@ -11,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import type { JobInfo } from "../src/info.ts";
+import { Runner } from "../src/runner.ts";
 import { type Output, RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
 
 const ROOT = Deno.uid() === 0;
@@ -561,4 +562,35 @@ test("stopping removes every user's socket", async () => {
     [...Deno.readDirSync(lab.userdir)].map((e) => e.name).filter((n) => n.endsWith(".sock")),
     [],
   );
+});
+
+test("a process of B's that names A's job like a supervisor is never taken for it", async () => {
+  const { b } = labUsers();
+  await using dir = await tempDir();
+  await Deno.chmod(dir.path, 0o755);
+  const spool = `${dir.path}/spool`;
+  const runner = Runner.create(spool);
+  const decoy = (as: LabUser | null) => {
+    const argv = ["yes", `${spool}/supervisor.sh`, `${spool}/jobs/1`];
+    const args = as === null
+      ? argv
+      : ["--reuid", String(as.uid), "--regid", String(as.gid), "--clear-groups", ...argv];
+    return new Deno.Command(as === null ? argv[0]! : "setpriv", {
+      args: as === null ? argv.slice(1) : args,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  };
+  const theirs = decoy(b);
+  const ours = decoy(null);
+  try {
+    await waitFor(() => runner.supervising(ours.pid, 1), "root's look-alike to count");
+    assert.equal(runner.supervising(theirs.pid, 1), false);
+    assert.equal(runner.findSupervisor(1), ours.pid);
+  } finally {
+    for (const child of [theirs, ours]) {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+  }
 });

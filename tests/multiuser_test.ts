@@ -15,9 +15,11 @@ import { Runner } from "../src/runner.ts";
 import { type Output, RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
 
 const ROOT = Deno.uid() === 0;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const RAW = new URL("./raw_send.ts", import.meta.url).pathname;
-const DENO = Deno.execPath();
+const CHECKOUT = new URL("..", import.meta.url).pathname;
+/** The sources and Deno the users run: the checkout's, or a readable copy (see `reachable`). */
+let MAIN = `${CHECKOUT}main.ts`;
+let RAW = `${CHECKOUT}tests/raw_send.ts`;
+let DENO = Deno.execPath();
 const encoder = new TextEncoder();
 
 if (!ROOT) {
@@ -67,15 +69,29 @@ function labUsers(): { a: LabUser; b: LabUser } {
     home: run(["getent", "passwd", name]).split(":")[5]!,
   });
   users = { a: user("sjqa"), b: user("sjqb") };
-  // The users run the sources and Deno themselves: both must be within their reach.
-  const reach = [MAIN, RAW, DENO].map((path) => `test -r '${path}'`).join(" && ");
-  const [uid, gid] = [String(users.b.uid), String(users.b.gid)];
-  if (!ok(["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups", "sh", "-c", reach])) {
-    throw new Error(
-      `sjqb cannot read ${MAIN} or ${DENO}: check out sjq where other users can read it`,
-    );
-  }
+  if (!reachable(users.b)) stageReadableCopy();
+  if (!reachable(users.b)) throw new Error(`sjqb cannot read ${MAIN} or ${DENO}, even copied`);
   return users;
+}
+
+/** Whether `user` can read the sources and run Deno (a checkout under /root cannot be). */
+function reachable(user: LabUser): boolean {
+  const reach = [MAIN, RAW].map((path) => `test -r '${path}'`).join(" && ") +
+    ` && test -x '${DENO}'`;
+  const [uid, gid] = [String(user.uid), String(user.gid)];
+  return ok(["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups", "sh", "-c", reach]);
+}
+
+/** Copies the sources and Deno where every user can read them, and uses the copy. */
+function stageReadableCopy(): void {
+  const dir = Deno.makeTempDirSync({ prefix: "sjq-multiuser-src-" });
+  for (const part of ["main.ts", "deno.json", "src", "tests"]) {
+    run(["cp", "-R", `${CHECKOUT}${part}`, `${dir}/`]);
+  }
+  run(["cp", DENO, `${dir}/deno`]);
+  run(["chmod", "-R", "a+rX", dir]);
+  [MAIN, RAW, DENO] = [`${dir}/main.ts`, `${dir}/tests/raw_send.ts`, `${dir}/deno`];
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 }
 
 /** A private Deno cache per user, kept between runs (compiling the sources once is slow). */

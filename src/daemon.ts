@@ -36,6 +36,7 @@ import { formatArraySpec, taskCount } from "./array_spec.ts";
 import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
 import { type Caller, type JobAction, mayActOnDaemon, mayActOnJob } from "./authorization.ts";
 import { submitter } from "./submitter.ts";
+import { planRestart } from "./restart.ts";
 import { currentAccounts } from "./user_accounts.ts";
 
 /** A reply: one line, an optional counted payload (whole or in chunks), and whether to close the connection after it. */
@@ -74,6 +75,8 @@ export class Daemon {
   #applying: ExecutorEvent[] = [];
   /** Timeouts of running jobs. */
   readonly #timeouts = new JobTimers();
+  /** Failed jobs waiting in U for their retry (RETRYDELAY). */
+  readonly #retries = new JobTimers();
   readonly #waiters = new Waiters<Reply>();
   /** Whether the jobs of the last daemon have been restored (a failed restore is tried again). */
   #restored = false;
@@ -165,7 +168,10 @@ export class Daemon {
     if (this.#finished && req.kind !== "exit") {
       return Promise.resolve({ ...error("The daemon has stopped"), close: true });
     }
-    if (req.kind === "kill" || req.kind === "release" || req.kind === "hold") {
+    if (
+      req.kind === "kill" || req.kind === "release" || req.kind === "hold" ||
+      req.kind === "restart"
+    ) {
       const denied = this.#mayAct(caller, req.kind, req.id);
       if (denied !== null) return Promise.resolve(denied);
     }
@@ -191,6 +197,8 @@ export class Daemon {
         return this.#write(() => this.#release(this.#resolve(req)!));
       case "hold":
         return this.#write(() => this.#hold(this.#resolve(req)!));
+      case "restart":
+        return this.#write(() => this.#restart(req.id, req.dependents));
       case "clean": {
         const all = !this.#config.multiuser || mayActOnDaemon(caller, "clean-all") === null;
         return this.#write(() => this.#clean(req.olderThan, req.states, all ? null : caller.uid));
@@ -361,8 +369,10 @@ export class Daemon {
       ...(o.args.length > 0 ? { args: o.args } : {}),
       ...(o.slurmOpts === undefined ? {} : { slurmOpts: o.slurmOpts }),
     };
-    if (o.array === undefined) this.#store.insert(job, req.script);
-    else {
+    if (o.array === undefined) {
+      this.#store.insert(job, req.script);
+      if (o.retries) this.#store.setRetries(id, o.retries, o.retryDelay ?? null);
+    } else {
       const tasks = { first: id + 1, ranges: o.array.ranges, state: job.state, reason: job.reason };
       if (job.state !== "A") job.state = "H";
       this.#store.insertArray({ ...job, array: formatArraySpec(o.array) }, req.script, tasks);
@@ -432,7 +442,7 @@ export class Daemon {
   #release(id: number): Reply {
     for (const task of this.#scheduler.arrayTasks(id)) this.#release(task);
     const change = this.#scheduler.release(id);
-    if (change) this.#store.update(id, { state: change.state });
+    if (change) this.#store.update(id, { state: change.state, retryAt: null });
     return ok();
   }
 
@@ -442,6 +452,85 @@ export class Daemon {
     const change = this.#scheduler.hold(id);
     if (change) this.#store.update(id, { state: change.state });
     return ok();
+  }
+
+  /**
+   * RESTART id [DEPENDENTS] (`sjq restart`): puts an ended job back in the
+   * queue with the jobs it aborted (src/restart.ts); answers how many.
+   */
+  #restart(id: number, dependents: boolean): Reply {
+    if (this.#stopping) return error("The daemon is shutting down");
+    const job = this.#store.get(id);
+    if (job === undefined) return error(`Unknown job ${id}`);
+    if (!isFinal(job.state)) return error(`Job ${id} has not ended`);
+    if (job.array !== undefined || job.arrayId !== undefined) {
+      return error(`Job ${id} belongs to an array: restarting arrays is not supported yet`);
+    }
+    const ids = planRestart([id], this.#store.endedAfter(id), dependents);
+    let count = 0;
+    for (const next of ids) {
+      const again = next === id ? job : this.#store.get(next)!;
+      if (again.array !== undefined || again.arrayId !== undefined) continue;
+      this.#requeue(again);
+      count++;
+    }
+    this.#afterCommit(() => this.#log.info(`restarted ${count} jobs from job ${id}`));
+    return ok(String(count));
+  }
+
+  /** An ended job back in the scheduler as if just submitted; its last end kept as an attempt. */
+  #requeue(job: Omit<JobRecord, "env">): void {
+    const added = this.#scheduler.add(
+      { id: job.id, procs: job.procs, mem: job.mem, deps: job.deps, hold: false, owner: job.uid },
+      this.#endedState,
+    );
+    this.#store.restartJob(job.id, added.state);
+    if (added.state === "A") {
+      const reason = abortReason(added.cause, added.causeState);
+      this.#store.update(job.id, { ended: Date.now(), reason });
+    }
+  }
+
+  /**
+   * A job that failed with retries left (RETRIES) goes back to the queue
+   * instead of ending: at once, or waiting in U for RETRYDELAY seconds.
+   * Returns whether it did.
+   */
+  #retry(
+    job: JobRecord,
+    fields: { ended: number; exitCode: number | null; reason: string | null },
+  ): boolean {
+    const tries = this.#store.attempts(job.id).get(job.id)?.length ?? 0;
+    if ((job.retries ?? 0) <= tries) return false;
+    this.#store.update(job.id, { state: "F", ...fields });
+    this.#scheduler.requeue(job.id);
+    const delay = (job.retryDelay ?? 0) * 1000;
+    if (delay > 0) this.#scheduler.hold(job.id);
+    this.#store.restartJob(job.id, delay > 0 ? "U" : "Q");
+    const due = fields.ended + delay;
+    if (delay > 0) {
+      this.#store.update(job.id, { retryAt: due });
+      this.#afterCommit(() => this.#armRetry(job.id, due));
+    }
+    this.#afterCommit(() => {
+      this.#log.info(
+        `job ${job.id} failed (attempt ${tries + 1} of ${(job.retries ?? 0) + 1}): retried`,
+      );
+      this.#timeouts.clear(job.id);
+      this.#executor.forget(job.id);
+    });
+    return true;
+  }
+
+  /** Releases a job waiting in U for its retry when it is due. */
+  #armRetry(id: number, due: number): void {
+    this.#retries.at(id, due, () =>
+      this.#event(() => {
+        if (this.#store.get(id)?.retryAt == null) return;
+        this.#store.update(id, { retryAt: null });
+        const change = this.#scheduler.release(id);
+        if (change) this.#store.update(id, { state: change.state });
+      }));
   }
 
   /** CLEAN age states (`sjq clean`): forgets ended jobs (of `uid` only, unless null); answers how many. */
@@ -581,6 +670,7 @@ export class Daemon {
       reason = job.stopping === "shutdown" ? "killed at shutdown" : "killed";
     } else if (outcome.kind === "exit") state = outcome.code === 0 ? "S" : "F";
     else state = outcome.kind === "error" ? "E" : "F";
+    if (state === "F" && this.#retry(job, { ended, exitCode, reason })) return;
     this.#end(id, state, { ended, exitCode, reason });
     this.#afterCommit(() => {
       const took = ((ended - (job.started ?? ended)) / 1000).toFixed(3);
@@ -671,6 +761,9 @@ export class Daemon {
         }
       }
       if (running.length > 0) this.#log.info(`recovering ${running.length} running jobs`);
+      for (const job of this.#store.active()) {
+        if (job.state === "U" && job.retryAt != null) this.#armRetry(job.id, job.retryAt);
+      }
       this.#executor.recover(running);
     });
   }

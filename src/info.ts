@@ -6,6 +6,7 @@
  */
 
 import { type JobRecord, STATE_NAMES } from "./job.ts";
+import type { Attempt } from "./store.ts";
 
 /** A job for scripts: every field, times as ISO 8601 text. */
 export interface JobInfo {
@@ -36,10 +37,24 @@ export interface JobInfo {
   array_task: number | null;
   /** The user the job runs as. */
   uid: number;
+  /** Earlier runs of a restarted or retried job, oldest first. */
+  attempts: AttemptInfo[];
+  /** Automatic retries a failing job gets (RETRIES), and the seconds before each. */
+  retries: number;
+  retry_delay: number | null;
+}
+
+/** How an earlier attempt of a job ended. */
+export interface AttemptInfo {
+  state: string;
+  started: string | null;
+  ended: string | null;
+  exit_code: number | null;
+  reason: string | null;
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
-export function jobInfo(job: Omit<JobRecord, "env">): JobInfo {
+export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[] = []): JobInfo {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: job.id,
@@ -65,5 +80,14 @@ export function jobInfo(job: Omit<JobRecord, "env">): JobInfo {
     array_id: job.arrayId ?? null,
     array_task: job.arrayTask ?? null,
     uid: job.uid,
+    attempts: attempts.map((a) => ({
+      state: a.state,
+      started: iso(a.started),
+      ended: iso(a.ended),
+      exit_code: a.exitCode,
+      reason: a.reason,
+    })),
+    retries: job.retries ?? 0,
+    retry_delay: job.retryDelay ?? null,
   };
 }

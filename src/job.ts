@@ -105,6 +105,11 @@ export interface JobRecord {
   arrayTask?: number;
   /** For an array's head: its specification (`1-1000%20`, src/array_spec.ts). */
   array?: string;
+  /** Automatic retries of a failing job (RETRIES) and the seconds before each (RETRYDELAY). */
+  retries?: number;
+  retryDelay?: number;
+  /** When a failed job waiting in U for its retry is due (ms since the epoch). */
+  retryAt?: number | null;
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

@@ -44,8 +44,9 @@ export function infoListing(store: Store, id: number | null, last = id): Promise
     (function* () {
       let first = true;
       yield "[";
+      const attempts = snapshot.attempts(id, last);
       for (const job of snapshot.records(id, last)) {
-        yield `${first ? "" : ","}${JSON.stringify(jobInfo(job))}`;
+        yield `${first ? "" : ","}${JSON.stringify(jobInfo(job, attempts.get(job.id)))}`;
         first = false;
       }
       yield "]";

@@ -43,6 +43,9 @@ export interface SubmitOptions {
   slurmOpts?: string[];
   /** ARRAY: submit an array of tasks. */
   array?: ArraySpec;
+  /** RETRIES: how often a failing job is run again by itself; RETRYDELAY: seconds before each. */
+  retries?: number;
+  retryDelay?: number;
 }
 
 /** A job named by a request: a job id, or `ARRAY_TASK` (`12_7`), task 7 of array 12. */
@@ -59,6 +62,7 @@ export type Request =
   | { kind: "submit"; options: SubmitOptions; errors: string[]; script: Uint8Array }
   | ({ kind: "kill" | "release" | "hold" | "wait" } & JobRef)
   | { kind: "status" | "info"; id: number | null; task?: number }
+  | { kind: "restart"; id: number; dependents: boolean }
   | { kind: "clean"; olderThan: number; states: FinalState[] }
   | { kind: "config" }
   | { kind: "reload" }
@@ -215,6 +219,15 @@ export class RequestParser {
       }
       case "CLEAN":
         return parseClean(args);
+      case "RESTART": {
+        const id = args.length >= 1 ? parseJobId(args[0]!) : null;
+        if (id === null) return { kind: "invalid", message: "Bad jobid" };
+        const mode = args.slice(1).join(" ").toUpperCase();
+        if (mode !== "" && mode !== "DEPENDENTS") {
+          return { kind: "invalid", message: `Bad RESTART mode: ${args.slice(1).join(" ")}` };
+        }
+        return { kind: "restart", id, dependents: mode === "DEPENDENTS" };
+      }
       case "CONFIG":
       case "RELOAD":
         if (args.length > 0) return { kind: "invalid", message: `${command} takes no arguments` };
@@ -308,6 +321,18 @@ export class RequestParser {
           bad((e as Error).message);
         }
         return null;
+      case "RETRIES": {
+        const n = parseWhole(value);
+        if (n === null) bad("expected a whole number");
+        else options.retries = n;
+        return null;
+      }
+      case "RETRYDELAY": {
+        const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+        if (!(n >= 0)) bad("expected seconds ≥ 0");
+        else options.retryDelay = n;
+        return null;
+      }
       case "ARG":
         // One argument per line, base64 like ENV values, so that any byte (and "") survives.
         if (!BASE64.test(value)) bad("expected base64");

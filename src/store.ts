@@ -20,6 +20,16 @@ import { ownerOnly } from "./daemon_files.ts";
 import { WalSync } from "./wal_sync.ts";
 import { parseArraySpec, taskCount, type TaskRange } from "./array_spec.ts";
 import { expandOutputName } from "./output_path.ts";
+import type { EndedJob } from "./restart.ts";
+
+/** How an earlier attempt of a restarted job ended. */
+export interface Attempt {
+  state: FinalState;
+  started: number | null;
+  ended: number | null;
+  exitCode: number | null;
+  reason: string | null;
+}
 
 const SCHEMA_VERSION = "1";
 
@@ -53,6 +63,17 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
         INSERT INTO state_counts (state, n) VALUES (NEW.state, 1)
           ON CONFLICT (state) DO UPDATE SET n = n + 1;
       END;`,
+  },
+  // Restarts (src/restart.ts): the ends of a job's earlier attempts; SUBMIT's RETRIES and
+  // RETRYDELAY, and when a failed job waiting in U to be retried is due (retry_at, ms).
+  {
+    name: "attempts",
+    sql: `CREATE TABLE attempts (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,
+        state TEXT NOT NULL, started INTEGER, ended INTEGER, exit_code INTEGER, reason TEXT,
+        PRIMARY KEY (job_id, attempt));
+      ALTER TABLE jobs ADD COLUMN retries INTEGER;
+      ALTER TABLE jobs ADD COLUMN retry_delay REAL;
+      ALTER TABLE jobs ADD COLUMN retry_at INTEGER;`,
   },
 ];
 
@@ -106,7 +127,15 @@ END;
 export type JobUpdate = Partial<
   Pick<
     JobRecord,
-    "state" | "started" | "ended" | "exitCode" | "reason" | "pid" | "stopping" | "handle"
+    | "state"
+    | "started"
+    | "ended"
+    | "exitCode"
+    | "reason"
+    | "pid"
+    | "stopping"
+    | "handle"
+    | "retryAt"
   >
 >;
 
@@ -116,6 +145,7 @@ const COLUMN: Record<keyof JobUpdate, string> = {
   ended: "ended",
   exitCode: "exit_code",
   reason: "reason",
+  retryAt: "retry_at",
   pid: "pid",
   stopping: "stopping",
   handle: "handle",
@@ -126,7 +156,7 @@ type Row = Record<string, string | number | null | Uint8Array>;
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
-  array_task`;
+  array_task, retries, retry_delay, retry_at`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];
@@ -137,6 +167,8 @@ export interface Snapshot extends Disposable {
   statusRows(id: number | null, last?: number | null): Generator<StatusRow>;
   /** As {@linkcode Store.records}. */
   records(id: number | null, last?: number | null): Generator<Omit<JobRecord, "env">>;
+  /** As {@linkcode Store.attempts}. */
+  attempts(id: number | null, last?: number | null): Map<number, Attempt[]>;
 }
 
 /** Read-only connections kept open for the next snapshots. */
@@ -461,6 +493,7 @@ export class Store implements Disposable {
     return {
       statusRows: (id, last = id) => this.#statusRows(db, id, last),
       records: (id, last = id) => this.#records(db, id, last),
+      attempts: (id, last = id) => this.#attempts(db, id, last),
       [Symbol.dispose]: () => {
         if (!open) return;
         open = false;
@@ -494,13 +527,89 @@ export class Store implements Disposable {
     );
     const del = this.#db.prepare("DELETE FROM jobs WHERE id = ?");
     const delScript = this.#db.prepare("DELETE FROM scripts WHERE id = ?");
+    const delAttempts = this.#db.prepare("DELETE FROM attempts WHERE job_id = ?");
     const ids = this.#keepHeads(rows.map((r) => Number(r.id)));
     for (const id of ids) {
       remember.run(id);
       del.run(id);
       delScript.run(id);
+      delAttempts.run(id);
     }
     return ids;
+  }
+
+  /**
+   * Keeps the end of a job's current attempt in its history and makes it a
+   * job that has not run: its end fields are cleared, its state is `state`.
+   */
+  restartJob(id: number, state: State): void {
+    this.#db.prepare(
+      `INSERT INTO attempts (job_id, attempt, state, started, ended, exit_code, reason)
+       SELECT id, (SELECT count(*) FROM attempts WHERE job_id = ?1) + 1, state, started, ended,
+         exit_code, reason FROM jobs WHERE id = ?1`,
+    ).run(id);
+    this.update(id, {
+      state,
+      started: null,
+      ended: null,
+      exitCode: null,
+      reason: null,
+      pid: null,
+      stopping: null,
+      handle: null,
+      retryAt: null,
+    });
+  }
+
+  /** Sets a job's automatic retries (RETRIES) and the delay before each (RETRYDELAY, seconds). */
+  setRetries(id: number, retries: number, delay: number | null): void {
+    this.#db.prepare("UPDATE jobs SET retries = ?, retry_delay = ? WHERE id = ?")
+      .run(retries, delay, id);
+  }
+
+  /** The earlier attempts of the jobs from `id` to `last` (all with `id` null), by job id, in order. */
+  attempts(id: number | null, last = id): Map<number, Attempt[]> {
+    return this.#attempts(this.#db, id, last);
+  }
+
+  #attempts(db: DatabaseSync, id: number | null, last: number | null): Map<number, Attempt[]> {
+    const rows = id === null
+      ? db.prepare("SELECT * FROM attempts ORDER BY job_id, attempt").all()
+      : db.prepare(
+        "SELECT * FROM attempts WHERE job_id BETWEEN ? AND ? ORDER BY job_id, attempt",
+      ).all(id, last);
+    const out = new Map<number, Attempt[]>();
+    for (const r of rows) {
+      const list = out.get(Number(r.job_id)) ?? [];
+      list.push({
+        state: r.state as FinalState,
+        started: r.started === null ? null : Number(r.started),
+        ended: r.ended === null ? null : Number(r.ended),
+        exitCode: r.exit_code === null ? null : Number(r.exit_code),
+        reason: r.reason as string | null,
+      });
+      out.set(Number(r.job_id), list);
+    }
+    return out;
+  }
+
+  /**
+   * Ended jobs after `after` (ascending ids) with what a restart plan needs
+   * (src/restart.ts).
+   */
+  *endedAfter(after: number): Generator<EndedJob> {
+    const rows = this.#db.prepare(
+      `SELECT id, state, deps, reason FROM jobs WHERE id > ? AND state IN ('S', 'F', 'A', 'K', 'E')
+       ORDER BY id`,
+    ).iterate(after) as Iterable<Row>;
+    for (const row of rows) {
+      yield {
+        id: Number(row.id),
+        state: row.state as State,
+        deps: parseDeps(row.deps, false),
+        reason: row.reason as string | null,
+      };
+    }
   }
 
   /** `ids` without the heads of arrays some of whose tasks are not among them: tasks need their head. */
@@ -612,6 +721,9 @@ function toRecord(row: Row, strict = false): JobRecord {
     ...(typeof row.args === "string" ? { args: JSON.parse(row.args) as string[] } : {}),
     ...(typeof row.slurm_opts === "string" ? { slurmOpts: JSON.parse(row.slurm_opts) } : {}),
     handle: (row.handle ?? null) as string | null,
+    ...(row.retries == null ? {} : { retries: Number(row.retries) }),
+    ...(row.retry_delay == null ? {} : { retryDelay: Number(row.retry_delay) }),
+    ...(row.retry_at == null ? {} : { retryAt: Number(row.retry_at) }),
     ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
     ...(row.array_id == null
       ? {}

@@ -418,6 +418,9 @@ const JSON_FIELDS = [
   "array_id",
   "array_task",
   "uid",
+  "attempts",
+  "retries",
+  "retry_delay",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ping: async () => (await import("./ping.ts")).pingCommand,
   shutdown: async () => (await import("./shutdown.ts")).shutdownCommand,
   clean: async () => (await import("./clean.ts")).cleanCommand,
+  restart: async () => (await import("./restart.ts")).restartCommand,
   config: async () => (await import("./config.ts")).configCommand,
   reload: async () => (await import("./reload.ts")).reloadCommand,
   completions: async () => (await import("./completions.ts")).completionsCommand(allCommands),

@@ -6,6 +6,7 @@
 
 import { type Client, encodeSubmit, envNameProblem, UnsendableError } from "../client.ts";
 import { parseSize } from "../size.ts";
+import { parseDuration } from "../duration.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
@@ -52,6 +53,8 @@ Options:
                          array's id A; task T is A_T, with SJQ_ARRAY_TASK_ID=T
                          (and SLURM_ARRAY_TASK_ID); %A and %a in -o/-e name files
                          (default <cwd>/%A_%a.stdout)
+      --retries N        when the job fails (F), run it again by itself, up to N times
+      --retry-delay D    wait this long before each retry: 30s, 5m (default 0)
       --env NAME         copy NAME from this environment (repeatable)
       --env NAME=VALUE   set NAME (repeatable)
       --no-env           do not send this shell's environment (only --env ones)
@@ -105,6 +108,8 @@ const JOB_OPTIONS = {
   hold: { type: "boolean" },
   timeout: { type: "string", short: "t" },
   array: { type: "string", short: "a" },
+  retries: { type: "string" },
+  "retry-delay": { type: "string" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
   "slurm-opt": { type: "string", multiple: true },
@@ -326,6 +331,10 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   if (job.hold) options.push(["HOLD", ""]);
   if (job.timeout !== undefined) options.push(["TIMEOUT", job.timeout]);
   if (job.array !== undefined) options.push(["ARRAY", job.array]);
+  if (job.retries !== undefined) options.push(["RETRIES", job.retries]);
+  if (job["retry-delay"] !== undefined) {
+    options.push(["RETRYDELAY", String(parseRetryDelay(job["retry-delay"]))]);
+  }
   return options;
 }
 
@@ -418,4 +427,13 @@ function textScript(script: Uint8Array, source: string): Uint8Array {
 
 function basename(path: string): string {
   return path.replace(/\/+$/, "").split("/").pop() || path;
+}
+
+/** `--retry-delay` in seconds (a duration: 30, 30s, 5m). */
+function parseRetryDelay(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`--retry-delay: ${(e as Error).message}`);
+  }
 }

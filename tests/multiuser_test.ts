@@ -610,3 +610,28 @@ test("a process of B's that names A's job like a supervisor is never taken for i
     }
   }
 });
+
+test("a daemon of an ordinary user refuses --multiuser, touching nothing", async () => {
+  const { b } = labUsers();
+  await using dir = await tempDir();
+  await Deno.chown(dir.path, b.uid, b.gid);
+  const r = await runAs(b, [
+    DENO,
+    "run",
+    "-A",
+    "--quiet",
+    MAIN,
+    "daemon",
+    "--multiuser",
+    "T",
+    "--db",
+    `${dir.path}/sjq.db`,
+    "--socket",
+    `${dir.path}/sjq.sock`,
+    "--userdir",
+    `${dir.path}/u`,
+  ]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /sjq.multiuser needs a daemon running as root/);
+  assert.deepEqual([...Deno.readDirSync(dir.path)], []);
+});

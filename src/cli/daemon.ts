@@ -137,6 +137,9 @@ async function runForeground(
       throw new Error(`an sjq daemon is already running on ${config.socket}`);
     }
     checkDaemonPaths(config);
+    if (config.multiuser && Deno.uid() !== 0) {
+      throw new Error("sjq.multiuser needs a daemon running as root (docs/security.md)");
+    }
     using lock = lockDatabase(config.db);
     const log = new Logger(config.logfile);
     const daemon = Daemon.open(config, log);

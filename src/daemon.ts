@@ -198,7 +198,7 @@ export class Daemon {
       case "hold":
         return this.#write(() => this.#hold(this.#resolve(req)!));
       case "restart":
-        return this.#write(() => this.#restart(req.id, req.dependents));
+        return this.#write(() => this.#restart(req.id, req.dependents, caller));
       case "clean": {
         const all = !this.#config.multiuser || mayActOnDaemon(caller, "clean-all") === null;
         return this.#write(() => this.#clean(req.olderThan, req.states, all ? null : caller.uid));
@@ -457,8 +457,10 @@ export class Daemon {
   /**
    * RESTART id [DEPENDENTS] (`sjq restart`): puts an ended job back in the
    * queue with the jobs it aborted (src/restart.ts); answers how many.
+   * Jobs of other users than `caller` are left as they are (root's restart
+   * takes everyone's).
    */
-  #restart(id: number, dependents: boolean): Reply {
+  #restart(id: number, dependents: boolean, caller: Caller): Reply {
     if (this.#stopping) return error("The daemon is shutting down");
     const job = this.#store.get(id);
     if (job === undefined) return error(`Unknown job ${id}`);
@@ -471,6 +473,7 @@ export class Daemon {
     for (const next of ids) {
       const again = next === id ? job : this.#store.get(next)!;
       if (again.array !== undefined || again.arrayId !== undefined) continue;
+      if (mayActOnJob(caller, "restart", next, again.uid) !== null) continue;
       this.#requeue(again);
       count++;
     }

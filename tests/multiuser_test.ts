@@ -635,3 +635,25 @@ test("a daemon of an ordinary user refuses --multiuser, touching nothing", async
   assert.match(r.stderr, /sjq.multiuser needs a daemon running as root/);
   assert.deepEqual([...Deno.readDirSync(dir.path)], []);
 });
+
+test("restart: A restarts A's jobs only; B's dependents stay as they ended", async () => {
+  await using lab = await Lab.start();
+  const { a, b } = lab;
+  const fail = submitBytes("#!/bin/sh\nexit 3\n", [`CWD ${lab.workdir(a)}`]);
+  assert.match((await lab.raw(a, lab.socketOf(a), fail)).stdout, /^OK 1/);
+  using c = await lab.root();
+  assert.equal(await c.waitState(1, "SFAKE"), "F");
+  const after = (kind: string) =>
+    submitBytes("#!/bin/sh\ntrue\n", [`CWD ${lab.workdir(b)}`, `${kind} 1`]);
+  assert.match((await lab.raw(b, lab.socketOf(b), after("AFTEROK"))).stdout, /^OK 2/);
+  assert.match((await lab.raw(b, lab.socketOf(b), after("AFTERANY"))).stdout, /^OK 3/);
+  assert.equal(await c.waitState(2, "SFAKE"), "A", "B's afterok on A's failed job aborted");
+  assert.equal(await c.waitState(3, "SFAKE"), "S", "B may depend on A's job");
+  const denied = await lab.raw(b, lab.socketOf(b), "RESTART 1\r\n");
+  assert.match(denied.stdout, /^ERROR Permission denied: job 1 belongs to another user/);
+  const restarted = await lab.raw(a, lab.socketOf(a), "RESTART 1 DEPENDENTS\r\n");
+  assert.equal(restarted.stdout, "OK 1\r\n", "only A's own job");
+  assert.equal(await c.waitState(1, "SFAKE"), "F");
+  assert.equal(await c.state(2), "A");
+  assert.equal(await c.state(3), "S");
+});

@@ -8,7 +8,7 @@ DENO := $(shell if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null
 	awk 'NR==1 { split($$2, v, "."); exit !(v[1] > 2 || (v[1] == 2 && v[2] >= 9)) }'; \
 	then command -v deno; else echo $(LOCAL_DENO); fi)
 
-.PHONY: all test check fmt build install bench bench-quick bench-arrays clean deno
+.PHONY: all test check fmt build install bench bench-quick bench-arrays clean deno fuzz
 
 all: build
 
@@ -26,6 +26,11 @@ $(LOCAL_DENO):
 ## test: the whole suite (unit tests beside the code, end-to-end tests in tests/)
 test: $(DENO)
 	$(DENO) test -A --parallel
+
+## fuzz: the protocol fuzzer for FUZZ_INPUTS mutated requests (default 100000; FUZZ_SEED to repeat a run)
+FUZZ_INPUTS ?= 100000
+fuzz: $(DENO)
+	$(DENO) run -A tests/fuzz.ts $(FUZZ_INPUTS) $(FUZZ_SEED)
 
 ## check: formatting, lint and type check
 check: $(DENO)

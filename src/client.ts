@@ -251,9 +251,21 @@ export class Client implements Disposable {
   }
 
   async #bytes(n: number): Promise<Uint8Array> {
-    while (this.#buf.length < n) await this.#fill();
-    const out = this.#buf.slice(0, n);
-    this.#buf = this.#buf.subarray(n);
+    if (this.#buf.length >= n) {
+      const out = this.#buf.slice(0, n);
+      this.#buf = this.#buf.subarray(n);
+      return out;
+    }
+    // Read straight into the payload: appending chunk by chunk would copy megabytes over and over.
+    const out = new Uint8Array(n);
+    out.set(this.#buf);
+    let have = this.#buf.length;
+    this.#buf = new Uint8Array(0);
+    while (have < n) {
+      const got = await this.#conn.read(out.subarray(have));
+      if (got === null) throw new DaemonClosedError();
+      have += got;
+    }
     return out;
   }
 

@@ -59,10 +59,14 @@ export interface Config {
   userMaxprocs: number | null;
   /** `sjq.user.maxjobs`: jobs one user may have waiting or running; null for no limit. */
   userMaxjobs: number | null;
+  /** `sjq.slurm.options`: sbatch arguments for every job of the Slurm backend; null for none. */
+  slurmOptions: string | null;
+  /** `sjq.slurm.poll`: longest interval between two polls of Slurm, in seconds. */
+  slurmPoll: number;
 }
 
 /** How a configuration value is written. */
-export type ConfigKind = "path" | "bool" | "int" | "size" | "duration" | "word";
+export type ConfigKind = "path" | "bool" | "int" | "size" | "duration" | "word" | "text";
 
 /** The description of one configuration key: a row of {@linkcode CONFIG_KEYS}. */
 export interface ConfigKeyInfo {
@@ -244,7 +248,25 @@ export const CONFIG_KEYS = [
     default: "local",
     env: "SJQ_BACKEND",
     flag: "backend",
-    doc: "What runs the jobs: local (processes on this machine)",
+    doc: "What runs the jobs: local (processes on this machine) or slurm (docs/slurm.md)",
+  },
+  {
+    key: "sjq.slurm.options",
+    field: "slurmOptions",
+    kind: "text",
+    default: "",
+    env: "SJQ_SLURM_OPTIONS",
+    flag: "slurm-options",
+    doc: "sbatch options for every job of the Slurm backend, e.g. --partition=batch",
+  },
+  {
+    key: "sjq.slurm.poll",
+    field: "slurmPoll",
+    kind: "duration",
+    default: "5s",
+    env: "SJQ_SLURM_POLL",
+    flag: "slurm-poll",
+    doc: "Longest interval between two polls of Slurm (idle polls back off to it)",
   },
   {
     key: "sjq.multiuser",
@@ -292,6 +314,9 @@ export const CONFIG_KEYS = [
     doc: "Jobs one user may have queued, held or running at once; no limit if empty",
   },
 ] as const satisfies readonly ConfigKeyInfo[];
+
+/** `sjq.maxprocs` of the Slurm backend when it is not set: no limit of sjq's own. */
+export const UNLIMITED_PROCS = 1_000_000;
 
 /** A configuration key by its dotted name, e.g. `sjq.maxprocs`. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number]["key"];
@@ -435,6 +460,10 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
 
   const describe = (key: ConfigKey, value: string) =>
     `${key} = ${value} (from ${settings[key].place})`;
+  // Slurm schedules the cluster: sjq's own limits apply only when they are set.
+  if (config.backend === "slurm" && sources["sjq.maxprocs"] === "default") {
+    config.maxprocs = UNLIMITED_PROCS;
+  }
   // A default job size larger than the limit follows the limit; a configured one is an error.
   if (config.defaultProcs > config.maxprocs) {
     if (sources["sjq.defaults.procs"] !== "default") {
@@ -491,6 +520,8 @@ function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number
       if (bytes === 0) throw invalid("a size above 0");
       return bytes;
     }
+    case "text":
+      return text;
     case "word":
       if (!/^[a-z][a-z0-9_-]*$/i.test(text)) throw invalid("a name such as local");
       return text.toLowerCase();

@@ -61,6 +61,8 @@ const DEFAULTS: Config = {
   minUid: 1000,
   userMaxprocs: null,
   userMaxjobs: null,
+  slurmOptions: null,
+  slurmPoll: 5,
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -88,6 +90,8 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.user.minuid": ["500", 500],
   "sjq.user.maxprocs": ["4", 4],
   "sjq.user.maxjobs": ["100", 100],
+  "sjq.slurm.options": ["--partition=batch --qos=low", "--partition=batch --qos=low"],
+  "sjq.slurm.poll": ["30s", 30],
 };
 
 function flagOf(key: ConfigKey): string {

@@ -104,6 +104,7 @@ export class Daemon {
       spool: `${config.db}-spool`,
       emit: (event) => this.#heard(event),
       log,
+      config,
     });
     this.#scheduler = new Scheduler({
       procs: config.maxprocs,

@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { Config } from "./config.ts";
 import type { JobRecord } from "./job.ts";
 
 /** Everything an executor needs to run one job whose R is on disk. */
@@ -138,6 +139,8 @@ export interface ExecutorContext {
   emit(event: ExecutorEvent): void;
   /** The daemon's log. */
   log: { info(message: string): void; error(message: string): void };
+  /** The daemon's configuration, for the settings of a backend (`sjq.slurm.*`). */
+  config?: Readonly<Config>;
 }
 
 /**

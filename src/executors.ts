@@ -7,10 +7,12 @@
 
 import type { Executor, ExecutorContext, ExecutorFactory } from "./executor.ts";
 import { LocalExecutor } from "./local_executor.ts";
+import { SlurmExecutor, slurmSettings } from "./slurm_executor.ts";
 
 /** Every backend, by the name `sjq.backend` selects it with. */
 export const EXECUTORS: ReadonlyMap<string, ExecutorFactory> = new Map<string, ExecutorFactory>([
   ["local", (context) => new LocalExecutor(context)],
+  ["slurm", (context) => new SlurmExecutor(context, slurmSettings(context.config))],
 ]);
 
 /** Makes the executor `name`; throws a RangeError naming the known ones for any other. */

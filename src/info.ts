@@ -51,6 +51,8 @@ export interface AttemptInfo {
   ended: string | null;
   exit_code: number | null;
   reason: string | null;
+  /** What the executor knows the job by: the Slurm job id with the Slurm backend, else null. */
+  slurm_id: string | null;
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
@@ -89,5 +91,6 @@ export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[
     })),
     retries: job.retries ?? 0,
     retry_delay: job.retryDelay ?? null,
+    slurm_id: /^slurm:\d+$/.test(job.handle ?? "") ? job.handle!.slice(6) : null,
   };
 }

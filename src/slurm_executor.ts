@@ -26,10 +26,12 @@ import {
   parseExitFile,
   parseSacct,
   parseSqueue,
-  type SlurmRow,
   slurmOutcome,
+  type SlurmRow,
 } from "./slurm_states.ts";
 import { clearLongTimeout, type LongTimer, setLongTimeout } from "./long_timer.ts";
+import type { Config } from "./config.ts";
+import { splitWords } from "./cli/directives.ts";
 
 /** Settings of the Slurm backend. */
 export interface SlurmSettings {
@@ -49,6 +51,16 @@ export const SLURM_DEFAULTS: Omit<SlurmSettings, "env"> = {
   maxPollMs: 5000,
   goneGraceMs: 30_000,
 };
+
+/** The settings of the Slurm backend from the daemon's configuration (`sjq.slurm.*`). */
+export function slurmSettings(config: Readonly<Config> | undefined): SlurmSettings {
+  return {
+    ...SLURM_DEFAULTS,
+    options: splitWords(config?.slurmOptions ?? ""),
+    maxPollMs: (config?.slurmPoll ?? SLURM_DEFAULTS.maxPollMs / 1000) * 1000,
+    env: Deno.env.toObject(),
+  };
+}
 
 /** The first poll after a change comes this soon; idle polls back off from it. */
 const MIN_POLL_MS = 100;
@@ -85,6 +97,8 @@ interface Run {
 export class SlurmExecutor implements Executor {
   readonly name = "slurm";
   readonly #ctx: ExecutorContext;
+  /** Where the jobs' scripts and exit files are: on a filesystem the nodes share. */
+  readonly #spool: string;
   readonly #settings: SlurmSettings;
   readonly #tag: string;
   readonly #jobs = new Map<number, Tracked>();
@@ -102,8 +116,10 @@ export class SlurmExecutor implements Executor {
     this.#ctx = ctx;
     this.#settings = settings;
     this.#maxPollMs = settings.maxPollMs;
-    this.#tag = daemonTag(`${Deno.hostname()}:${ctx.spool}`);
-    Deno.mkdirSync(ctx.spool, { recursive: true, mode: 0o700 });
+    this.#spool = `${ctx.spool}/slurm`;
+    this.#tag = daemonTag(`${Deno.hostname()}:${this.#spool}`);
+    Deno.mkdirSync(this.#spool, { recursive: true, mode: 0o700 });
+    this.#readMinJobAge().catch(() => {});
   }
 
   /** The Slurm job name of sjq job `id`. */
@@ -139,13 +155,18 @@ export class SlurmExecutor implements Executor {
   }
 
   recover(jobs: readonly Recovering[]): void {
+    const keep = new Set(jobs.map((j) => String(j.job.id)));
+    for (const e of Deno.readDirSync(this.#spool)) {
+      const id = /^(\d+)\./.exec(e.name)?.[1];
+      if (id !== undefined && !keep.has(id)) this.forget(Number(id));
+    }
     const unknown: Tracked[] = [];
     for (const { job: record, handle } of jobs) {
       const job: Tracked = {
         id: record.id,
         name: this.slurmName(record.id),
         phase: "submitted",
-        slurmId: handle !== null && /^\d+$/.test(handle) ? handle : null,
+        slurmId: /^slurm:\d+$/.test(handle ?? "") ? handle!.slice(6) : null,
         launch: null,
         killed: record.stopping !== null,
         goneSince: null,
@@ -154,7 +175,7 @@ export class SlurmExecutor implements Executor {
       if (job.slurmId === null) unknown.push(job);
       else {
         const at = record.started ?? Date.now();
-        this.#ctx.emit({ kind: "started", id: job.id, at, handle: job.slurmId });
+        this.#ctx.emit({ kind: "started", id: job.id, at, handle: `slurm:${job.slurmId}` });
       }
     }
     if (unknown.length > 0) this.#lookUp(unknown).catch((e) => this.#ctx.log.error(String(e)));
@@ -165,7 +186,7 @@ export class SlurmExecutor implements Executor {
     this.#jobs.delete(id);
     for (const suffix of [".sh", ".exit", ".exit.tmp"]) {
       try {
-        Deno.removeSync(`${this.#ctx.spool}/${id}${suffix}`);
+        Deno.removeSync(`${this.#spool}/${id}${suffix}`);
       } catch { /* never made, or gone */ }
     }
   }
@@ -205,14 +226,18 @@ export class SlurmExecutor implements Executor {
   /** Writes the job's script and submits it; retries unclear failures after a look-up. */
   async #submit(job: Tracked): Promise<void> {
     const launch = job.launch!;
-    const script = `${this.#ctx.spool}/${job.id}.sh`;
+    const script = `${this.#spool}/${job.id}.sh`;
     try {
-      Deno.removeSync(`${this.#ctx.spool}/${job.id}.exit`);
+      Deno.removeSync(`${this.#spool}/${job.id}.exit`);
     } catch { /* none: the usual case */ }
     await Deno.writeFile(script, launch.script, { mode: 0o700 });
     await Deno.chmod(script, 0o700);
     for (let attempt = 1;; attempt++) {
-      const run = await this.#command("sbatch", this.#sbatchArgs(launch), wrapper(launch, this.#ctx.spool));
+      const run = await this.#command(
+        "sbatch",
+        this.#sbatchArgs(launch),
+        wrapper(launch, this.#spool),
+      );
       if (run.code === 0) {
         const slurmId = run.stdout.trim().split(";")[0]!;
         if (/^\d+$/.test(slurmId)) return this.#submitted(job, slurmId);
@@ -225,7 +250,9 @@ export class SlurmExecutor implements Executor {
         if (slurmId !== undefined) return this.#submitted(job, slurmId);
         return this.#end(job, { kind: "error", reason: `sbatch refused the job: ${message}` });
       }
-      this.#ctx.log.error(`job ${job.id}: sbatch failed (${message}); looking it up before retrying`);
+      this.#ctx.log.error(
+        `job ${job.id}: sbatch failed (${message}); looking it up before retrying`,
+      );
       await new Promise((r) => setTimeout(r, SBATCH_RETRY_MS));
       const slurmId = (await this.#findByName([job]))?.get(job.id);
       if (slurmId !== undefined) return this.#submitted(job, slurmId);
@@ -238,7 +265,7 @@ export class SlurmExecutor implements Executor {
     job.phase = "submitted";
     job.slurmId = slurmId;
     job.launch = null;
-    this.#ctx.emit({ kind: "started", id: job.id, at: Date.now(), handle: slurmId });
+    this.#ctx.emit({ kind: "started", id: job.id, at: Date.now(), handle: `slurm:${slurmId}` });
     this.#ctx.log.info(`job ${job.id} submitted to Slurm as ${slurmId}`);
     if (job.killed) this.#scancel(job);
     this.#schedulePoll(MIN_POLL_MS);
@@ -291,7 +318,7 @@ export class SlurmExecutor implements Executor {
         "-o",
         "JobID,JobName,State,Reason,ExitCode",
       ]);
-      if (run.code === 0) for (const r of parseSacct(run.stdout)) byName.set(r.name, r.slurmId);
+      if (run.code === 0) { for (const r of parseSacct(run.stdout)) byName.set(r.name, r.slurmId); }
     }
     const found = new Map<number, string>();
     for (const job of jobs) {
@@ -312,7 +339,7 @@ export class SlurmExecutor implements Executor {
       const slurmId = found?.get(job.id);
       if (slurmId !== undefined) {
         job.slurmId = slurmId;
-        this.#ctx.emit({ kind: "started", id: job.id, at: Date.now(), handle: slurmId });
+        this.#ctx.emit({ kind: "started", id: job.id, at: Date.now(), handle: `slurm:${slurmId}` });
         this.#ctx.log.info(`job ${job.id} found in Slurm as ${slurmId}`);
         if (job.killed) this.#scancel(job);
       } else {
@@ -366,7 +393,7 @@ export class SlurmExecutor implements Executor {
         "-o",
         "JobID,JobName,State,Reason,ExitCode",
       ]);
-      if (run.code === 0) for (const r of parseSacct(run.stdout)) bySlurmId.set(r.slurmId, r);
+      if (run.code === 0) { for (const r of parseSacct(run.stdout)) bySlurmId.set(r.slurmId, r); }
     }
     let changed = false;
     for (const job of watched) {
@@ -389,9 +416,11 @@ export class SlurmExecutor implements Executor {
   #missing(job: Tracked): boolean {
     const file = this.#exitFile(job.id);
     if (file !== null) {
-      const outcome: Outcome = file.kind === "error"
-        ? { kind: "error", reason: file.reason }
-        : { kind: "exit", code: file.code, reason: "Slurm no longer lists the job; from its exit file" };
+      const outcome: Outcome = file.kind === "error" ? { kind: "error", reason: file.reason } : {
+        kind: "exit",
+        code: file.code,
+        reason: "Slurm no longer lists the job; from its exit file",
+      };
       this.#end(job, outcome);
       return true;
     }
@@ -416,7 +445,7 @@ export class SlurmExecutor implements Executor {
 
   #exitFile(id: number): ExitFile | null {
     try {
-      return parseExitFile(Deno.readTextFileSync(`${this.#ctx.spool}/${id}.exit`));
+      return parseExitFile(Deno.readTextFileSync(`${this.#spool}/${id}.exit`));
     } catch {
       return null;
     }
@@ -451,18 +480,23 @@ export class SlurmExecutor implements Executor {
   }
 
   /** Reads MinJobAge: polls stay well below it (a quarter), or jobs could vanish between two. */
-  async readMinJobAge(): Promise<void> {
+  async #readMinJobAge(): Promise<void> {
     const run = await this.#command("scontrol", ["show", "config"]);
     const m = /^MinJobAge\s*=\s*(\d+)/m.exec(run.stdout);
     if (m && Number(m[1]) > 0) {
-      this.#maxPollMs = Math.max(MIN_POLL_MS, Math.min(this.#settings.maxPollMs, Number(m[1]) * 250));
+      this.#maxPollMs = Math.max(
+        MIN_POLL_MS,
+        Math.min(this.#settings.maxPollMs, Number(m[1]) * 250),
+      );
     }
   }
 
   #scancel(job: Tracked): void {
     const attempt = async (tries: number): Promise<void> => {
       const run = await this.#command("scancel", [job.slurmId!]);
-      if (run.code !== 0 && tries > 1 && job.phase === "submitted" && UNCLEAR.test(sbatchMessage(run))) {
+      if (
+        run.code !== 0 && tries > 1 && job.phase === "submitted" && UNCLEAR.test(sbatchMessage(run))
+      ) {
         await new Promise((r) => setTimeout(r, 1000));
         return attempt(tries - 1);
       }
@@ -513,14 +547,18 @@ IFS='
 '
 set -f
 env -i -- $keep ${env.join(" ")} ${q(`${spool}/${job.id}.sh`)} ${args.join(" ")} </dev/null
-record "exit $?"
+c=$?
+record "exit $c"
+exit $c
 `;
 }
 
 /** sbatch's (or squeue's) complaint in one line, without the `sbatch: error:` prefixes. */
 function sbatchMessage(run: Run): string {
   const text = (run.stderr.trim() || run.stdout.trim() || `exit status ${run.code}`)
-    .split("\n").map((l) => l.replace(/^\w+: error: /, "").trim()).filter((l) => l !== "").join("; ");
+    .split("\n").map((l) => l.replace(/^\w+: error: /, "").trim()).filter((l) => l !== "").join(
+      "; ",
+    );
   return text;
 }
 
@@ -531,7 +569,9 @@ function sbatchRunning(name: string): boolean {
       if (!/^\d+$/.test(e.name)) continue;
       try {
         const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-        if (argv.some((a) => a.endsWith("sbatch")) && argv.includes(`--job-name=${name}`)) return true;
+        if (argv.some((a) => a.endsWith("sbatch")) && argv.includes(`--job-name=${name}`)) {
+          return true;
+        }
       } catch { /* gone */ }
     }
   } catch { /* no /proc */ }

@@ -110,7 +110,9 @@ export type ExitFile = { kind: "exit"; code: number } | { kind: "error"; reason:
 export function parseExitFile(text: string): ExitFile | null {
   const m = /^(?:exit (\d+)|error (.*))\n$/.exec(text);
   if (m === null) return null;
-  return m[1] !== undefined ? { kind: "exit", code: Number(m[1]) } : { kind: "error", reason: m[2]! };
+  return m[1] !== undefined
+    ? { kind: "exit", code: Number(m[1]) }
+    : { kind: "error", reason: m[2]! };
 }
 
 /**
@@ -137,7 +139,9 @@ export function slurmOutcome(state: string, exitCode: string, file: ExitFile | n
   const slurm = parseExitCode(exitCode);
   const noFile = "no exit file from the job (is the spool on a filesystem the nodes share?)";
   if (abnormal !== undefined) {
-    if (file !== null && file.code !== 0) return { kind: "exit", code: file.code, reason: abnormal };
+    if (file !== null && file.code !== 0) {
+      return { kind: "exit", code: file.code, reason: abnormal };
+    }
     return { kind: "failed", reason: abnormal };
   }
   if (file !== null) return { kind: "exit", code: file.code };
@@ -145,7 +149,9 @@ export function slurmOutcome(state: string, exitCode: string, file: ExitFile | n
     return { kind: "signal", signal: slurm.signal, reason: noFile };
   }
   if (slurm !== null) {
-    if (state === "FAILED" && slurm.code === 0) return { kind: "failed", reason: `Slurm FAILED; ${noFile}` };
+    if (state === "FAILED" && slurm.code === 0) {
+      return { kind: "failed", reason: `Slurm FAILED; ${noFile}` };
+    }
     return { kind: "exit", code: slurm.code, reason: noFile };
   }
   return state === "COMPLETED"

@@ -49,13 +49,15 @@ Options (each overrides its configuration key; see 'sjq config'):
   --keepdone DURATION   sjq.keepdone     (default 30d)
   --killgrace SECONDS   sjq.killgrace    (default 10)
   --maxscript SIZE      sjq.maxscript    (default 16M)
-  --backend NAME        sjq.backend      (default local)
   --maxconnections N    sjq.maxconnections (default: half the open-file limit, 16 to 4096)
   --multiuser BOOL      sjq.multiuser    (default F): as root, serve every user (docs/security.md)
   --userdir PATH        sjq.userdir      (default /run/sjq/u): each user's socket, <uid>.sock
   --user-minuid N       sjq.user.minuid  (default 1000): lower uids but root get no socket
   --user-maxprocs N     sjq.user.maxprocs (default: none): CPUs one user's jobs may hold
   --user-maxjobs N      sjq.user.maxjobs (default: none): jobs one user may have waiting or running
+  --backend NAME        sjq.backend      (default local; slurm: see docs/slurm.md)
+  --slurm-options OPTS  sjq.slurm.options (sbatch options for every job)
+  --slurm-poll DURATION sjq.slurm.poll   (default 5s: longest interval between polls)
   -h, --help            show this help
 
 Examples:

@@ -42,6 +42,8 @@ export interface JobInfo {
   /** Automatic retries a failing job gets (RETRIES), and the seconds before each. */
   retries: number;
   retry_delay: number | null;
+  /** What the executor knows the job by: the Slurm job id with the Slurm backend, else null. */
+  slurm_id: string | null;
 }
 
 /** How an earlier attempt of a job ended. */
@@ -51,8 +53,6 @@ export interface AttemptInfo {
   ended: string | null;
   exit_code: number | null;
   reason: string | null;
-  /** What the executor knows the job by: the Slurm job id with the Slurm backend, else null. */
-  slurm_id: string | null;
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */

@@ -421,6 +421,7 @@ const JSON_FIELDS = [
   "attempts",
   "retries",
   "retry_delay",
+  "slurm_id",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {

@@ -178,7 +178,13 @@ exit 3
     const job = await ended(d, id);
     assert.equal(job.state, "F", JSON.stringify(job));
     assert.match(job.reason ?? "", /timed out after 2 s/);
-    assert.equal(await Deno.readTextFile(job.stdout), "started\n");
+    await waitFor(
+      async () =>
+        (await cluster.run("squeue", ["-h", "-t", "all", "-j", job.slurm_id!, "-o", "%T"]))
+          .trim() === "CANCELLED",
+      "Slurm to end the job",
+      30_000,
+    );
   });
 
   await t.step(

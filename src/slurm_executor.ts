@@ -305,7 +305,12 @@ export class SlurmExecutor implements Executor {
     }
     const rows = await this.#squeue();
     if (rows === null) return null;
-    const byName = new Map(rows.map((r) => [r.name, r.slurmId]));
+    // A restarted job has one Slurm job per attempt under its name: the newest is the current one.
+    const byName = new Map<string, string>();
+    const keep = (r: SlurmRow) => {
+      if (Number(r.slurmId) > Number(byName.get(r.name) ?? -1)) byName.set(r.name, r.slurmId);
+    };
+    rows.forEach(keep);
     const missing = jobs.filter((j) => !byName.has(j.name));
     if (missing.length > 0 && await this.#hasAccounting()) {
       const run = await this.#command("sacct", [
@@ -318,7 +323,7 @@ export class SlurmExecutor implements Executor {
         "-o",
         "JobID,JobName,State,Reason,ExitCode",
       ]);
-      if (run.code === 0) { for (const r of parseSacct(run.stdout)) byName.set(r.name, r.slurmId); }
+      if (run.code === 0) parseSacct(run.stdout).forEach(keep);
     }
     const found = new Map<number, string>();
     for (const job of jobs) {

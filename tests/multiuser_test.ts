@@ -657,3 +657,24 @@ test("restart: A restarts A's jobs only; B's dependents stay as they ended", asy
   assert.equal(await c.state(2), "A");
   assert.equal(await c.state(3), "S");
 });
+
+test("an array's tasks run as the user who submitted it, and only they may kill them", async () => {
+  await using lab = await Lab.start();
+  const { a, b } = lab;
+  const sub = await lab.sjq(a, ["submit", "--array", "1-3", "--wrap", "id -u"]);
+  assert.equal(sub.code, 0, sub.stderr);
+  const head = Number(sub.stdout.trim());
+  using c = await lab.root();
+  assert.equal(await c.waitState(head, "SFAKE"), "S");
+  for (let task = head + 1; task <= head + 3; task++) {
+    const info = await lab.info(task);
+    assert.equal(info.uid, a.uid);
+    assert.equal((await Deno.readTextFile(info.stdout)).trim(), String(a.uid));
+    assert.equal((await Deno.stat(info.stdout)).uid, a.uid);
+  }
+  const held = await lab.sjq(a, ["submit", "--hold", "--array", "1-2", "--wrap", "true"]);
+  const id = Number(held.stdout.trim());
+  const kill = await lab.raw(b, lab.socketOf(b), `KILL ${id}\r\nKILL ${id + 1}\r\n`);
+  assert.match(kill.stdout, /^ERROR Permission denied.*\r\nERROR Permission denied/);
+  assert.equal(await c.state(id + 1), "U");
+});

@@ -28,6 +28,8 @@ export interface ServerLimits extends ParserLimits {
 const MID_REQUEST_TIMEOUT_MS = 30_000;
 /** A connection whose client reads nothing of a pending reply for this long is dropped. */
 const WRITE_STALL_TIMEOUT_MS = 30_000;
+/** How long replies still pending are waited for once the client has closed its side. */
+const AFTER_CLOSE_GRACE_MS = 30_000;
 /** Replies a connection may have outstanding before the server stops reading from it. */
 const MAX_OUTSTANDING = 1024;
 /** Reply bytes a connection may have waiting (computed, not yet taken by the client) before the server stops reading from it. */
@@ -110,8 +112,13 @@ export class Server {
         continue;
       }
       this.#open++;
-      this.#serve(conn, handler, limits).finally(() => {
-        this.#open--;
+      let counted = true;
+      const release = () => {
+        if (counted) this.#open--;
+        counted = false;
+      };
+      this.#serve(conn, handler, limits, release).finally(() => {
+        release();
         try {
           conn.close();
         } catch { /* already closed */ }
@@ -119,10 +126,12 @@ export class Server {
     }
   }
 
+  /** Serves one connection; `release` gives up its place under the cap once its client has sent all it will. */
   async #serve(
     conn: Deno.UnixConn,
     handler: (req: Request) => Promise<Reply>,
     limits: ParserLimits,
+    release: () => void,
   ): Promise<void> {
     const parser = new RequestParser(limits);
     const buf = new Uint8Array(64 * 1024);
@@ -153,7 +162,16 @@ export class Server {
       }
     } finally {
       clearTimeout(timer);
-      await out.finished();
+      release();
+      // The client has sent all it will (or a reply closed the connection). Replies still
+      // pending get a while to come: a WAIT for a job that never ends must not hold a
+      // connection (and its place under the cap) for good after its client has gone.
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        out.finished(),
+        new Promise((r) => grace = setTimeout(r, AFTER_CLOSE_GRACE_MS)),
+      ]);
+      clearTimeout(grace);
     }
   }
 

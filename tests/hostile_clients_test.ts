@@ -147,3 +147,19 @@ Deno.test("past the file-descriptor limit the daemon neither dies nor stops acce
   // And the socket is still the daemon's: a new daemon would be refused.
   assert.equal((await Deno.lstat(d.socket)).isSocket, true);
 });
+
+Deno.test("a client gone while its WAIT is pending does not keep its place under the cap", async () => {
+  await using d = await TestDaemon.start({ args: ["--maxconnections", "4"] });
+  using c = await d.connect();
+  const [held] = await submitHeld(c, 1);
+  c[Symbol.dispose]();
+  for (let i = 0; i < 10; i++) {
+    // The job never ends: the WAIT is never answered; the client goes away.
+    using w = await d.connect();
+    await w.send(`WAIT ${held}\r\n`);
+  }
+  await waitFor(async () => {
+    using again = await d.connect();
+    return /^OK U:1\r\n$/.test(await again.request("PING\r\n"));
+  }, "a new connection to be served");
+});

@@ -678,3 +678,22 @@ test("an array's tasks run as the user who submitted it, and only they may kill 
   assert.match(kill.stdout, /^ERROR Permission denied.*\r\nERROR Permission denied/);
   assert.equal(await c.state(id + 1), "U");
 });
+
+test("a multi-user daemon refuses a backend that cannot run jobs as their user", async () => {
+  await using dir = await tempDir();
+  const out = await new Deno.Command(DENO, {
+    args: ["run", "-A", "--quiet", MAIN, "daemon", "--multiuser", "T", "--backend", "slurm"],
+    env: {
+      HOME: dir.path,
+      PATH: "/usr/bin:/bin",
+      SJQ_SOCKET: `${dir.path}/s.sock`,
+      SJQ_USERDIR: `${dir.path}/u`,
+    },
+    clearEnv: true,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.notEqual(out.code, 0);
+  assert.match(new TextDecoder().decode(out.stderr), /local backend only/);
+  assert.ok(!exists(`${dir.path}/u`));
+});

@@ -142,6 +142,12 @@ async function runForeground(
     if (config.multiuser && Deno.uid() !== 0) {
       throw new Error("sjq.multiuser needs a daemon running as root (docs/security.md)");
     }
+    if (config.multiuser && config.backend !== "local") {
+      // Only the local executor runs a job as its submitter (src/as_user.ts).
+      throw new Error(
+        `sjq.multiuser runs jobs with the local backend only, not "${config.backend}"`,
+      );
+    }
     using lock = lockDatabase(config.db);
     const log = new Logger(config.logfile);
     const daemon = Daemon.open(config, log);

@@ -327,7 +327,7 @@ export class Daemon {
     const count = o.array === undefined ? 0 : taskCount(o.array);
     const added = o.array === undefined
       ? this.#scheduler.add(
-        { id, procs, mem, deps, hold: o.hold, owner: user.uid },
+        { id, procs, mem, deps, hold: o.hold, owner: user.uid, priority: o.priority ?? 0 },
         this.#endedState,
       )
       : this.#scheduler.addArray(
@@ -341,6 +341,7 @@ export class Daemon {
           deps,
           hold: o.hold,
           owner: user.uid,
+          priority: o.priority ?? 0,
         },
         this.#endedState,
       );
@@ -368,6 +369,7 @@ export class Daemon {
       stopping: null,
       handle: null,
       ...(o.args.length > 0 ? { args: o.args } : {}),
+      ...(o.priority ? { priority: o.priority } : {}),
       ...(o.slurmOpts === undefined ? {} : { slurmOpts: o.slurmOpts }),
     };
     if (o.array === undefined) {
@@ -485,7 +487,15 @@ export class Daemon {
   /** An ended job back in the scheduler as if just submitted; its last end kept as an attempt. */
   #requeue(job: Omit<JobRecord, "env">): void {
     const added = this.#scheduler.add(
-      { id: job.id, procs: job.procs, mem: job.mem, deps: job.deps, hold: false, owner: job.uid },
+      {
+        id: job.id,
+        procs: job.procs,
+        mem: job.mem,
+        deps: job.deps,
+        hold: false,
+        owner: job.uid,
+        priority: job.priority ?? 0,
+      },
       this.#endedState,
     );
     this.#store.restartJob(job.id, added.state);

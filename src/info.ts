@@ -44,6 +44,8 @@ export interface JobInfo {
   retry_delay: number | null;
   /** What the executor knows the job by: the Slurm job id with the Slurm backend, else null. */
   slurm_id: string | null;
+  /** PRIORITY (0 when none). */
+  priority: number;
 }
 
 /** How an earlier attempt of a job ended. */
@@ -92,5 +94,6 @@ export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[
     retries: job.retries ?? 0,
     retry_delay: job.retryDelay ?? null,
     slurm_id: /^slurm:\d+$/.test(job.handle ?? "") ? job.handle!.slice(6) : null,
+    priority: job.priority ?? 0,
   };
 }

@@ -110,6 +110,8 @@ export interface JobRecord {
   retryDelay?: number;
   /** When a failed job waiting in U for its retry is due (ms since the epoch). */
   retryAt?: number | null;
+  /** PRIORITY: its place in the queue (src/scheduler.ts `rankOf`); absent is 0. */
+  priority?: number;
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

@@ -43,6 +43,8 @@ export interface SubmitOptions {
   slurmOpts?: string[];
   /** ARRAY: submit an array of tasks. */
   array?: ArraySpec;
+  /** PRIORITY: place in the queue, from -1000 to 1000 (src/scheduler.ts `rankOf`). */
+  priority?: number;
   /** RETRIES: how often a failing job is run again by itself; RETRYDELAY: seconds before each. */
   retries?: number;
   retryDelay?: number;
@@ -321,6 +323,12 @@ export class RequestParser {
           bad((e as Error).message);
         }
         return null;
+      case "PRIORITY": {
+        const n = /^[+-]?\d{1,4}$/.test(value) ? Number(value) : NaN;
+        if (!(Math.abs(n) <= 1000)) bad("expected a whole number from -1000 to 1000");
+        else options.priority = n;
+        return null;
+      }
       case "RETRIES": {
         const n = parseWhole(value);
         if (n === null) bad("expected a whole number");

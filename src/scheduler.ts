@@ -24,6 +24,30 @@ export interface SchedJob {
   pending: number;
   /** The head of the array this job is a task of. */
   readonly array?: number;
+  /** Its priority (see {@linkcode rankOf}); 0 when absent. */
+  readonly priority?: number;
+}
+
+/** Priorities jobs may have: from -PRIORITY_MAX to PRIORITY_MAX (`--urgent`). */
+export const PRIORITY_MAX = 1000;
+
+/**
+ * How many later-submitted jobs one point of priority lets a job pass: the
+ * queue is ordered by {@linkcode rankOf}, `id - PRIORITY_STEP * priority`.
+ */
+export const PRIORITY_STEP = 1000;
+
+/**
+ * A job's place in the queue (lower first; equal ranks in id order). A job
+ * of priority p is placed as if it had been submitted PRIORITY_STEP × p jobs
+ * earlier: it passes at most that many jobs of priority 0 submitted before
+ * it, and a job is never passed by more than PRIORITY_STEP × (PRIORITY_MAX −
+ * its priority) later jobs. That bound is the aging that keeps low
+ * priorities from starving: a job grows older with every job submitted
+ * after it, and no newer job, however urgent, can keep passing it.
+ */
+export function rankOf(job: { readonly id: number; readonly priority?: number }): number {
+  return job.id - PRIORITY_STEP * (job.priority ?? 0);
 }
 
 /** How many tasks of an array ended in each state. */
@@ -77,6 +101,8 @@ export interface NewJob {
   array?: number;
   /** The uid the job runs as (see {@linkcode SchedJob.owner}). */
   owner?: number;
+  /** Its priority (see {@linkcode rankOf}). */
+  priority?: number;
 }
 
 /** A new array: its head `id` and `count` tasks from job id `first` on, which share size, dependencies and hold. */
@@ -91,6 +117,8 @@ export interface NewArray {
   hold: boolean;
   /** The uid its tasks run as. */
   owner?: number;
+  /** Its tasks' priority (see {@linkcode rankOf}). */
+  priority?: number;
 }
 
 /** The outcome of adding a job: its first state, and the dependency that aborted it. */
@@ -110,6 +138,8 @@ export class Scheduler {
   /** Ids of queued (Q) jobs, ascending. */
   readonly #queue: number[] = [];
   readonly #counts: Record<ActiveState, number> = { Q: 0, H: 0, U: 0, R: 0 };
+  /** Queued jobs with a priority other than 0. */
+  #prioritized = 0;
   /** Arrays whose head has not ended, by head id. */
   readonly #arrays = new Map<number, ArrayState>();
   #usedProcs = 0;
@@ -200,6 +230,7 @@ export class Scheduler {
     const state = job.hold ? "U" : pending > 0 ? "H" : "Q";
     const array = job.array === undefined ? {} : { array: job.array };
     const owner = job.owner === undefined ? {} : { owner: job.owner };
+    const priority = job.priority ? { priority: job.priority } : {};
     this.#insert({
       id: job.id,
       procs: job.procs,
@@ -209,6 +240,7 @@ export class Scheduler {
       pending,
       ...array,
       ...owner,
+      ...priority,
     });
     return { state };
   }
@@ -220,6 +252,7 @@ export class Scheduler {
   addArray(array: NewArray, ended: EndedLookup): Added {
     const { id, first, count, max, procs, mem, deps, hold } = array;
     const owner = array.owner === undefined ? {} : { owner: array.owner };
+    const priority = array.priority ? { priority: array.priority } : {};
     const probe = this.#depsState(deps, id, ended);
     if ("cause" in probe) return probe;
     this.#addHead(id, first, first + count - 1, max, {});
@@ -234,6 +267,7 @@ export class Scheduler {
         pending: probe.pending,
         array: id,
         ...owner,
+        ...priority,
       });
     }
     return { state };
@@ -406,7 +440,9 @@ export class Scheduler {
     const starts: Change[] = [];
     const whole = this.#freed;
     // A job held and released again since the last pass is in #fresh twice.
-    const candidates = whole ? this.#queue : [...new Set(this.#fresh)].sort((a, b) => a - b);
+    const candidates = whole
+      ? this.#queue
+      : [...new Set(this.#fresh)].sort((a, b) => this.#compare(a, b));
     this.#freed = false;
     const picked: SchedJob[] = [];
     /** Tasks picked in this pass, by array. */
@@ -430,7 +466,8 @@ export class Scheduler {
         const taken = picking.get(job.array!) ?? 0;
         if (a.max !== null && a.running + taken >= a.max) {
           // Its tasks are consecutive in the queue: skip the rest of them at once.
-          if (whole) i = this.#queueIndex(a.last + 1) - 1;
+          // (Only without priorities: another job's rank may fall between theirs.)
+          if (whole && this.#prioritized === 0) i = this.#queueIndex(a.last + 1, a.last + 1) - 1;
           continue;
         }
         picking.set(job.array!, taken + 1);
@@ -542,8 +579,9 @@ export class Scheduler {
   #enter(job: SchedJob, state: ActiveState): void {
     this.#counts[state]++;
     if (state === "Q") {
-      this.#queue.splice(this.#queueIndex(job.id), 0, job.id);
+      this.#queue.splice(this.#queueIndex(rankOf(job), job.id), 0, job.id);
       this.#fresh.push(job.id);
+      if (job.priority) this.#prioritized++;
     } else if (state === "R") {
       this.#usedProcs += job.procs;
       this.#usedMem += job.mem;
@@ -556,8 +594,9 @@ export class Scheduler {
   #leave(job: SchedJob, state: ActiveState): void {
     this.#counts[state]--;
     if (state === "Q") {
-      const i = this.#queueIndex(job.id);
+      const i = this.#queueIndex(rankOf(job), job.id);
       if (this.#queue[i] === job.id) this.#queue.splice(i, 1);
+      if (job.priority) this.#prioritized--;
     } else if (state === "R") {
       this.#usedProcs -= job.procs;
       this.#usedMem -= job.mem;
@@ -568,17 +607,31 @@ export class Scheduler {
     }
   }
 
-  /** Where `id` is, or would be inserted, in the ascending queue. */
-  #queueIndex(id: number): number {
+  /** Where the job of `rank` and `id` is, or would be inserted, in the queue (by rank, then id). */
+  #queueIndex(rank: number, id: number): number {
     const q = this.#queue;
-    if (q.length === 0 || q[q.length - 1]! < id) return q.length;
+    const before = (other: number) => {
+      const r = this.#rank(other);
+      return r < rank || (r === rank && other < id);
+    };
+    if (q.length === 0 || before(q[q.length - 1]!)) return q.length;
     let lo = 0;
     let hi = q.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (q[mid]! < id) lo = mid + 1;
+      if (before(q[mid]!)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
+  }
+
+  #rank(id: number): number {
+    const job = this.#jobs.get(id);
+    return job === undefined ? id : rankOf(job);
+  }
+
+  /** Queue order of two job ids. */
+  #compare(a: number, b: number): number {
+    return this.#rank(a) - this.#rank(b) || a - b;
   }
 }

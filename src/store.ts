@@ -75,6 +75,8 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
       ALTER TABLE jobs ADD COLUMN retry_delay REAL;
       ALTER TABLE jobs ADD COLUMN retry_at INTEGER;`,
   },
+  // PRIORITY (src/scheduler.ts rankOf); NULL is 0. A task's is its head's, copied at submit.
+  { name: "jobs.priority", sql: "ALTER TABLE jobs ADD COLUMN priority INTEGER" },
 ];
 
 const SCHEMA = `
@@ -156,7 +158,7 @@ type Row = Record<string, string | number | null | Uint8Array>;
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
-  array_task, retries, retry_delay, retry_at`;
+  array_task, retries, retry_delay, retry_at, priority`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];
@@ -220,8 +222,9 @@ export class Store implements Disposable {
     }
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
-         timeout, submitted, started, ended, exit_code, reason, pid, stopping, args, array_spec)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         timeout, submitted, started, ended, exit_code, reason, pid, stopping, args, array_spec,
+         priority)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
@@ -330,6 +333,7 @@ export class Store implements Disposable {
       job.stopping,
       job.args?.length ? JSON.stringify(job.args) : null,
       job.array ?? null,
+      job.priority || null,
     );
     this.#insertScript.run(job.id, script);
     if (job.slurmOpts !== undefined && job.slurmOpts.length > 0) {
@@ -352,9 +356,9 @@ export class Store implements Disposable {
     const insertRange = this.#db.prepare(
       `WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < ?1 - 1)
        INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
-         timeout, submitted, ended, reason, array_id, array_task)
+         timeout, submitted, ended, reason, array_id, array_task, priority)
        SELECT ?2 + n, name, ?3, procs, mem, deps, cwd, '', '', '{}', uid, gid,
-         timeout, submitted, ?4, ?5, id, ?6 + n * ?7
+         timeout, submitted, ?4, ?5, id, ?6 + n * ?7, priority
        FROM k, (SELECT * FROM jobs WHERE id = ?8)`,
     );
     const ended = isFinal(tasks.state) ? head.submitted : null;
@@ -724,6 +728,7 @@ function toRecord(row: Row, strict = false): JobRecord {
     ...(row.retries == null ? {} : { retries: Number(row.retries) }),
     ...(row.retry_delay == null ? {} : { retryDelay: Number(row.retry_delay) }),
     ...(row.retry_at == null ? {} : { retryAt: Number(row.retry_at) }),
+    ...(row.priority == null ? {} : { priority: Number(row.priority) }),
     ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
     ...(row.array_id == null
       ? {}

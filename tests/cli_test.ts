@@ -422,6 +422,7 @@ const JSON_FIELDS = [
   "retries",
   "retry_delay",
   "slurm_id",
+  "priority",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {

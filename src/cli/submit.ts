@@ -53,6 +53,9 @@ Options:
                          array's id A; task T is A_T, with SJQ_ARRAY_TASK_ID=T
                          (and SLURM_ARRAY_TASK_ID); %A and %a in -o/-e name files
                          (default <cwd>/%A_%a.stdout)
+      --priority N       ahead of jobs of lower priority (-1000 to 1000, default 0):
+                         placed as if submitted N×1000 jobs earlier (docs/cli.md)
+      --urgent           the highest priority, 1000
       --retries N        when the job fails (F), run it again by itself, up to N times
       --retry-delay D    wait this long before each retry: 30s, 5m (default 0)
       --env NAME         copy NAME from this environment (repeatable)
@@ -109,6 +112,8 @@ const JOB_OPTIONS = {
   timeout: { type: "string", short: "t" },
   array: { type: "string", short: "a" },
   retries: { type: "string" },
+  priority: { type: "string" },
+  urgent: { type: "boolean" },
   "retry-delay": { type: "string" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
@@ -332,6 +337,8 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   if (job.timeout !== undefined) options.push(["TIMEOUT", job.timeout]);
   if (job.array !== undefined) options.push(["ARRAY", job.array]);
   if (job.retries !== undefined) options.push(["RETRIES", job.retries]);
+  if (job.urgent) options.push(["PRIORITY", "1000"]);
+  else if (job.priority !== undefined) options.push(["PRIORITY", job.priority]);
   if (job["retry-delay"] !== undefined) {
     options.push(["RETRYDELAY", String(parseRetryDelay(job["retry-delay"]))]);
   }

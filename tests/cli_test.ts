@@ -672,7 +672,7 @@ Deno.test("completions: bash completes commands and each command's flags", async
     return new TextDecoder().decode(out.stdout).trim().split("\n");
   };
   assert.deepEqual(await complete("sjq", "su"), ["submit"]);
-  assert.deepEqual(await complete("sjq", "submit", "--pr"), ["--procs"]);
+  assert.deepEqual(await complete("sjq", "submit", "--pro"), ["--procs"]);
   assert.deepEqual((await complete("sjq", "wait", "--")).sort(), [
     "--help",
     "--no-autostart",

@@ -29,10 +29,13 @@ async function workDir(d: TestDaemon): Promise<string> {
 Deno.test("an array of 1,000 tasks with %2 never runs more than 2 at once; every task gets its id and file", async () => {
   await using d = await TestDaemon.start({ args: ["--maxprocs", "8"] });
   const dir = await workDir(d);
-  // Each task marks its start and end in one ledger (O_APPEND lines are atomic).
+  // Each task marks its start and end in one ledger (O_APPEND lines are atomic). Task 1 waits
+  // (up to 30 s) for task 2 to start, so that two tasks provably run together.
   await Deno.writeTextFile(
     `${dir}/task.sh`,
     `#!/bin/sh\n#SJQ --name sweep\necho "+ $SJQ_ARRAY_TASK_ID" >> ledger\n` +
+      `if [ "$SJQ_ARRAY_TASK_ID" = 1 ]; then n=0; until grep -qx '+ 2' ledger || [ $n -ge 1500 ]; ` +
+      `do sleep 0.02; n=$((n + 1)); done; fi\n` +
       `echo "task $SJQ_ARRAY_TASK_ID of $SJQ_ARRAY_JOB_ID slurm $SLURM_ARRAY_TASK_ID job $SJQ_JOB_ID"\n` +
       `echo "- $SJQ_ARRAY_TASK_ID" >> ledger\n`,
   );

@@ -63,6 +63,8 @@ export interface Config {
   slurmOptions: string | null;
   /** `sjq.slurm.poll`: longest interval between two polls of Slurm, in seconds. */
   slurmPoll: number;
+  /** `sjq.contain`: whether a job's escaped descendants are ended with it. */
+  contain: boolean;
 }
 
 /** How a configuration value is written. */
@@ -312,6 +314,15 @@ export const CONFIG_KEYS = [
     env: "SJQ_USER_MAXJOBS",
     flag: "user-maxjobs",
     doc: "Jobs one user may have queued, held or running at once; no limit if empty",
+  },
+  {
+    key: "sjq.contain",
+    field: "contain",
+    kind: "bool",
+    default: "true",
+    env: "SJQ_CONTAIN",
+    flag: "contain",
+    doc: "End every process a job started (also those that left its group or session) with it",
   },
 ] as const satisfies readonly ConfigKeyInfo[];
 

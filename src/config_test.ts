@@ -63,6 +63,7 @@ const DEFAULTS: Config = {
   userMaxjobs: null,
   slurmOptions: null,
   slurmPoll: 5,
+  contain: true,
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -92,6 +93,7 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.user.maxjobs": ["100", 100],
   "sjq.slurm.options": ["--partition=batch --qos=low", "--partition=batch --qos=low"],
   "sjq.slurm.poll": ["30s", 30],
+  "sjq.contain": ["no", false],
 };
 
 function flagOf(key: ConfigKey): string {

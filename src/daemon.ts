@@ -53,6 +53,12 @@ export interface Reply {
  */
 export type StopReason = ShutdownMode | "signal" | "idle" | "fatal";
 
+/**
+ * Lookahead (jobs marked R ahead of a free slot, docs/durability.md) only
+ * with a backlog of at least this many queued jobs: a job a user is about
+ * to hold or reorder is rarely this deep in a queue.
+ */
+const LOOKAHEAD_BACKLOG = 32;
 /** How soon a tick that failed (storage) is tried again with the job events it held. */
 const RETRY_MS = 1000;
 const ok = (text = ""): Reply => ({ line: text === "" ? "OK" : `OK ${text}` });
@@ -80,6 +86,12 @@ export class Daemon {
   readonly #waiters = new Waiters<Reply>();
   /** Whether the jobs of the last daemon have been restored (a failed restore is tried again). */
   #restored = false;
+  /** Jobs handed to the executor and not settled: none is ever started twice. */
+  readonly #launched = new Set<number>();
+  /** Jobs marked R ahead of their slot whose R is durable: they start when promoted. */
+  readonly #aheadDurable = new Set<number>();
+  /** Jobs promoted to a slot before their R was durable: they start once it is. */
+  readonly #promotedEarly = new Set<number>();
   /** Whether the executor has been given the running jobs (once, even when that tick failed). */
   #executorRecovered = false;
   #safetyNet: ReturnType<typeof setInterval> | undefined;
@@ -139,11 +151,12 @@ export class Daemon {
    * restores the jobs of the last daemon (the executor finds out what became
    * of the running ones), and starts work.
    */
-  static open(config: Config, log: Logger): Daemon {
+  static async open(config: Config, log: Logger): Promise<Daemon> {
     const store = new Store(config.db);
     let daemon: Daemon;
     try {
       daemon = new Daemon(config, log, store);
+      await daemon.#executor.open?.();
     } catch (e) {
       store[Symbol.dispose]();
       throw e;
@@ -433,7 +446,7 @@ export class Daemon {
     }
     const job = this.#scheduler.get(id);
     if (job === undefined) return ok();
-    if (job.state !== "R") {
+    if (job.state !== "R" || (job.ahead && !this.#launched.has(id))) {
       this.#end(id, "K", { ended: Date.now(), reason: "killed before it started" });
       return ok();
     }
@@ -594,24 +607,49 @@ export class Daemon {
 
   // --- Running jobs ---------------------------------------------------------
 
-  /** The scheduling pass: marks what starts R; the executor gets each job once that is durable. */
+  /**
+   * The scheduling pass: marks what starts R; the executor gets each job once
+   * that is durable. With a backlog, one more job is marked R ahead of a
+   * free slot (lookahead), so that it starts the moment a slot frees,
+   * without waiting for the disk.
+   */
   #startJobs(): void {
+    const now = Date.now();
     for (const { id } of this.#scheduler.schedule()) {
-      const started = Date.now();
-      this.#store.update(id, { state: "R", started });
-      this.#afterCommit(() => this.#launch(id, started));
+      this.#store.update(id, { state: "R", started: now });
+      this.#afterCommit(() => this.#launch(id));
+    }
+    if (this.#scheduler.counts().Q < LOOKAHEAD_BACKLOG) return;
+    const ahead = this.#scheduler.reserveAhead();
+    if (ahead === null) return;
+    this.#store.update(ahead.id, { state: "R", started: now });
+    this.#afterCommit(() => {
+      // An executor with lookahead holds the job itself and starts it when a slot frees.
+      if (this.#executor.lookahead) this.#launch(ahead.id, this.#scheduler.isAhead(ahead.id));
+      else if (this.#promotedEarly.delete(ahead.id)) this.#launch(ahead.id);
+      else if (this.#scheduler.isAhead(ahead.id)) this.#aheadDurable.add(ahead.id);
+    });
+  }
+
+  /** Jobs whose slot freed: each starts now if its R is durable, else once it is. */
+  #promote(): void {
+    for (const id of this.#scheduler.promoted()) {
+      if (this.#stopping !== null || this.#launched.has(id)) continue;
+      if (this.#aheadDurable.delete(id)) this.#launch(id);
+      else this.#promotedEarly.add(id);
     }
   }
 
-  /** Hands a job whose R is durable to the executor, and arms its timeout. */
-  #launch(id: number, started: number): void {
-    if (this.#scheduler.get(id)?.state !== "R") return;
+  /** Hands a job whose R is durable to the executor, once. */
+  #launch(id: number, ahead = false): void {
+    if (this.#scheduler.get(id)?.state !== "R" || this.#launched.has(id)) return;
+    this.#launched.add(id);
     const job = this.#store.get(id)!;
-    if (job.timeout !== null) this.#armTimeout(id, started + job.timeout * 1000);
     this.#executor.start({
       job,
       script: this.#store.script(id),
       env: jobEnvironment(job, accountOf(job.uid)),
+      ...(ahead ? { ahead } : {}),
     });
   }
 
@@ -636,10 +674,11 @@ export class Daemon {
     if (this.#scheduler.get(id)?.state !== "R") return;
     switch (event.kind) {
       case "started": {
-        this.#store.update(id, { handle: event.handle, pid: event.pid ?? null });
+        this.#store.update(id, { handle: event.handle, pid: event.pid ?? null, started: event.at });
         const job = this.#store.get(id)!;
         // A stop recorded before the job was (re)started is carried out now.
         if (job.stopping !== null) this.#afterCommit(() => this.#signal(id));
+        else if (job.timeout !== null) this.#armTimeout(id, event.at + job.timeout * 1000);
         return;
       }
       case "ended":
@@ -659,6 +698,7 @@ export class Daemon {
         this.#afterCommit(() => {
           this.#log.info(`job ${id} had not started: queued again`);
           this.#timeouts.clear(id);
+          this.#launched.delete(id);
           this.#executor.forget(id);
         });
     }
@@ -668,12 +708,17 @@ export class Daemon {
   #settle(id: number, outcome: Outcome, at: number): void {
     const job = this.#store.get(id)!;
     const ended = Math.max(at, job.started ?? at);
-    const exitCode = outcome.kind === "exit" ? outcome.code : null;
+    // A signal's end is recorded as a shell reports it (128 + the signal), as it always was.
+    const exitCode = outcome.kind === "exit"
+      ? outcome.code
+      : outcome.kind === "signal"
+      ? 128 + outcome.signal
+      : null;
     let state: FinalState;
     let reason: string | null = outcome.kind === "exit"
       ? outcome.reason ?? null
       : outcome.kind === "signal"
-      ? outcome.reason ?? `ended by signal ${outcome.signal}`
+      ? outcome.reason ?? `ended by signal ${outcome.signal}${signalName(outcome.signal)}`
       : outcome.reason;
     // A job the daemon was stopping ends as it meant, whatever the signal did to it.
     if (job.stopping === "timeout") {
@@ -693,6 +738,7 @@ export class Daemon {
         : `exit code ${exitCode}${reason ? `, ${reason}` : ""}`;
       this.#log.info(`job ${id} ended ${state}: ${how}, after ${took} s`);
       this.#timeouts.clear(id);
+      this.#launched.delete(id);
       this.#executor.forget(id);
     });
   }
@@ -705,7 +751,10 @@ export class Daemon {
   ): void {
     this.#store.update(id, { state, pid: null, ...fields });
     this.#notify(id);
+    this.#aheadDurable.delete(id);
+    this.#promotedEarly.delete(id);
     this.#apply(this.#scheduler.end(id, state), fields.ended);
+    this.#promote();
   }
 
   /** Stores the scheduler's decisions. */
@@ -769,11 +818,6 @@ export class Daemon {
       this.#afterCommit(() => this.#restored = true);
       if (this.#executorRecovered) return; // a retry after a failed tick: its events are kept
       this.#executorRecovered = true;
-      for (const { job } of running) {
-        if (job.stopping === null && job.timeout !== null && job.started !== null) {
-          this.#armTimeout(job.id, job.started + job.timeout * 1000);
-        }
-      }
       if (running.length > 0) this.#log.info(`recovering ${running.length} running jobs`);
       for (const job of this.#store.active()) {
         if (job.state === "U" && job.retryAt != null) this.#armRetry(job.id, job.retryAt);
@@ -852,13 +896,16 @@ export class Daemon {
     this.#resolveStopping(reason);
     const running = this.#scheduler.counts().R;
     this.#log.info(`stopping: ${reason}, ${running} running jobs`);
-    if (reason === "kill") {
-      this.#event(() => {
-        for (const job of this.#scheduler.jobs()) {
-          if (job.state === "R") this.#stopJob(job.id, "shutdown");
-        }
-      });
-    } else this.#event(() => {});
+    this.#event(() => {
+      for (const job of [...this.#scheduler.jobs()]) {
+        if (job.state !== "R") continue;
+        // A job ahead of its slot has not started: it waits in the queue for the next daemon.
+        if (job.ahead && !this.#launched.has(job.id)) {
+          this.#scheduler.requeue(job.id);
+          this.#store.update(job.id, { state: "Q", started: null });
+        } else if (reason === "kill") this.#stopJob(job.id, "shutdown");
+      }
+    });
   }
 
   /** How many jobs run now. */
@@ -899,6 +946,23 @@ export class Daemon {
         this.#resolveStopped(this.#stopping!);
       });
   }
+}
+
+const SIGNAL_NAMES: Record<number, string> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  3: "SIGQUIT",
+  6: "SIGABRT",
+  9: "SIGKILL",
+  11: "SIGSEGV",
+  13: "SIGPIPE",
+  14: "SIGALRM",
+  15: "SIGTERM",
+};
+
+function signalName(signal: number): string {
+  const name = SIGNAL_NAMES[signal];
+  return name === undefined ? "" : ` (${name})`;
 }
 
 function waitReply(job: JobRecord): Reply {

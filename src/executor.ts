@@ -39,6 +39,15 @@ export interface Launch {
   script: Uint8Array;
   /** Exactly the environment the job runs with (PROTOCOL.md *Jobs*); nothing of the daemon's. */
   env: Readonly<Record<string, string>>;
+  /**
+   * Lookahead (only for an executor with `lookahead`): no slot is free yet.
+   * Start the job the moment one of the jobs this executor runs ends (it
+   * fits into any of their slots), or at once if one has ended since the
+   * last such start found none free. Until it starts, a `kill` ends it with
+   * an `error` outcome. An executor that loses its connection to the
+   * daemon drops such jobs unstarted.
+   */
+  ahead?: boolean;
 }
 
 /** Resources a job used, as far as its executor measured them. */
@@ -105,6 +114,17 @@ export interface Executor {
   /** A short name for logs and `sjq config` (`local`, `slurm`). */
   readonly name: string;
   /**
+   * Optional: whether `start` takes `ahead` jobs (see {@linkcode Launch}).
+   * Without it the daemon starts a job only once a slot is free.
+   */
+  readonly lookahead?: boolean;
+  /**
+   * Optional: gets ready before `recover` (connects to what runs the jobs,
+   * learns what became of them). The daemon awaits it before it answers
+   * anyone; a rejection stops the daemon with its message.
+   */
+  open?(): Promise<void>;
+  /**
    * Runs a job whose R is durable. Never throws for one job's problem:
    * what cannot start is reported as an `ended` event with an `error`
    * outcome.
@@ -139,7 +159,7 @@ export interface ExecutorContext {
   emit(event: ExecutorEvent): void;
   /** The daemon's log. */
   log: { info(message: string): void; error(message: string): void };
-  /** The daemon's configuration, for the settings of a backend (`sjq.slurm.*`). */
+  /** The daemon's configuration: the settings of a backend (`sjq.contain`, `sjq.slurm.*`). */
   config?: Readonly<Config>;
 }
 

@@ -11,7 +11,7 @@ import { SlurmExecutor, slurmSettings } from "./slurm_executor.ts";
 
 /** Every backend, by the name `sjq.backend` selects it with. */
 export const EXECUTORS: ReadonlyMap<string, ExecutorFactory> = new Map<string, ExecutorFactory>([
-  ["local", (context) => new LocalExecutor(context)],
+  ["local", (context) => new LocalExecutor(context, { contain: context.config?.contain ?? true })],
   ["slurm", (context) => new SlurmExecutor(context, slurmSettings(context.config))],
 ]);
 

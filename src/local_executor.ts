@@ -1,103 +1,259 @@
 /**
- * The local executor: runs each job as processes on this machine, under its
- * supervisor (src/runner.ts, src/supervisor.ts), in a session of its own.
- * Jobs outlive the daemon; the next daemon's executor re-adopts them from
- * the spool directory.
+ * The local executor: jobs as processes on this machine, spawned and reaped
+ * by the shepherd (src/shepherd.ts), a long-lived process of its own that
+ * outlives the daemon. This side starts the shepherd when none runs,
+ * connects to `<spool>/shepherd.sock`, hands it jobs, and turns what it
+ * says into executor events. If the shepherd dies, a new one is started:
+ * it finds in the journal what the old one knew, and jobs it cannot account
+ * for are reported lost, never left running in the store.
+ *
+ * Jobs of other users (a root daemon) run under a shell supervisor that
+ * drops to the user (src/supervised_executor.ts, in `<spool>/as-user`).
  *
  * @module
  */
 
-import type {
-  Executor,
-  ExecutorContext,
-  ExecutorEvent,
-  Launch,
-  Outcome as ExecutorOutcome,
-  Recovering,
-} from "./executor.ts";
+import type { Executor, ExecutorContext, ExecutorEvent, Launch, Recovering } from "./executor.ts";
 import { clearLongTimeout, type LongTimer, setLongTimeout } from "./long_timer.ts";
-import { Runner } from "./runner.ts";
-import type { Outcome } from "./supervisor.ts";
+import { encodeLine, type FromShepherd, LineReader, type ToShepherd } from "./shepherd_wire.ts";
+import { selfCommand } from "./cli/detach.ts";
+import { SupervisedExecutor } from "./supervised_executor.ts";
 
-/** How long recovery waits before it looks again at a job that shows no sign of a start. */
-const UNSTARTED_RECHECK_MS = 250;
-/** How often ends of adopted jobs are polled when no file watcher is available. */
-const POLL_MS = 200;
-/** How often every running job is looked at again, whatever was heard of it. */
-const SWEEP_MS = 1000;
+/** How long a shepherd may take to start and answer. */
+const CONNECT_MS = 15_000;
+const SIGTERM = 15;
+const SIGKILL = 9;
 
-/** Jobs as processes of this machine, each under a supervisor. */
+/** Jobs as processes of this machine, through the shepherd. */
 export class LocalExecutor implements Executor {
   readonly name = "local";
+  /** Lookahead: not in a root daemon, whose jobs of other users start only in a free slot. */
+  readonly lookahead: boolean;
+  /** Jobs of other users, under supervisors; null unless the daemon is root. */
+  readonly #asUser: SupervisedExecutor | null;
+  /** Jobs given to `#asUser`. */
+  readonly #supervised = new Set<number>();
   readonly #ctx: ExecutorContext;
-  readonly #runner: Runner;
-  /** Supervisor pid (= process group) of each job handed to us, by job id. */
-  readonly #pids = new Map<number, number>();
-  /** Jobs whose supervisor is not our child (adopted): their end is watched for or polled. */
-  readonly #adopted = new Set<number>();
-  /** Kill escalations (SIGKILL after the grace), by job id. */
+  readonly #spool: string;
+  readonly #contain: boolean;
+  #conn: Deno.UnixConn | null = null;
+  #out: Uint8Array[] = [];
+  #writing = false;
+  /** Jobs handed over (by `start` or `recover`) and not forgotten yet. */
+  readonly #jobs = new Set<number>();
+  /** The last snapshot of the shepherd: what it knew of each job when we connected. */
+  #snapshot = new Map<number, JobNews>();
+  #rebooted = false;
   readonly #kills = new Map<number, LongTimer>();
-  #watcher: Deno.FsWatcher | null = null;
-  #poll: ReturnType<typeof setInterval> | undefined;
-  readonly #sweep: ReturnType<typeof setInterval>;
   #closed = false;
+  /** Resolves when a connection has had its snapshot. */
+  #connected: Promise<void> | null = null;
 
-  constructor(ctx: ExecutorContext) {
+  constructor(ctx: ExecutorContext, options: { contain?: boolean } = {}) {
     this.#ctx = ctx;
-    this.#runner = Runner.create(ctx.spool);
-    this.#sweep = setInterval(() => this.#sweepAll(), SWEEP_MS);
+    this.#spool = ctx.spool;
+    this.#contain = options.contain ?? true;
+    Deno.mkdirSync(this.#spool, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(this.#spool, 0o700); // also one made by an older sjq
+    this.#asUser = Deno.uid() === 0
+      ? new SupervisedExecutor({ ...ctx, spool: `${ctx.spool}/as-user` })
+      : null;
+    this.lookahead = this.#asUser === null;
+  }
+
+  /** Whether job `job` runs as another user than the daemon's (under a supervisor). */
+  #foreign(uid: number): boolean {
+    return this.#asUser !== null && uid !== Deno.uid();
+  }
+
+  /** Connects to the shepherd (starting one if needed) and reads what it knows. */
+  open(): Promise<void> {
+    this.#connected ??= this.#connect().finally(() => this.#connected = null);
+    return this.#connected;
+  }
+
+  async #connect(): Promise<void> {
+    const path = `${this.#spool}/shepherd.sock`;
+    const deadline = Date.now() + CONNECT_MS;
+    let spawned = false;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      const conn = await Deno.connect({ transport: "unix", path }).catch((e) => {
+        last = e;
+        return null;
+      });
+      if (conn !== null) {
+        const ready = await this.#handshake(conn).catch((e) => {
+          last = e;
+          return false;
+        });
+        if (ready) return;
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      if (!spawned) {
+        this.#spawnShepherd();
+        spawned = true;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`The shepherd of ${this.#spool} does not answer: ${last}`);
+  }
+
+  /** Reads the snapshot up to `ready`, then listens for events; false if the shepherd went away. */
+  async #handshake(conn: Deno.UnixConn): Promise<boolean> {
+    const reader = new LineReader<FromShepherd>();
+    const buf = new Uint8Array(256 * 1024);
+    const snapshot = new Map<number, JobNews>();
+    const early: FromShepherd[] = [];
+    let ready = false;
+    while (!ready) {
+      const n = await conn.read(buf);
+      if (n === null) return false;
+      for (const m of reader.push(buf.subarray(0, n))) {
+        if (ready) early.push(m);
+        else if (m.t === "hello") this.#rebooted = m.rebooted;
+        else if (m.t === "ready") ready = true;
+        else snapshot.set(m.id, m);
+      }
+    }
+    this.#snapshot = snapshot;
+    this.#conn = conn;
+    this.#send({ t: "config", contain: this.#contain });
+    for (const m of early) this.#heard(m);
+    this.#listen(conn, reader, buf);
+    return true;
+  }
+
+  #spawnShepherd(): void {
+    const [program, ...pre] = selfCommand();
+    try {
+      const child = new Deno.Command("setsid", {
+        args: [program, ...pre, "__shepherd", this.#spool],
+        cwd: "/",
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      child.status.catch(() => {});
+      child.unref();
+    } catch (e) {
+      this.#ctx.log.error(`cannot start the shepherd: ${(e as Error).message}`);
+    }
+  }
+
+  async #listen(conn: Deno.UnixConn, reader: LineReader<FromShepherd>, buf: Uint8Array) {
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        for (const m of reader.push(buf.subarray(0, n))) this.#heard(m);
+      }
+    } catch { /* gone */ }
+    if (this.#conn !== conn || this.#closed) return;
+    this.#conn = null;
+    // What was not written is void: jobs it started are reported unstarted, kills are sent
+    // again when the job is re-adopted (the daemon keeps why it stops a job).
+    this.#out = [];
+    const handedOver = [...this.#jobs];
+    this.#ctx.log.error("the shepherd went away: starting a new one");
+    try {
+      await this.open();
+    } catch (e) {
+      this.#ctx.log.error(`${(e as Error).message}`);
+      for (const id of handedOver) {
+        this.#emit(lost(id, "lost: its shepherd died and no new one started"));
+      }
+      return;
+    }
+    // Whatever the old shepherd knew is in the new one's snapshot; what it never got did not start.
+    for (const id of handedOver) if (this.#jobs.has(id)) this.#settleFromSnapshot(id);
+    for (const id of this.#snapshot.keys()) {
+      if (!this.#jobs.has(id)) this.#send({ t: "forget", id });
+    }
+  }
+
+  #heard(m: FromShepherd): void {
+    if (m.t === "hello" || m.t === "ready" || !this.#jobs.has(m.id)) return;
+    this.#emit(toEvent(m));
   }
 
   #emit(event: ExecutorEvent): void {
     if (!this.#closed) this.#ctx.emit(event);
   }
 
-  start({ job, script, env }: Launch): void {
-    const child = this.#runner.start(job, script, env);
-    if (typeof child === "string") {
-      this.#emit({ kind: "ended", id: job.id, at: Date.now(), outcome: error(child), usage: null });
-      return;
+  #send(message: ToShepherd): void {
+    this.#out.push(encodeLine(message));
+    if (!this.#writing && this.#conn !== null) this.#drain(this.#conn);
+  }
+
+  async #drain(conn: Deno.UnixConn): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#out.length > 0 && this.#conn === conn) {
+        const chunks = this.#out;
+        this.#out = [];
+        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
+        let off = 0;
+        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+      }
+    } catch { /* the shepherd went away: #listen reconnects and settles */ }
+    this.#writing = false;
+    if (this.#out.length > 0 && this.#conn !== null && this.#conn !== conn) this.#drain(this.#conn);
+  }
+
+  start(launch: Launch): void {
+    const { job, script, env, ahead } = launch;
+    if (this.#foreign(job.uid)) {
+      this.#supervised.add(job.id);
+      return this.#asUser!.start(launch);
     }
-    this.#runner.go(child);
-    this.#pids.set(job.id, child.pid);
-    this.#emit({
-      kind: "started",
+    this.#jobs.add(job.id);
+    let text: string | undefined;
+    try {
+      text = fatal.decode(script);
+    } catch { /* not UTF-8: sent as base64 */ }
+    this.#send({
+      t: "start",
       id: job.id,
-      at: Date.now(),
-      handle: String(child.pid),
-      pid: child.pid,
+      ...(text !== undefined ? { script: text } : { scriptBase64: toBase64(script) }),
+      args: job.args ?? [],
+      env: { ...env },
+      cwd: job.cwd,
+      stdout: job.stdout,
+      stderr: job.stderr,
+      ...(ahead ? { ahead } : {}),
     });
-    child.status.then(() => this.#check(job.id, true));
   }
 
   kill(id: number, graceMs: number): void {
-    const since = Date.now();
-    const attempt = () => {
-      if (this.#closed || !this.#pids.has(id)) return;
-      const late = Date.now() - since >= graceMs;
-      if (!this.#runner.signal(this.#pids.get(id)!, late ? "SIGKILL" : "SIGTERM")) {
-        this.#check(id, true);
-      } else if (!late) {
-        clearLongTimeout(this.#kills.get(id));
-        this.#kills.set(id, setLongTimeout(attempt, graceMs));
-      }
-    };
-    attempt();
+    if (this.#supervised.has(id)) return this.#asUser!.kill(id, graceMs);
+    if (!this.#jobs.has(id)) return;
+    this.#send({ t: "kill", id, signal: SIGTERM });
+    clearLongTimeout(this.#kills.get(id));
+    this.#kills.set(
+      id,
+      setLongTimeout(() => {
+        this.#kills.delete(id);
+        if (this.#jobs.has(id)) this.#send({ t: "kill", id, signal: SIGKILL });
+      }, graceMs),
+    );
   }
 
-  recover(jobs: readonly Recovering[]): void {
-    const boot = bootId();
-    const bootFile = `${this.#ctx.spool}/boot_id`;
-    const recorded = readText(bootFile);
-    const rebooted = recorded !== null && recorded !== boot;
-    Deno.writeTextFileSync(bootFile, boot);
-    const keep = new Set(jobs.map(({ job }) => job.id));
-    // Spool files of jobs not running were left by a crash between a commit and its cleanup.
-    for (const id of this.#runner.spoolIds()) if (!keep.has(id)) this.#runner.cleanup(id);
-    for (const { job, handle } of jobs) {
+  recover(all: readonly Recovering[]): void {
+    const foreign = all.filter(({ job }) => this.#foreign(job.uid));
+    for (const { job } of foreign) this.#supervised.add(job.id);
+    this.#asUser?.recover(foreign);
+    const jobs = all.filter(({ job }) => !this.#foreign(job.uid));
+    const given = new Set(jobs.map(({ job }) => job.id));
+    for (const id of this.#snapshot.keys()) {
+      if (!given.has(id) && !this.#jobs.has(id)) this.#send({ t: "forget", id });
+    }
+    for (const { job } of jobs) {
+      this.#jobs.add(job.id);
       try {
-        const pid = handle !== null && /^\d+$/.test(handle) ? Number(handle) : job.pid;
-        this.#recoverOne(job.id, pid, rebooted, true);
+        this.#settleFromSnapshot(job.id);
       } catch (e) {
         this.#ctx.log.error(`job ${job.id}: recovery failed: ${(e as Error).stack ?? e}`);
         this.#emit(lost(job.id, `lost: recovery failed: ${(e as Error).message}`));
@@ -105,115 +261,59 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  /**
-   * Settles, re-adopts or re-queues a job found in R. A job with no trace of
-   * a start is looked at once more a moment later: a supervisor forked by
-   * the dead daemon may not have exec'd yet.
-   */
-  #recoverOne(id: number, recorded: number | null, rebooted: boolean, recheck: boolean): void {
-    if (this.#ended(id)) return;
-    const pid = recorded !== null && this.#runner.supervising(recorded, id)
-      ? recorded
-      : this.#runner.findSupervisor(id);
-    if (pid !== null) {
-      this.#pids.set(id, pid);
-      this.#adopt(id);
-      this.#emit({ kind: "started", id, at: Date.now(), handle: String(pid), pid });
-      if (!this.#runner.started(id)) this.#recheckLater(id);
-      return;
-    }
-    if (this.#ended(id)) return;
-    if (rebooted) return this.#emit(lost(id, "lost: the machine restarted while it ran"));
-    // Within one boot the page cache holds the marker even unsynced: no marker, never started.
-    if (!this.#runner.started(id)) {
-      if (recheck) return this.#recheckLater(id, () => this.#recoverOne(id, null, false, false));
-      return this.#emit({ kind: "unstarted", id });
-    }
-    this.#emit(lost(id, "lost: its supervisor vanished while no daemon ran"));
-  }
-
-  /** Looks again shortly at a job that shows no sign of a start. */
-  #recheckLater(id: number, again?: () => void): void {
-    setTimeout(() => {
-      if (this.#closed) return;
-      if (again !== undefined) return again();
-      const pid = this.#pids.get(id);
-      if (pid === undefined) return;
-      if (!this.#runner.supervising(pid, id)) this.#check(id, true);
-      else if (!this.#runner.started(id)) this.#recheckLater(id);
-    }, UNSTARTED_RECHECK_MS);
-  }
-
-  /** Emits the job's end if its supervisor recorded one; whether it did. */
-  #ended(id: number): boolean {
-    const done = this.#runner.outcome(id);
-    if (done === null) return false;
-    this.#emit({
-      kind: "ended",
-      id,
-      at: done.ended,
-      outcome: fromSupervisor(done.outcome),
-      usage: null,
-    });
-    return true;
-  }
-
-  /** A supervisor may have ended: reports what became of its job. */
-  #check(id: number, exited: boolean): void {
-    if (!this.#pids.has(id) || this.#ended(id) || !exited) return;
-    if (this.#runner.started(id)) {
-      this.#emit(lost(id, "lost: its supervisor ended without recording an outcome"));
-    } else this.#emit({ kind: "unstarted", id });
-  }
-
-  /** Watches an adopted job's done file (or polls, when no watcher can be had). */
-  #adopt(id: number): void {
-    this.#adopted.add(id);
-    if (this.#watcher !== null || this.#poll !== undefined) return;
-    try {
-      this.#watcher = this.#runner.watch((done) => this.#check(done, false));
-    } catch (e) {
-      // inotify instances are limited per user (EMFILE): polling does as well, a little later.
-      this.#ctx.log.info(`cannot watch ${this.#runner.doneDir} (${(e as Error).message}): polling`);
-      this.#poll = setInterval(() => {
-        for (const adopted of this.#adopted) this.#check(adopted, false);
-      }, POLL_MS);
-    }
-  }
-
-  /** The safety net: every job we hold is looked at again until it is forgotten. */
-  #sweepAll(): void {
-    for (const id of this.#runner.doneIds()) if (this.#pids.has(id)) this.#check(id, false);
-    for (const id of this.#adopted) {
-      if (!this.#runner.supervising(this.#pids.get(id)!, id)) this.#check(id, true);
-    }
+  /** Reports what the shepherd's snapshot says of a job we hold. */
+  #settleFromSnapshot(id: number): void {
+    const known = this.#snapshot.get(id);
+    if (known !== undefined) return this.#emit(toEvent(known));
+    // Not in the journal, which has every job before it is spawned: it never started.
+    if (this.#rebooted) return this.#emit(lost(id, "lost: the machine restarted while it ran"));
+    this.#emit({ kind: "unstarted", id });
   }
 
   forget(id: number): void {
-    this.#pids.delete(id);
-    this.#adopted.delete(id);
+    if (this.#supervised.delete(id)) return this.#asUser!.forget(id);
+    this.#jobs.delete(id);
+    this.#snapshot.delete(id);
     clearLongTimeout(this.#kills.get(id));
     this.#kills.delete(id);
-    this.#runner.cleanup(id);
-    if (this.#adopted.size === 0) this.#unwatch();
+    this.#send({ t: "forget", id });
   }
 
-  #unwatch(): void {
-    this.#watcher?.close();
-    this.#watcher = null;
-    clearInterval(this.#poll);
-    this.#poll = undefined;
-  }
-
-  close(mode: "detach" | "kill"): Promise<void> {
+  async close(mode: "detach" | "kill"): Promise<void> {
+    await this.#asUser?.close(mode);
     if (mode === "kill") {
-      for (const pid of this.#pids.values()) this.#runner.signal(pid, "SIGKILL");
+      for (const id of this.#jobs) this.#send({ t: "kill", id, signal: SIGKILL });
     }
     this.#closed = true;
-    clearInterval(this.#sweep);
     for (const t of this.#kills.values()) clearLongTimeout(t);
-    this.#unwatch();
-    return Promise.resolve();
+    // What is queued (forgets, kills) goes out before the connection closes.
+    const deadline = Date.now() + 2000;
+    while (
+      (this.#writing || this.#out.length > 0) && this.#conn !== null && Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const conn = this.#conn;
+    this.#conn = null;
+    try {
+      conn?.close();
+    } catch { /* closed */ }
+  }
+}
+
+const fatal = new TextDecoder("utf-8", { fatal: true });
+
+/** What the shepherd says of one job. */
+type JobNews = Exclude<FromShepherd, { t: "hello" } | { t: "ready" }>;
+
+function toEvent(m: JobNews): ExecutorEvent {
+  switch (m.t) {
+    case "running":
+      return { kind: "started", id: m.id, at: m.at, handle: String(m.pid), pid: m.pid };
+    case "ended":
+      return { kind: "ended", id: m.id, at: m.at, outcome: m.outcome, usage: m.usage };
+    case "lost":
+      return { kind: "lost", id: m.id, at: m.at, reason: m.reason };
   }
 }
 
@@ -221,23 +321,20 @@ function lost(id: number, reason: string): ExecutorEvent {
   return { kind: "lost", id, at: Date.now(), reason };
 }
 
-function error(reason: string): ExecutorOutcome {
-  return { kind: "error", reason };
-}
-
-function fromSupervisor(outcome: Outcome): ExecutorOutcome {
-  return outcome.kind === "exit" ? { kind: "exit", code: outcome.code } : error(outcome.reason);
-}
-
-function readText(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
+  return btoa(s);
 }
 
-/** This boot of the machine, to tell a daemon restart from a machine restart. */
-function bootId(): string {
-  return readText("/proc/sys/kernel/random/boot_id")?.trim() ?? "unknown";
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }

@@ -26,6 +26,8 @@ export interface SchedJob {
   readonly array?: number;
   /** Its priority (see {@linkcode rankOf}); 0 when absent. */
   readonly priority?: number;
+  /** Marked R ahead of a free slot (see `reserveAhead`): its resources are not counted yet. */
+  ahead?: boolean;
 }
 
 /** Priorities jobs may have: from -PRIORITY_MAX to PRIORITY_MAX (`--urgent`). */
@@ -151,6 +153,12 @@ export class Scheduler {
   /** Jobs queued since the last pass; without freed resources only they can start. */
   #fresh: number[] = [];
   #journal: (() => void)[] | null = null;
+  /** Running jobs (those ahead of their slot included). */
+  readonly #running = new Set<SchedJob>();
+  /** Jobs marked R ahead of a slot, in the order they take the slots that free. */
+  #ahead: SchedJob[] = [];
+  /** Jobs that left `ahead` for a real slot since the last `promoted()`. */
+  #promoted: number[] = [];
 
   constructor(capacity: Capacity) {
     this.#capacity = { ...capacity };
@@ -213,6 +221,7 @@ export class Scheduler {
     for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
     this.#freed = true;
     this.#fresh = [];
+    this.#promoted = [];
   }
 
   /**
@@ -377,6 +386,8 @@ export class Scheduler {
       const [endedId, endedState] = next;
       const job = this.#jobs.get(endedId);
       if (job === undefined) continue;
+      const wasAhead = job.ahead === true;
+      const freedSlot = job.state === "R" && !wasAhead;
       this.#remove(job);
       if (job.array !== undefined) {
         for (const change of this.#taskEnded(job.array, endedState)) {
@@ -384,6 +395,8 @@ export class Scheduler {
           ending.push([change.id, change.state as FinalState]);
         }
       }
+      if (wasAhead) this.#setAhead(job, false);
+      else if (freedSlot) this.#promoteAhead();
       for (const depId of this.#dependents.get(endedId) ?? []) {
         const dependent = this.#jobs.get(depId);
         if (dependent === undefined) continue;
@@ -404,6 +417,77 @@ export class Scheduler {
     return changes;
   }
 
+  /**
+   * Lookahead: marks the first queued job (of the first few) R although no
+   * slot is free yet, when it fits into the slot of any running job. Its R
+   * can then be made durable while the slots are busy, and it takes the
+   * first slot that frees (`promoted`). At most one job is ahead per
+   * running job; returns the job marked, or null.
+   */
+  reserveAhead(): Change | null {
+    const running = this.#running.size - this.#ahead.length;
+    // Per-user limits decide at the moment a slot frees: no lookahead under them.
+    if (running <= this.#ahead.length || (this.#capacity.userProcs ?? null) !== null) return null;
+    let procs = Infinity;
+    let mem = Infinity;
+    for (const job of this.#running) {
+      if (job.ahead) continue;
+      procs = Math.min(procs, job.procs);
+      mem = Math.min(mem, job.mem);
+    }
+    for (const id of this.#queue.slice(0, 16)) {
+      const job = this.#jobs.get(id)!;
+      // An array's task counts against its array's limit when it starts: not ahead of it.
+      if (job.procs > procs || job.mem > mem || job.array !== undefined) continue;
+      this.#setAhead(job, true);
+      this.#setState(job, "R");
+      return { id, state: "R" };
+    }
+    return null;
+  }
+
+  /** Whether job `id` is marked R ahead of its slot. */
+  isAhead(id: number): boolean {
+    return this.#jobs.get(id)?.ahead === true;
+  }
+
+  /** Jobs that left lookahead for a real slot since the last call: they may start now. */
+  promoted(): number[] {
+    const out = this.#promoted;
+    this.#promoted = [];
+    return out;
+  }
+
+  #promoteAhead(): void {
+    const job = this.#ahead[0];
+    if (job === undefined) return;
+    this.#leave(job, "R");
+    this.#setAhead(job, false);
+    this.#enter(job, "R");
+    this.#record(() => {
+      this.#leave(job, "R");
+      job.ahead = true;
+      this.#enter(job, "R");
+    });
+    this.#promoted.push(job.id);
+  }
+
+  #setAhead(job: SchedJob, ahead: boolean): void {
+    const old = this.#ahead;
+    if (ahead) {
+      job.ahead = true;
+      this.#ahead = [...old, job];
+    } else {
+      delete job.ahead;
+      this.#ahead = old.filter((j) => j !== job);
+    }
+    this.#record(() => {
+      if (ahead) delete job.ahead;
+      else job.ahead = true;
+      this.#ahead = old;
+    });
+  }
+
   /** Moves a user-held job on (to Q, or H while dependencies are pending); null if not in U. */
   release(id: number): Change | null {
     const job = this.#jobs.get(id);
@@ -419,6 +503,7 @@ export class Scheduler {
     const job = this.#jobs.get(id);
     if (job?.state !== "R") return null;
     this.#setState(job, "Q");
+    if (job.ahead) this.#setAhead(job, false);
     return { id, state: "Q" };
   }
 
@@ -583,6 +668,8 @@ export class Scheduler {
       this.#fresh.push(job.id);
       if (job.priority) this.#prioritized++;
     } else if (state === "R") {
+      this.#running.add(job);
+      if (job.ahead) return;
       this.#usedProcs += job.procs;
       this.#usedMem += job.mem;
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
@@ -598,6 +685,8 @@ export class Scheduler {
       if (this.#queue[i] === job.id) this.#queue.splice(i, 1);
       if (job.priority) this.#prioritized--;
     } else if (state === "R") {
+      this.#running.delete(job);
+      if (job.ahead) return;
       this.#usedProcs -= job.procs;
       this.#usedMem -= job.mem;
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);

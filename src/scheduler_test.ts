@@ -480,3 +480,41 @@ Deno.test("per-user procs: restored running jobs count against their owner", () 
   s.add(newJob({ id: 3, owner: 1001 }), noneEnded);
   assert.deepEqual(started(s), [3]);
 });
+
+Deno.test("Scheduler: lookahead marks one job R ahead of a busy slot; it takes the first slot freed", () => {
+  const s = new Scheduler({ procs: 2, mem: null });
+  const ended = () => undefined;
+  for (let id = 1; id <= 4; id++) s.add({ id, procs: 1, mem: 1, deps: [], hold: false }, ended);
+  assert.deepEqual(s.schedule().map((c) => c.id), [1, 2]);
+  assert.deepEqual(s.reserveAhead(), { id: 3, state: "R" });
+  assert.deepEqual(s.reserveAhead(), { id: 4, state: "R" });
+  assert.equal(s.reserveAhead(), null, "one job ahead per running job at most");
+  s.requeue(4);
+  assert.ok(s.isAhead(3));
+  assert.deepEqual(s.used, { procs: 2, mem: 2 }, "its resources are not counted yet");
+  assert.deepEqual(s.schedule(), [], "nothing else starts");
+  s.begin();
+  s.end(1, "S");
+  assert.deepEqual(s.promoted(), [3]);
+  s.rollback();
+  assert.ok(s.isAhead(3), "a rolled back end leaves it ahead");
+  assert.deepEqual(s.used, { procs: 2, mem: 2 });
+  s.end(2, "S");
+  assert.deepEqual(s.promoted(), [3]);
+  assert.ok(!s.isAhead(3));
+  assert.deepEqual(s.used, { procs: 2, mem: 2 }, "jobs 1 and 3 run");
+  s.end(1, "S");
+  assert.deepEqual(s.schedule().map((c) => c.id), [4]);
+});
+
+Deno.test("Scheduler: a job ahead of its slot that is killed frees nothing and leaves room for another", () => {
+  const s = new Scheduler({ procs: 1, mem: null });
+  const ended = () => undefined;
+  for (let id = 1; id <= 3; id++) s.add({ id, procs: 1, mem: 1, deps: [], hold: false }, ended);
+  s.schedule();
+  assert.equal(s.reserveAhead()?.id, 2);
+  s.end(2, "K");
+  assert.deepEqual(s.used, { procs: 1, mem: 1 });
+  assert.equal(s.reserveAhead()?.id, 3);
+  assert.equal(s.counts().R, 2);
+});

@@ -38,27 +38,30 @@ function open(dir: string, gate = "go"): Promise<void> {
   return Deno.writeTextFile(`${dir}/${gate}`, "");
 }
 
-/** The supervisor process of job `id` under `home`, found by its command line, or null. */
-function supervisorOf(home: string, id: number): number | null {
+/** The shepherd of the daemon using `home`, found by its command line. */
+function shepherdOf(home: string): number {
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
       const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      const script = `${spoolOf(home)}/jobs/${id}`;
-      if (argv.includes(script) && argv.some((a) => a.endsWith("supervisor.sh"))) {
-        return Number(e.name);
-      }
+      if (argv.includes("__shepherd") && argv.includes(spoolOf(home))) return Number(e.name);
     } catch { /* gone */ }
   }
-  return null;
+  throw new Error(`No shepherd runs for ${home}`);
 }
 
-/** Kills job `id`'s process group, its supervisor's and its own, behind the daemon's back. */
-async function killBehindDaemon(home: string, id: number, job: number): Promise<void> {
-  const supervisor = supervisorOf(home, id);
-  assert.notEqual(supervisor, null, `the supervisor of job ${id} runs`);
-  Deno.kill(-supervisor!, "SIGKILL");
-  await waitFor(() => !alive(supervisor!) && !alive(job), `job ${id} and its supervisor to die`);
+/** Kills the shepherd of `home` and job process group `job`, behind the daemon's back. */
+async function killShepherdAndJob(home: string, job: number): Promise<void> {
+  const shepherd = shepherdOf(home);
+  Deno.kill(shepherd, "SIGKILL");
+  Deno.kill(-job, "SIGKILL");
+  await waitFor(() => !alive(shepherd) && !alive(job), "the shepherd and the job to die");
+}
+
+/** The shepherd's journal lines about job `id`. */
+async function journalOf(home: string, id: number): Promise<string[]> {
+  const text = await Deno.readTextFile(`${spoolOf(home)}/journal`).catch(() => "");
+  return text.split("\n").filter((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
 }
 
 Deno.test("adopt: jobs running across a daemon SIGKILL end with their real exit codes", async () => {
@@ -95,8 +98,10 @@ Deno.test("adopt: a job that ended while no daemon ran is settled with its exit 
   await d1.crash();
   const opened = Date.now();
   await open(dir);
-  const doneFile = `${spoolOf(dir)}/done/${id}`;
-  await waitFor(async () => (await Deno.readTextFile(doneFile)).endsWith("\n"), "the done file");
+  await waitFor(
+    async () => (await journalOf(dir, id)).some((l) => l.startsWith('{"t":"E"')),
+    "the shepherd to record the end",
+  );
   const recorded = Date.now();
 
   await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
@@ -198,14 +203,14 @@ for (const kill of [false, true]) {
   });
 }
 
-Deno.test("adopt: a running job whose supervisor vanished with no daemon ends F as lost", async () => {
+Deno.test("adopt: a running job whose shepherd and processes vanished with no daemon ends F as lost", async () => {
   await using d1 = await TestDaemon.start({ args: ARGS });
   const dir = d1.home;
   using c1 = await d1.connect();
   const id = jobId(await c1.submit(gated(dir, "job", 0)));
   const [pid] = await starts(dir, "job");
   await d1.crash();
-  await killBehindDaemon(dir, id, pid!);
+  await killShepherdAndJob(dir, pid!);
 
   await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
   using c2 = await d2.connect();
@@ -222,13 +227,36 @@ Deno.test("adopt: a job marked running that never started is queued again and ru
   const id = jobId(await c1.submit(gated(dir, "job", 0)));
   const [pid] = await starts(dir, "job");
   await d1.crash();
-  await killBehindDaemon(dir, id, pid!);
-  // Without its "started" mark the job looks as if the daemon died before it was spawned.
-  await Deno.remove(`${spoolOf(dir)}/jobs/${id}.started`);
+  await killShepherdAndJob(dir, pid!);
+  // Without a line in the shepherd's journal the job looks as if the daemon died before
+  // handing it over (the journal has every job before it is spawned).
+  const journal = `${spoolOf(dir)}/journal`;
+  const others = (await Deno.readTextFile(journal)).split("\n")
+    .filter((l) => !(l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`)));
+  await Deno.writeTextFile(journal, others.join("\n"));
 
   await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
   using c2 = await d2.connect();
   await open(dir);
   assert.equal(await c2.waitState(id, "SFAKE", ENDS_MS), "S");
   assert.equal((await starts(dir, "job")).length, 2);
+});
+
+Deno.test("adopt: when the shepherd is killed under a live daemon, jobs go on and none stays R", async () => {
+  await using d = await TestDaemon.start({ args: ARGS });
+  const dir = d.home;
+  using c = await d.connect();
+  const running = jobId(await c.submit(gated(dir, "running", 0)));
+  await starts(dir, "running");
+  Deno.kill(shepherdOf(dir), "SIGKILL");
+  // A new shepherd runs new jobs at once.
+  const after = jobId(await c.submit("true\n"));
+  assert.equal(await c.waitState(after, "SFAKE", ENDS_MS), "S");
+  assert.equal(await c.state(running), "R", "the orphaned job still runs");
+  await open(dir);
+  assert.equal(await c.waitState(running, "SFAKE", ENDS_MS), "F");
+  const job = await infoOf(c, running);
+  assert.equal(job.exit_code, null);
+  assert.match(job.reason ?? "", /lost: its shepherd died while it ran/);
+  assert.deepEqual((await starts(dir, "running")).length, 1, "never run twice");
 });

@@ -42,9 +42,10 @@ Deno.test("files: database, WAL, SHM, lock, spool and log are owner-only under u
     for (const file of [db, `${db}-wal`, `${db}-shm`, `${db}.lock`, `${home.path}/sjq.log`]) {
       assert.equal(await mode(file), "600", file);
     }
-    for (const dir of [`${db}-spool`, `${db}-spool/jobs`, `${db}-spool/done`]) {
+    for (const dir of [`${db}-spool`, `${db}-spool/jobs`]) {
       assert.equal(await mode(dir), "700", dir);
     }
+    assert.equal(await mode(`${db}-spool/journal`), "600", "the shepherd's journal");
   } finally {
     await sjq(["shutdown"], { env });
   }

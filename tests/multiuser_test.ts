@@ -450,7 +450,7 @@ test("LD_PRELOAD and BASH_ENV in B's environment never reach a root process", as
   const r = await lab.raw(b, lab.socketOf(b), submitBytes(script, [`ENV ${env}`, `CWD ${work}`]));
   assert.match(r.stdout, /^OK 1/);
   await waitFor(() => exists(`${work}/running`), "the job to run");
-  const spool = `${lab.home}/.sjq.db-spool`;
+  const spool = `${lab.home}/.sjq.db-spool/as-user`;
   const supervisor = await waitFor(() => supervisorOf(`${spool}/jobs/1`), "the supervisor");
   // Every process of the job's session: root's have none of B's environment, B's have it.
   const seen = { root: 0, b: 0 };
@@ -490,7 +490,7 @@ test("LD_PRELOAD and BASH_ENV in B's environment never reach a root process", as
 
 test("B cannot write the record of how a job ended", async () => {
   await using lab = await Lab.start();
-  const spool = `${lab.home}/.sjq.db-spool`;
+  const spool = `${lab.home}/.sjq.db-spool/as-user`;
   const r = await runAs(lab.b, ["sh", "-c", `echo 'exit 0' > ${spool}/done/1`]);
   assert.notEqual(r.code, 0);
   assert.ok(!exists(`${spool}/done/1`));
@@ -509,7 +509,7 @@ test("A's job that ends while the daemon is dead is settled with its real exit c
   await waitFor(() => exists(`${work}/running`), "the job to run");
   await first.daemon.crash();
   await Deno.writeTextFile(`${work}/go`, "");
-  const spool = `${home.path}/.sjq.db-spool`;
+  const spool = `${home.path}/.sjq.db-spool/as-user`;
   await waitFor(() => exists(`${spool}/done/1`), "the supervisor to record the end");
   await using second = await Lab.start([], home.path);
   using c = await second.root();

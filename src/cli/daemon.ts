@@ -58,6 +58,7 @@ Options (each overrides its configuration key; see 'sjq config'):
   --backend NAME        sjq.backend      (default local; slurm: see docs/slurm.md)
   --slurm-options OPTS  sjq.slurm.options (sbatch options for every job)
   --slurm-poll DURATION sjq.slurm.poll   (default 5s: longest interval between polls)
+  --contain BOOL        sjq.contain      (default T: a job's escaped processes end with it)
   -h, --help            show this help
 
 Examples:
@@ -150,7 +151,7 @@ async function runForeground(
     }
     using lock = lockDatabase(config.db);
     const log = new Logger(config.logfile);
-    const daemon = Daemon.open(config, log);
+    const daemon = await Daemon.open(config, log);
     // Saved for the next auto-started daemon: the settings of one started by hand.
     if (!start.autostarted) {
       void daemon.setMeta(SAVED_SETTINGS_KEY, savedSettings(start.input.flags)).catch((e) =>

@@ -72,6 +72,8 @@ export async function main(args: string[]): Promise<number> {
     if (rest[0] !== undefined && topic === undefined) return unknownCommand(rest[0]);
     return out(topic?.help ?? await mainHelp()), 0;
   }
+  // The local executor's shepherd (src/shepherd.ts): started by the daemon, not by people.
+  if (name === "__shepherd") return await (await import("../shepherd.ts")).runShepherd(rest);
   const command = await find(name);
   if (command === undefined) return unknownCommand(name);
   try {

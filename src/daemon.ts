@@ -544,8 +544,10 @@ export class Daemon {
         `job ${job.id} failed (attempt ${tries + 1} of ${(job.retries ?? 0) + 1}): retried`,
       );
       this.#timeouts.clear(job.id);
+      this.#launched.delete(job.id);
       this.#executor.forget(job.id);
     });
+    this.#promote();
     return true;
   }
 
@@ -694,6 +696,7 @@ export class Daemon {
           );
         }
         this.#scheduler.requeue(id);
+        this.#promote();
         this.#store.update(id, { state: "Q", started: null, pid: null, handle: null });
         this.#afterCommit(() => {
           this.#log.info(`job ${id} had not started: queued again`);

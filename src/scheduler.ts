@@ -502,8 +502,10 @@ export class Scheduler {
   requeue(id: number): Change | null {
     const job = this.#jobs.get(id);
     if (job?.state !== "R") return null;
+    const wasAhead = job.ahead === true;
     this.#setState(job, "Q");
-    if (job.ahead) this.#setAhead(job, false);
+    if (wasAhead) this.#setAhead(job, false);
+    else this.#promoteAhead();
     return { id, state: "Q" };
   }
 

@@ -2,7 +2,9 @@
  * Crash test: several pipelined clients submit a few thousand short jobs with
  * dependency chains while the daemon is SIGKILLed and restarted many times.
  * Every job appends its id to a ledger; at the end no acknowledged job is
- * missing, none ran twice, none ran before its dependencies, none is lost.
+ * missing, none ran twice, none ran before its dependencies, none is lost
+ * but for the (at most 2) that ran when the shepherd was killed once, and
+ * nothing is left in R, Q, H or U.
  *
  * @module
  */
@@ -14,7 +16,7 @@ import { RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
 const TOTAL = 3000;
 const CLIENTS = 4;
 const BATCH = 16;
-const KILLS_WHILE_SUBMITTING = 8;
+const KILLS_WHILE_SUBMITTING = 10;
 const KILLS_WHILE_RUNNING = 10;
 const ARGS = ["--maxprocs", "2", "--autoshutdown", "F"];
 /** Long enough for the whole run on a loaded 2-core machine; only a hang reaches it. */
@@ -149,6 +151,10 @@ async function settled(d: TestDaemon): Promise<boolean> {
 function problems(jobs: JobInfo[], ledger: number[], acked: Map<number, Planned>): string[] {
   const out: string[] = [];
   const byId = new Map(jobs.map((j) => [j.id, j]));
+  // The jobs running when the shepherd was killed lose their exit code (docs/durability.md).
+  const orphaned = new Set(
+    jobs.filter((j) => /its shepherd died/.test(j.reason ?? "")).map((j) => j.id),
+  );
   const runs = new Map<number, number>();
   const position = new Map<number, number>();
   ledger.forEach((id, i) => {
@@ -164,8 +170,14 @@ function problems(jobs: JobInfo[], ledger: number[], acked: Map<number, Planned>
       job.reason ?? "no reason"
     })`;
     const expected = { ok: "S", fail: "F", orphan: "A" }[acked.get(job.id)?.kind ?? "ok"];
-    if (acked.has(job.id) && job.state !== expected) out.push(`${what}: expected ${expected}`);
-    if (job.state === "S" || job.state === "F") {
+    const excused = (job.state === "F" && orphaned.has(job.id)) ||
+      (job.state === "A" && job.depends.some((dep) => byId.get(dep)?.state !== "S"));
+    if (acked.has(job.id) && job.state !== expected && !excused) {
+      out.push(`${what}: expected ${expected}`);
+    }
+    if (orphaned.has(job.id)) {
+      if (job.state !== "F" || job.exit_code !== null) out.push(`${what}: lost, not F`);
+    } else if (job.state === "S" || job.state === "F") {
       if (ran === 0) out.push(`${what} never ran`);
       if (job.exit_code !== (job.state === "S" ? 0 : 3)) out.push(`${what}: wrong exit code`);
     } else if (job.state === "A") {
@@ -181,6 +193,21 @@ function problems(jobs: JobInfo[], ledger: number[], acked: Map<number, Planned>
     }
   }
   return out;
+}
+
+/** Kills the shepherd of the spool under `home` (the daemon starts a new one). */
+function killShepherd(home: string): boolean {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      if (argv.includes("__shepherd") && argv.some((a) => a.startsWith(home))) {
+        Deno.kill(Number(e.name), "SIGKILL");
+        return true;
+      }
+    } catch { /* gone */ }
+  }
+  return false;
 }
 
 Deno.test("crash: no acknowledged job is lost, run twice or run early across many SIGKILLs", async () => {
@@ -213,6 +240,8 @@ Deno.test("crash: no acknowledged job is lost, run twice or run early across man
         PHASE_MS,
       );
       await crashAndRestart();
+      // Once, halfway: the shepherd too, under a live daemon.
+      if (i === KILLS_WHILE_RUNNING / 2) assert.ok(killShepherd(home), "a shepherd ran");
     }
     await waitFor(() => settled(d), "every job to end", PHASE_MS);
 
@@ -226,8 +255,11 @@ Deno.test("crash: no acknowledged job is lost, run twice or run early across man
         `not acknowledged ${w.unacked}, in STATUS ${jobs.length}, ran ${new Set(ledger).size} ` +
         `(S ${count("S")}, F ${count("F")}), aborted ${count("A")}, ` +
         `duplicates: ${ledger.length - new Set(ledger).size}, ` +
-        `lost: ${jobs.filter((j) => j.state === "F" && j.exit_code === null).length}`,
+        `lost: ${jobs.filter((j) => j.state === "F" && j.exit_code === null).length} ` +
+        `(running when the shepherd was killed)`,
     );
+    const lostCount = jobs.filter((j) => j.state === "F" && j.exit_code === null).length;
+    assert.ok(lostCount <= 2, `at most the 2 jobs running when the shepherd died: ${lostCount}`);
     assert.deepEqual(w.errors, [], "no SUBMIT may be refused");
     assert.deepEqual(
       found.slice(0, 20),

@@ -621,16 +621,17 @@ export class Daemon {
       this.#store.update(id, { state: "R", started: now });
       this.#afterCommit(() => this.#launch(id));
     }
-    if (this.#scheduler.counts().Q < LOOKAHEAD_BACKLOG) return;
-    const ahead = this.#scheduler.reserveAhead();
-    if (ahead === null) return;
-    this.#store.update(ahead.id, { state: "R", started: now });
-    this.#afterCommit(() => {
-      // An executor with lookahead holds the job itself and starts it when a slot frees.
-      if (this.#executor.lookahead) this.#launch(ahead.id, this.#scheduler.isAhead(ahead.id));
-      else if (this.#promotedEarly.delete(ahead.id)) this.#launch(ahead.id);
-      else if (this.#scheduler.isAhead(ahead.id)) this.#aheadDurable.add(ahead.id);
-    });
+    while (this.#scheduler.counts().Q >= LOOKAHEAD_BACKLOG) {
+      const ahead = this.#scheduler.reserveAhead();
+      if (ahead === null) return;
+      this.#store.update(ahead.id, { state: "R", started: now });
+      this.#afterCommit(() => {
+        // An executor with lookahead holds the job itself and starts it when a slot frees.
+        if (this.#executor.lookahead) this.#launch(ahead.id, this.#scheduler.isAhead(ahead.id));
+        else if (this.#promotedEarly.delete(ahead.id)) this.#launch(ahead.id);
+        else if (this.#scheduler.isAhead(ahead.id)) this.#aheadDurable.add(ahead.id);
+      });
+    }
   }
 
   /** Jobs whose slot freed: each starts now if its R is durable, else once it is. */

@@ -37,6 +37,7 @@ import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts"
 import { type Caller, type JobAction, mayActOnDaemon, mayActOnJob } from "./authorization.ts";
 import { submitter } from "./submitter.ts";
 import { planRestart } from "./restart.ts";
+import { runNotify } from "./notify.ts";
 import { currentAccounts } from "./user_accounts.ts";
 
 /** A reply: one line, an optional counted payload (whole or in chunks), and whether to close the connection after it. */
@@ -296,6 +297,9 @@ export class Daemon {
     if (this.#config.maxmem !== null && mem > this.#config.maxmem) {
       errors.push(`MEM ${mem} is more than sjq.maxmem (${this.#config.maxmem})`);
     }
+    if (o.notify !== undefined && this.#config.multiuser) {
+      errors.push("NOTIFY is not supported by a multi-user daemon yet (it would run as root)");
+    }
     const deps = this.#checkDeps(o.deps.map((d) => this.#depOnTask(d, errors)), errors);
     const user = submitter(
       {
@@ -388,6 +392,8 @@ export class Daemon {
     if (o.array === undefined) {
       this.#store.insert(job, req.script);
       if (o.retries) this.#store.setRetries(id, o.retries, o.retryDelay ?? null);
+      if (o.notify !== undefined) this.#store.setNotify(id, o.notify);
+      if (job.state === "A") this.#notify(id); // aborted at once: it ended now
     } else {
       const tasks = { first: id + 1, ranges: o.array.ranges, state: job.state, reason: job.reason };
       if (job.state !== "A") job.state = "H";
@@ -781,6 +787,12 @@ export class Daemon {
 
   /** Answers WAITs on a job once its end is committed. */
   #notify(id: number): void {
+    const command = this.#store.notifyOf(id);
+    if (command !== null) {
+      this.#afterCommit(() =>
+        runNotify(command, this.#store.get(id)!, accountOf(this.#uid).home, this.#log)
+      );
+    }
     if (!this.#waiters.has(id)) return;
     this.#afterCommit(() => this.#waiters.answer(id, waitReply(this.#store.get(id)!)));
   }

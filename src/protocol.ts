@@ -45,6 +45,8 @@ export interface SubmitOptions {
   array?: ArraySpec;
   /** PRIORITY: place in the queue, from -1000 to 1000 (src/scheduler.ts `rankOf`). */
   priority?: number;
+  /** NOTIFY: a command run by /bin/sh when the job ends (src/notify.ts). */
+  notify?: string;
   /** RETRIES: how often a failing job is run again by itself; RETRYDELAY: seconds before each. */
   retries?: number;
   retryDelay?: number;
@@ -329,6 +331,10 @@ export class RequestParser {
         else options.priority = n;
         return null;
       }
+      case "NOTIFY":
+        if (value === "") bad("expected a command");
+        else options.notify = value;
+        return null;
       case "RETRIES": {
         const n = parseWhole(value);
         if (n === null) bad("expected a whole number");

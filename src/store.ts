@@ -77,6 +77,8 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   },
   // PRIORITY (src/scheduler.ts rankOf); NULL is 0. A task's is its head's, copied at submit.
   { name: "jobs.priority", sql: "ALTER TABLE jobs ADD COLUMN priority INTEGER" },
+  // NOTIFY: a command run when the job ends (src/notify.ts); NULL for none.
+  { name: "jobs.notify", sql: "ALTER TABLE jobs ADD COLUMN notify TEXT" },
 ];
 
 const SCHEMA = `
@@ -195,6 +197,7 @@ export class Store implements Disposable {
   readonly #readers: DatabaseSync[] = [];
   #closed = false;
   #inTransaction = false;
+  #notifyOf: StatementSync | undefined;
 
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
@@ -563,6 +566,18 @@ export class Store implements Disposable {
       handle: null,
       retryAt: null,
     });
+  }
+
+  /** Sets the command run when a job ends (NOTIFY). */
+  setNotify(id: number, command: string): void {
+    this.#db.prepare("UPDATE jobs SET notify = ? WHERE id = ?").run(command, id);
+  }
+
+  /** The command run when a job ends (NOTIFY), or null. */
+  notifyOf(id: number): string | null {
+    this.#notifyOf ??= this.#db.prepare("SELECT notify FROM jobs WHERE id = ?");
+    const row = this.#notifyOf.get(id) as { notify: string | null } | undefined;
+    return row?.notify ?? null;
   }
 
   /** Sets a job's automatic retries (RETRIES) and the delay before each (RETRYDELAY, seconds). */

@@ -56,6 +56,9 @@ Options:
       --priority N       ahead of jobs of lower priority (-1000 to 1000, default 0):
                          placed as if submitted N×1000 jobs earlier (docs/cli.md)
       --urgent           the highest priority, 1000
+      --notify CMD       run CMD (with /bin/sh, in the job's directory) when the job
+                         ends, with SJQ_JOB_ID, SJQ_JOB_NAME, SJQ_JOB_STATE (S, F…),
+                         SJQ_JOB_EXIT_CODE and SJQ_JOB_REASON in its environment
       --retries N        when the job fails (F), run it again by itself, up to N times
       --retry-delay D    wait this long before each retry: 30s, 5m (default 0)
       --env NAME         copy NAME from this environment (repeatable)
@@ -114,6 +117,7 @@ const JOB_OPTIONS = {
   retries: { type: "string" },
   priority: { type: "string" },
   urgent: { type: "boolean" },
+  notify: { type: "string" },
   "retry-delay": { type: "string" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
@@ -337,6 +341,7 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   if (job.timeout !== undefined) options.push(["TIMEOUT", job.timeout]);
   if (job.array !== undefined) options.push(["ARRAY", job.array]);
   if (job.retries !== undefined) options.push(["RETRIES", job.retries]);
+  if (job.notify !== undefined) options.push(["NOTIFY", job.notify]);
   if (job.urgent) options.push(["PRIORITY", "1000"]);
   else if (job.priority !== undefined) options.push(["PRIORITY", job.priority]);
   if (job["retry-delay"] !== undefined) {

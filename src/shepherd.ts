@@ -23,7 +23,8 @@
  * - Containment (`sjq.contain`): the shepherd is a child subreaper, so
  *   descendants that leave a job's group or session are reparented to it
  *   when their parent ends; those left when the job ends, and any process
- *   marked with the job's `SJQ_JOB_ID` when it is killed, are ended with it.
+ *   marked with the job's `SJQ_JOB_TAG` (this spool's tag and the job id)
+ *   when it is killed, are ended with it.
  * - It exits once no daemon is connected and no job of its runs.
  *
  * @module
@@ -94,6 +95,12 @@ export async function runShepherd(args: string[]): Promise<number> {
 
 class Shepherd {
   readonly #spool: string;
+  /**
+   * This spool's mark in every job's environment (`SJQ_JOB_TAG=<tag>.<id>`):
+   * job ids repeat across daemons, so containment ends only descendants
+   * that carry this spool's tag, never another daemon's jobs.
+   */
+  readonly #tag: string;
   readonly #libc = new Libc();
   readonly #jobs = new Map<number, Job>();
   readonly #subreaper: boolean;
@@ -122,6 +129,7 @@ class Shepherd {
     this.#subreaper = this.#libc.becomeSubreaper();
     Deno.mkdirSync(`${spool}/jobs`, { recursive: true, mode: 0o700 });
     Deno.chmodSync(`${spool}/jobs`, 0o700); // also one made by an older sjq
+    this.#tag = spoolTag(spool);
   }
 
   async serve(): Promise<void> {
@@ -481,7 +489,8 @@ class Shepherd {
       this.#libc.close(stdout);
       return `cannot open stderr file ${m.stderr}: ${stderr}`;
     }
-    const pid = this.#libc.spawn({ argv, env: m.env, cwd: m.cwd, stdout, stderr });
+    const env = { ...m.env, SJQ_JOB_TAG: `${this.#tag}.${m.id}` };
+    const pid = this.#libc.spawn({ argv, env, cwd: m.cwd, stdout, stderr });
     this.#libc.close(stdout);
     if (stderr !== stdout) this.#libc.close(stderr);
     if (typeof pid === "string") return `cannot start: ${pid}`;
@@ -504,7 +513,7 @@ class Shepherd {
     if (!this.#contain) return;
     // Its descendants that left its process group, each group (or process) signalled once.
     const groups = new Set([job.pid]);
-    for (const pid of markedProcesses(id)) {
+    for (const pid of markedProcesses(this.#tag, id)) {
       const group = groupOf(pid);
       if (group === null || groups.has(group)) continue;
       if (group === pid) {
@@ -580,7 +589,7 @@ class Shepherd {
       if (jobPids.has(pid)) continue;
       if (this.#libc.reap(pid) !== null) continue;
       if (!this.#contain) continue;
-      const owner = jobOf(pid);
+      const owner = jobOf(this.#tag, pid);
       const job = owner === null ? undefined : this.#jobs.get(owner);
       if (job === undefined || job.state !== "running") {
         signalGroup(pid, 9);
@@ -667,24 +676,40 @@ function ownChildren(): number[] {
   }
 }
 
-/** The `SJQ_JOB_ID` in a process's environment, or null. */
-function jobOf(pid: number): number | null {
+/** The id in a process's `SJQ_JOB_TAG` when it carries `tag`, or null. */
+function jobOf(tag: string, pid: number): number | null {
   try {
     const env = Deno.readTextFileSync(`/proc/${pid}/environ`);
-    const m = /(?:^|\0)SJQ_JOB_ID=(\d+)\0/.exec(env);
+    const mark = `\0SJQ_JOB_TAG=${tag}.`;
+    const at = `\0${env}`.indexOf(mark);
+    if (at < 0) return null;
+    const m = /^(\d+)\0/.exec(`\0${env}`.slice(at + mark.length));
     return m === null ? null : Number(m[1]);
   } catch {
     return null;
   }
 }
 
-/** Every process whose environment names job `id` (its descendants, wherever they went). */
-function markedProcesses(id: number): number[] {
+/** The spool's random tag, made once and kept in `<spool>/tag`. */
+function spoolTag(spool: string): string {
+  const path = `${spool}/tag`;
+  try {
+    const tag = Deno.readTextFileSync(path).trim();
+    if (/^[0-9a-f]{16}$/.test(tag)) return tag;
+  } catch { /* a fresh spool */ }
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  const tag = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  Deno.writeTextFileSync(path, `${tag}\n`, { mode: 0o600 });
+  return tag;
+}
+
+/** Every process whose environment names job `id` of this spool (its descendants, wherever they went). */
+function markedProcesses(tag: string, id: number): number[] {
   const out: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     const pid = Number(e.name);
-    if (pid !== Deno.pid && jobOf(pid) === id) out.push(pid);
+    if (pid !== Deno.pid && jobOf(tag, pid) === id) out.push(pid);
   }
   return out;
 }

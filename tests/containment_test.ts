@@ -66,3 +66,22 @@ Deno.test("containment: with sjq.contain off escapees are left running", async (
   assert.ok(pids.every(alive), "nothing was ended");
   for (const p of pids) Deno.kill(p, "SIGKILL");
 });
+
+Deno.test("containment: KILL of job 1 never touches another daemon's job 1", async () => {
+  await using mine = await TestDaemon.start({ args: ["--killgrace", "1"] });
+  await using other = await TestDaemon.start();
+  using c = await mine.connect();
+  using o = await other.connect();
+  const dir = other.home;
+  const theirs = jobId(await o.submit(escaping(dir, "theirs"), { CWD: dir }));
+  const pids = await pidsOf(dir, "theirs");
+  const id = jobId(await c.submit("#!/bin/sh\nsleep 300\n", { CWD: mine.home }));
+  assert.equal(id, theirs, "both daemons gave out the same id");
+  await c.waitState(id, "R", ENDS_MS);
+  assert.equal(await c.request(`KILL ${id}\r\n`), "OK\r\n");
+  assert.equal(await c.waitState(id, "SFAKE", ENDS_MS), "K");
+  assert.equal(await o.state(theirs), "R", "the other daemon's job still runs");
+  assert.ok(pids.every(alive), "the other daemon's job and its escapees still run");
+  await Deno.writeTextFile(`${dir}/theirs.go`, "");
+  assert.equal(await o.waitState(theirs, "SFAKE", ENDS_MS), "S");
+});

@@ -31,6 +31,7 @@ import { makeExecutor } from "./executors.ts";
 import { JobTimers } from "./job_timers.ts";
 import { Waiters } from "./waiters.ts";
 import { restoreJobs } from "./recovery.ts";
+import { endingOf } from "./job_outcome.ts";
 import { clearLongTimeout, type LongTimer, setLongTimeout, timerInterval } from "./long_timer.ts";
 import { formatArraySpec, taskCount } from "./array_spec.ts";
 import { tallyReason, taskIds, taskJobId, taskOutputPattern } from "./arrays.ts";
@@ -718,27 +719,7 @@ export class Daemon {
   #settle(id: number, outcome: Outcome, at: number): void {
     const job = this.#store.get(id)!;
     const ended = Math.max(at, job.started ?? at);
-    // A signal's end is recorded as a shell reports it (128 + the signal), as it always was.
-    const exitCode = outcome.kind === "exit"
-      ? outcome.code
-      : outcome.kind === "signal"
-      ? 128 + outcome.signal
-      : null;
-    let state: FinalState;
-    let reason: string | null = outcome.kind === "exit"
-      ? outcome.reason ?? null
-      : outcome.kind === "signal"
-      ? outcome.reason ?? `ended by signal ${outcome.signal}${signalName(outcome.signal)}`
-      : outcome.reason;
-    // A job the daemon was stopping ends as it meant, whatever the signal did to it.
-    if (job.stopping === "timeout") {
-      state = "F";
-      reason = `timed out after ${job.timeout} s`;
-    } else if (job.stopping !== null) {
-      state = "K";
-      reason = job.stopping === "shutdown" ? "killed at shutdown" : "killed";
-    } else if (outcome.kind === "exit") state = outcome.code === 0 ? "S" : "F";
-    else state = outcome.kind === "error" ? "E" : "F";
+    const { state, exitCode, reason } = endingOf(outcome, job.stopping, job.timeout);
     if (state === "F" && this.#retry(job, { ended, exitCode, reason })) return;
     this.#end(id, state, { ended, exitCode, reason });
     this.#afterCommit(() => {
@@ -962,23 +943,6 @@ export class Daemon {
         this.#resolveStopped(this.#stopping!);
       });
   }
-}
-
-const SIGNAL_NAMES: Record<number, string> = {
-  1: "SIGHUP",
-  2: "SIGINT",
-  3: "SIGQUIT",
-  6: "SIGABRT",
-  9: "SIGKILL",
-  11: "SIGSEGV",
-  13: "SIGPIPE",
-  14: "SIGALRM",
-  15: "SIGTERM",
-};
-
-function signalName(signal: number): string {
-  const name = SIGNAL_NAMES[signal];
-  return name === undefined ? "" : ` (${name})`;
 }
 
 function waitReply(job: JobRecord): Reply {

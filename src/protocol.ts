@@ -114,6 +114,11 @@ export class RequestParser {
     this.#limits = limits;
   }
 
+  /** Bytes received and not yet taken as requests. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
   /** Whether part of a request has arrived but not all of it. */
   get midRequest(): boolean {
     return this.#submit !== null || this.#end > this.#start;

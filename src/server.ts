@@ -28,6 +28,8 @@ export interface ServerLimits extends ParserLimits {
 const MID_REQUEST_TIMEOUT_MS = 30_000;
 /** A connection whose client reads nothing of a pending reply for this long is dropped. */
 const WRITE_STALL_TIMEOUT_MS = 30_000;
+/** Unhandled request bytes read ahead while a request waits for earlier replies. */
+const MAX_UNHANDLED_BYTES = 1024 * 1024;
 /** How long replies still pending are waited for once the client has closed its side. */
 const AFTER_CLOSE_GRACE_MS = 30_000;
 /** Replies a connection may have outstanding before the server stops reading from it. */
@@ -126,7 +128,13 @@ export class Server {
     }
   }
 
-  /** Serves one connection; `release` gives up its place under the cap once its client has sent all it will. */
+  /**
+   * Serves one connection: one task reads (and notices when the client has
+   * sent all it will, even while requests wait for earlier replies), one
+   * hands requests to the daemon in order. `release` gives up the
+   * connection's place under the cap once its client has closed its side;
+   * replies still pending then get AFTER_CLOSE_GRACE_MS to come.
+   */
   async #serve(
     conn: Deno.UnixConn,
     handler: (req: Request) => Promise<Reply>,
@@ -134,43 +142,74 @@ export class Server {
     release: () => void,
   ): Promise<void> {
     const parser = new RequestParser(limits);
-    const buf = new Uint8Array(64 * 1024);
     const out = new Outbox(conn);
-    let done = false; // no more requests are read
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done = false; // no more requests are handled
+    let eof = false; // the client sent all it will
+    let handling = false; // the handler waits for earlier replies (admit)
+    let wakeHandler = null as (() => void) | null;
+    let wakeReader = null as (() => void) | null;
+    const wake = () => {
+      wakeHandler?.();
+      wakeHandler = null;
+    };
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const reading = (async () => {
+      const buf = new Uint8Array(64 * 1024);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        while (!done && !out.broken) {
+          // Bytes of requests not yet handled are bounded while the handler waits.
+          while (handling && parser.buffered > MAX_UNHANDLED_BYTES && !done && !out.broken) {
+            await new Promise<void>((r) => wakeReader = r);
+          }
+          timer = setTimeout(() => {
+            // Requests read ahead while the handler waits are not a request left half-sent.
+            if (!parser.midRequest || done || handling) return;
+            out.push(
+              Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }),
+            );
+          }, MID_REQUEST_TIMEOUT_MS);
+          const n = await conn.read(buf).catch(() => null);
+          clearTimeout(timer);
+          if (n === null) break;
+          parser.push(buf.subarray(0, n));
+          wake();
+        }
+      } finally {
+        clearTimeout(timer);
+        eof = true;
+        release();
+        // A WAIT for a job that never ends must not hold the connection for good once its client has gone.
+        grace = setTimeout(() => out.abandon(), AFTER_CLOSE_GRACE_MS);
+        wake();
+      }
+    })();
     try {
       while (!done && !out.broken) {
-        timer = setTimeout(() => {
-          if (!parser.midRequest || done) return;
-          out.push(
-            Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }),
-          );
-        }, MID_REQUEST_TIMEOUT_MS);
-        const n = await conn.read(buf).catch(() => null);
-        clearTimeout(timer);
-        if (n === null) break;
-        parser.push(buf.subarray(0, n));
-        for (let req = parser.next(); req !== null && !out.broken; req = parser.next()) {
-          await out.admit(isListing(req));
-          if (out.broken) break;
-          out.push(handler(req));
-          if (req.kind === "exit" || req.kind === "shutdown" || req.kind === "fatal") {
-            done = true;
-            break;
-          }
+        const req = parser.next();
+        if (req === null) {
+          if (eof) break;
+          await new Promise<void>((r) => wakeHandler = r);
+          continue;
         }
+        // Without waiting when it need not: requests that arrived together join one tick.
+        if (out.mustWait(isListing(req))) {
+          handling = true;
+          await out.admit(isListing(req));
+          handling = false;
+          wakeReader?.();
+          wakeReader = null;
+        }
+        if (out.broken) break;
+        out.push(handler(req));
+        if (req.kind === "exit" || req.kind === "shutdown" || req.kind === "fatal") done = true;
       }
+      await out.finished();
     } finally {
-      clearTimeout(timer);
-      release();
-      // The client has sent all it will (or a reply closed the connection). Replies still
-      // pending get a while to come: a WAIT for a job that never ends must not hold a
-      // connection (and its place under the cap) for good after its client has gone.
-      let grace: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        out.finished(),
-        new Promise((r) => grace = setTimeout(r, AFTER_CLOSE_GRACE_MS)),
-      ]);
+      done = true;
+      wakeReader?.();
+      if (!eof) out.abandon(); // the reader is blocked in read: closing the connection ends it
+      await reading;
       clearTimeout(grace);
     }
   }
@@ -218,13 +257,14 @@ class Outbox {
    * memory, and stops being read from.
    */
   async admit(listing: boolean): Promise<void> {
-    while (
-      !this.broken &&
+    while (this.mustWait(listing)) await new Promise<void>((r) => this.#wake = r);
+  }
+
+  /** Whether a request must wait before it is handled (see `admit`). */
+  mustWait(listing: boolean): boolean {
+    return !this.broken &&
       (this.#outstanding >= MAX_OUTSTANDING || this.#queued > MAX_QUEUED_BYTES ||
-        (listing && this.#outstanding > 0))
-    ) {
-      await new Promise<void>((r) => this.#wake = r);
-    }
+        (listing && this.#outstanding > 0));
   }
 
   /** Queues a reply, written once those before it are. */
@@ -252,6 +292,16 @@ class Outbox {
       this.#wake?.();
       this.#wake = null;
     });
+  }
+
+  /** Gives up on the connection: no more replies are written, and it is closed. */
+  abandon(): void {
+    this.broken = true;
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+    this.#wake?.();
+    this.#wake = null;
   }
 
   /** Resolves once every reply pushed has been written (or can no longer be). */

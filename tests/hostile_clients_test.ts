@@ -163,3 +163,19 @@ Deno.test("a client gone while its WAIT is pending does not keep its place under
     return /^OK U:1\r\n$/.test(await again.request("PING\r\n"));
   }, "a new connection to be served");
 });
+
+Deno.test("a client gone while a listing waits behind its WAIT does not keep its place either", async () => {
+  await using d = await TestDaemon.start({ args: ["--maxconnections", "4"] });
+  using c = await d.connect();
+  const [held] = await submitHeld(c, 1);
+  c[Symbol.dispose]();
+  for (let i = 0; i < 10; i++) {
+    // INFO waits for the WAIT before it, which never comes; the client goes away.
+    using w = await d.connect();
+    await w.send(`WAIT ${held}\r\nINFO\r\nPING\r\n`);
+  }
+  await waitFor(async () => {
+    using again = await d.connect();
+    return /^OK U:1\r\n$/.test(await again.request("PING\r\n"));
+  }, "a new connection to be served");
+});

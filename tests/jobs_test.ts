@@ -301,6 +301,9 @@ for f in /proc/$$/fd/*; do readlink "$f" || :; done > fds.txt
   // What a Slurm script expects (src/slurm_env.ts, tests/sbatch_test.ts).
   assert.equal(vars.get("SLURM_JOB_ID"), String(id));
   for (const name of vars.keys()) if (/^SLURMD?_/.test(name)) vars.delete(name);
+  // The shepherd's containment mark: this spool's tag and the job id (src/shepherd.ts).
+  assert.match(vars.get("SJQ_JOB_TAG") ?? "", new RegExp(`^[0-9a-f]+\\.${id}$`));
+  vars.delete("SJQ_JOB_TAG");
   const [user, shell] = await ownAccount();
   assert.deepEqual(Object.fromEntries(vars), {
     PATH: "/usr/local/bin:/usr/bin:/bin",

@@ -58,7 +58,7 @@ export interface Submission {
 }
 
 /** Requests an original SJQ daemon does not know. */
-const EXTENSIONS = new Set(["INFO", "WAIT", "HOLD", "CONFIG", "RELOAD"]);
+const EXTENSIONS = new Set(["INFO", "WAIT", "HOLD", "CONFIG", "RELOAD", "SCRIPT"]);
 
 /** The longest ENV line sent; the daemon refuses lines over 64 KiB. */
 const MAX_ENV_LINE = 60 * 1024;

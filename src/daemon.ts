@@ -200,6 +200,8 @@ export class Daemon {
         return this.#read(() => this.#status(this.#resolve(req)));
       case "info":
         return this.#read(() => this.#info(this.#resolve(req)));
+      case "script":
+        return this.#read(() => this.#script(req.id));
       case "wait":
         return this.#read(() => {
           const id = this.#resolve(req);
@@ -275,6 +277,13 @@ export class Daemon {
   /** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON, built in slices. */
   #info(id: number | null): Promise<Reply> {
     return infoListing(this.#store, id, this.#lastShown(id));
+  }
+
+  /** SCRIPT id (`sjq show`): the job's script. */
+  #script(id: number): Reply {
+    if (this.#store.state(id) === undefined) return error(`Unknown job ${id}`);
+    const body = this.#store.script(id);
+    return { line: `OK ${body.length}`, payload: body };
   }
 
   /** WAIT id (`sjq wait`): answers when the job has ended. */

@@ -69,6 +69,7 @@ export type Request =
   | { kind: "restart"; id: number; dependents: boolean }
   | { kind: "clean"; olderThan: number; states: FinalState[] }
   | { kind: "config" }
+  | { kind: "script"; id: number }
   | { kind: "reload" }
   | { kind: "invalid"; message: string }
   | { kind: "fatal"; message: string };
@@ -236,6 +237,10 @@ export class RequestParser {
           return { kind: "invalid", message: `Bad RESTART mode: ${args.slice(1).join(" ")}` };
         }
         return { kind: "restart", id, dependents: mode === "DEPENDENTS" };
+      }
+      case "SCRIPT": {
+        const id = args.length === 1 ? parseJobId(args[0]!) : null;
+        return id === null ? { kind: "invalid", message: "Bad jobid" } : { kind: "script", id };
       }
       case "CONFIG":
       case "RELOAD":

@@ -335,9 +335,15 @@ Deno.test("status: an aligned table, --state filter, --raw payload, no colour wi
     [`${queued}`, "a much longer name", "queued", "1", "512M", "-", "-"],
     [`${dependent}`, "wrap", "holding", "1", "2G", `${running},any:${queued}`, "-"],
   ]);
-  assert.match(rows[0]!.TIME!, /^\d\d:\d\d:\d\d$|^\d{4}-\d\d-\d\d \d\d:\d\d$/);
-  assert.match(rows[0]!.ELAPSED!, /^[\d.]+[smhd]/);
+  assert.match(rows[0]!.STARTED!, /^\d\d:\d\d:\d\d$|^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  assert.match(rows[0]!.ELAPSED!, /^\d+:\d\d:\d\d$/);
   assert.equal(rows[1]!.ELAPSED, "-", "not started: no elapsed time");
+  assert.equal(rows[1]!.STARTED, "-");
+  assert.deepEqual(rows.map((r) => r.REASON), [
+    "-",
+    rows[1]!.REASON,
+    `waiting for jobs ${running}, ${queued}`,
+  ]);
 
   const filtered = (await run(d, ["status", "--state", "R,holding"])).stdout.trimEnd().split("\n");
   assert.deepEqual(filtered.slice(1).map((l) => Number(l.trim().split(" ")[0])), [
@@ -361,7 +367,8 @@ Deno.test("status: an aligned table, --state filter, --raw payload, no colour wi
   await run(d, ["wait", String(dependent)]);
   const [ended] = tableRows((await run(d, ["status", String(queued)])).stdout);
   assert.deepEqual([ended!.STATE, ended!.EXIT], ["failed", "4"]);
-  assert.match(ended!.ELAPSED!, /^[\d.]+s$/);
+  assert.match(ended!.ELAPSED!, /^0:00:\d\d$/);
+  assert.equal(ended!.REASON, "exit 4");
 });
 
 /** Columns of the status table aligned to the right (numbers). */
@@ -469,6 +476,7 @@ Deno.test("status --json: every field of every job, checked field by field", asy
   assert.equal(job.name, "json job");
   assert.equal(job.state, "S");
   assert.equal(job.state_name, "success");
+  assert.equal(job.uid, Deno.uid());
   assert.equal(job.procs, 2);
   assert.equal(job.mem, 1536 * 1024 ** 2);
   assert.deepEqual(job.depends, [first, second]);

@@ -7,7 +7,7 @@
 
 import type { Client } from "../client.ts";
 import type { JobInfo } from "../info.ts";
-import { isFinal, type State } from "../job.ts";
+import { isFinal, type State, STATE_NAMES } from "../job.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
@@ -67,7 +67,21 @@ export const logCommand: Command = {
     if (job === undefined) throw new Error(`unknown job ${id}`);
     const path = values.stderr ? job.stderr : job.stdout;
     if (values.follow && !isFinal(job.state as State)) {
-      await follow(client, id, path);
+      if (job.started === null) {
+        const { reasonContext } = await import("./job_query.ts");
+        const { jobReason } = await import("./reasons.ts");
+        const reason = jobReason(job, await reasonContext(client, [job], false));
+        console.error(
+          `sjq: job ${id} is ${job.state_name}${reason ? ` (${reason})` : ""}; ` +
+            "its output follows once it starts",
+        );
+      }
+      const end = await follow(client, id, path);
+      const m = /^([SFAKE]) (-?\d+|-)$/.exec(end);
+      const code = m?.[2] === undefined || m[2] === "-" || m[1] === "S"
+        ? ""
+        : ` (exit code ${m[2]})`;
+      console.error(`sjq: job ${id} ended: ${m ? STATE_NAMES[m[1] as State] : end}${code}`);
       return 0;
     }
     using file = await openOutput(path);
@@ -80,8 +94,8 @@ export const logCommand: Command = {
   },
 };
 
-/** Prints the output file as it grows until job `id` has ended. */
-async function follow(client: Client, id: string, path: string): Promise<void> {
+/** Prints the output file as it grows until job `id` has ended; returns WAIT's answer (`F 3`). */
+async function follow(client: Client, id: string, path: string): Promise<string> {
   let ended = false;
   const waiting = client.request(`WAIT ${id}`).finally(() => ended = true);
   waiting.catch(() => {}); // handled below, whenever it fails
@@ -99,6 +113,7 @@ async function follow(client: Client, id: string, path: string): Promise<void> {
     }
     const reply = await waiting;
     if (!reply.ok) throw new Error(reply.text);
+    return reply.text;
   } finally {
     file?.close();
   }

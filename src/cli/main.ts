@@ -18,6 +18,7 @@ export const VERSION = "0.1.0";
 const COMMANDS: Record<string, () => Promise<Command>> = {
   submit: async () => (await import("./submit.ts")).submitCommand,
   status: async () => (await import("./status.ts")).statusCommand,
+  show: async () => (await import("./show.ts")).showCommand,
   wait: async () => (await import("./wait.ts")).waitCommand,
   log: async () => (await import("./log.ts")).logCommand,
   kill: async () => (await import("./control.ts")).killCommand,

@@ -5,12 +5,14 @@
  * @module
  */
 
-import type { Client } from "../client.ts";
-import { formatDuration } from "../duration.ts";
 import type { JobInfo } from "../info.ts";
 import { type State, STATE_NAMES, STATES } from "../job.ts";
 import { formatSize } from "../size.ts";
 import { connectDaemon } from "./autostart.ts";
+import { fetchAll, reasonContext } from "./job_query.ts";
+import { jobReason, type ReasonContext } from "./reasons.ts";
+import { parseStates } from "./states.ts";
+import { renderTable } from "./table.ts";
 import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
@@ -25,23 +27,30 @@ import {
 
 const HELP = `sjq status: show jobs
 
-Usage: sjq status [ID|FROM-TO...] [--state STATES] [--json | --raw] [options]
+Usage: sjq status [ID|FROM-TO...] [--state STATES] [--name GLOB] [--user USER]
+                  [--json | --raw | --watch] [options]
 
 Without ids, shows every job the daemon knows (finished ones are kept for
 sjq.keepdone). The table has one row per job:
 
-  ID NAME STATE PROCS MEM DEPS TIME ELAPSED EXIT
+  ID NAME STATE PROCS MEM DEPS STARTED ELAPSED EXIT REASON
 
 STATE is a word (queued, holding, user-hold, running, success, failed,
 aborted, killed, error); DEPS lists dependencies (any:ID for --afterany,
-notok:ID for --afternotok); TIME is when the job started, or when it was
-submitted if it has not started; ELAPSED is how long it ran or has run.
-Unknown ids are reported on stderr and make the exit code 1. An array's
+notok:ID for --afternotok); STARTED is when the job started; ELAPSED is how
+long it ran or has run, as [D-]H:MM:SS; REASON says why a job waits (the
+dependency, the CPUs or memory it lacks, the hold) or why it ended as it did.
+On a terminal, NAME, DEPS and REASON are cut to fit its width (COLUMNS
+elsewhere). A count of the jobs by state follows on stderr. Unknown ids are
+reported on stderr and make the exit code 1. An array's
 tasks show as A_T (task T of array A), its head as A_[SPEC]: 'sjq status A'
 shows the head and every task, 'sjq status A_T' one task.
 
 Options:
   -s, --state STATES  only jobs in these states: letters or words, e.g. R,Q or running
+      --name GLOB     only jobs whose name matches GLOB (* and ?), e.g. 'align*'
+  -u, --user USER     only jobs of this user (a name or a uid)
+  -W, --watch         redraw the table every 2 s until Ctrl-C
       --json          every field of every job as one JSON array (see docs/cli.md)
       --raw           the protocol's STATUS payload (id, name, state letter, deps; tab-separated)
 ${AUTOSTART_FLAGS_HELP}
@@ -49,15 +58,22 @@ ${AUTOSTART_FLAGS_HELP}
 Examples:
   sjq status
   sjq status --state R,Q
+  sjq status --name 'align*' --watch
   sjq status 12-15 --json | jq -r '.[] | select(.state == "F") | .id'
 `;
 
 const OPTIONS = {
   ...AUTOSTART_FLAGS,
   state: { type: "string", short: "s" },
+  name: { type: "string" },
+  user: { type: "string", short: "u" },
+  watch: { type: "boolean", short: "W" },
   json: { type: "boolean" },
   raw: { type: "boolean" },
 } as const;
+
+/** How often `--watch` redraws. */
+const WATCH_INTERVAL_MS = 2000;
 
 /** `sjq status`. */
 export const statusCommand: Command = {
@@ -69,78 +85,121 @@ export const statusCommand: Command = {
     const { values, positionals } = parseFlags(args, OPTIONS);
     if (values.help) return out(HELP), 0;
     if (values.json && values.raw) throw new UsageError("give --json or --raw, not both");
+    if (values.watch && (values.json || values.raw)) {
+      throw new UsageError("--watch draws the table: give it without --json or --raw");
+    }
     const ids = positionals.length > 0 ? parseIdList(positionals) : null;
     const states = values.state === undefined ? null : parseStates(values.state);
+    const name = values.name === undefined ? null : globPattern(values.name);
+    const uid = values.user === undefined ? null : userId(values.user);
+    const wanted = (j: { state: string; name: string; uid?: number }) =>
+      (states === null || states.has(j.state as State)) && (name === null || name.test(j.name)) &&
+      (uid === null || j.uid === uid);
+    if (values.raw && uid !== null) {
+      throw new UsageError("--user needs the table or --json: STATUS has no user");
+    }
     using client = await connectDaemon(values);
-    const verb = values.raw ? "STATUS" : "INFO";
-    const payloads = await fetchAll(
-      client,
-      ids === null ? [verb] : ids.map((id) => `${verb} ${id}`),
-    );
-    const decoder = new TextDecoder();
     if (values.raw) {
+      const payloads = await fetchAll(
+        client,
+        ids === null ? ["STATUS"] : ids.map((id) => `STATUS ${id}`),
+      );
+      const decoder = new TextDecoder();
       const lines = payloads.flatMap((p) =>
         decoder.decode(p).split("\r\n").filter((l) => l !== "")
       );
-      const shown = lines.filter((l) => states === null || states.has(l.split("\t")[2] as State));
+      const rows = lines.map((l) => l.split("\t"));
+      const shown = lines.filter((_, i) => wanted({ state: rows[i]![2]!, name: rows[i]![1]! }));
       out(shown.map((l) => `${l}\r\n`).join(""));
-    } else {
+      return reportMissing(ids, payloads);
+    }
+    for (;;) {
+      const payloads = await fetchAll(
+        client,
+        ids === null ? ["INFO"] : ids.map((id) => `INFO ${id}`),
+      );
+      const decoder = new TextDecoder();
       const jobs = payloads.flatMap((p) => JSON.parse(decoder.decode(p)) as JobInfo[]);
-      const shown = jobs.filter((j) => states === null || states.has(j.state as State));
-      // Only unknown ids asked for: the error alone, no empty table's header above it.
-      const onlyMissing = shown.length === 0 && ids !== null && !values.json;
-      if (!onlyMissing) {
-        out(
-          values.json
-            ? `${JSON.stringify(shown, null, 2)}\n`
-            : table(shown, Date.now(), colourful()),
-        );
+      const shown = jobs.filter(wanted);
+      if (values.json) {
+        out(`${JSON.stringify(shown, null, 2)}\n`);
+        return reportMissing(ids, payloads);
       }
+      const context = await reasonContext(client, shown, ids === null);
+      // Only unknown ids asked for: the error alone, no empty table's header above it.
+      const onlyMissing = shown.length === 0 && ids !== null;
+      const text = onlyMissing ? "" : await table(shown, context, Date.now(), colourful());
+      if (values.watch) {
+        const clear = Deno.stdout.isTerminal() ? "\x1b[H\x1b[2J" : "";
+        out(`${clear}${new Date().toLocaleTimeString()}  ${summary(shown)}\n${text}`);
+        await new Promise((r) => setTimeout(r, WATCH_INTERVAL_MS));
+        continue;
+      }
+      out(text);
+      if (!onlyMissing) console.error(summary(shown));
+      return reportMissing(ids, payloads);
     }
-    const empty = (p: Uint8Array) => p.length === 0 || decoder.decode(p) === "[]";
-    const missing = (ids ?? []).filter((_, i) => empty(payloads[i]!));
-    if (missing.length > 0) {
-      console.error(`error: unknown job${missing.length > 1 ? "s" : ""} ${missing.join(" ")}`);
-    }
-    return missing.length > 0 ? 1 : 0;
   },
 };
 
-/** Sends every request at once (pipelined) and returns the counted payloads in order. */
-async function fetchAll(client: Client, requests: string[]): Promise<Uint8Array[]> {
-  const sending = client.send(new TextEncoder().encode(requests.map((r) => `${r}\r\n`).join("")));
-  try {
-    const payloads: Uint8Array[] = [];
-    for (const request of requests) {
-      const reply = await client.reply(true, request);
-      if (!reply.ok) throw new Error(reply.text);
-      payloads.push(reply.payload!);
-    }
-    return payloads;
-  } finally {
-    await sending.catch(() => {});
+/** Reports ids asked for that the daemon does not know (their payload is empty); the exit code. */
+function reportMissing(ids: string[] | null, payloads: Uint8Array[]): number {
+  const decoder = new TextDecoder();
+  const empty = (p: Uint8Array) => p.length === 0 || decoder.decode(p) === "[]";
+  const missing = (ids ?? []).filter((_, i) => empty(payloads[i]!));
+  if (missing.length > 0) {
+    console.error(`error: unknown job${missing.length > 1 ? "s" : ""} ${missing.join(" ")}`);
   }
+  return missing.length > 0 ? 1 : 0;
 }
 
-/** Parses `--state R,Q` or `--state running,queued` into state letters. */
-function parseStates(text: string): Set<State> {
-  const states = new Set<State>();
-  for (const word of text.split(",")) {
-    const letter = STATES.find((s) =>
-      s === word.toUpperCase() || STATE_NAMES[s] === word.toLowerCase()
-    );
-    if (letter === undefined) {
-      throw new UsageError(
-        `bad state "${word}"`,
-        `states are ${STATES.join(",")} or their names (running…)`,
-      );
-    }
-    states.add(letter);
-  }
-  return states;
+/** `3 jobs: 1 running, 2 queued`. */
+function summary(jobs: JobInfo[]): string {
+  const counts = new Map<State, number>();
+  for (const j of jobs) counts.set(j.state as State, (counts.get(j.state as State) ?? 0) + 1);
+  const parts = STATES.filter((s) => counts.has(s)).map((s) =>
+    `${counts.get(s)} ${STATE_NAMES[s]}`
+  );
+  return `${jobs.length} job${jobs.length === 1 ? "" : "s"}${
+    parts.length ? `: ${parts.join(", ")}` : ""
+  }`;
 }
 
-const COLUMNS = ["ID", "NAME", "STATE", "PROCS", "MEM", "DEPS", "TIME", "ELAPSED", "EXIT"];
+/** A glob (`*`, `?`) as an anchored regular expression. */
+function globPattern(glob: string): RegExp {
+  const body = [...glob].map((c) =>
+    c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")
+  ).join("");
+  return new RegExp(`^${body}$`, "s");
+}
+
+/** A user name or uid as a uid, from /etc/passwd. */
+function userId(user: string): number {
+  if (/^\d+$/.test(user)) return Number(user);
+  const passwd = (() => {
+    try {
+      return Deno.readTextFileSync("/etc/passwd");
+    } catch {
+      return "";
+    }
+  })();
+  const line = passwd.split("\n").find((l) => l.split(":")[0] === user);
+  if (line === undefined) throw new UsageError(`unknown user "${user}"`);
+  return Number(line.split(":")[2]);
+}
+
+const COLUMNS = [
+  "ID",
+  "NAME",
+  "STATE",
+  "PROCS",
+  "MEM",
+  "DEPS",
+  "STARTED",
+  "ELAPSED",
+  "EXIT",
+  "REASON",
+];
 /** Columns aligned to the right (numbers). */
 const RIGHT = new Set(["ID", "PROCS", "MEM", "ELAPSED", "EXIT"]);
 /** SGR colour of each state's word on a terminal. */
@@ -156,21 +215,60 @@ const COLOURS: Record<State, string> = {
   E: "1;31",
 };
 
-/** The aligned job table, header included; `now` is when running jobs' elapsed time ends. */
-function table(jobs: JobInfo[], now: number, colour: boolean): string {
-  const rows = jobs.map((j) => row(j, now));
-  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[], job?: JobInfo) =>
-    cells.map((cell, i) => {
-      const padded = RIGHT.has(COLUMNS[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
-      return colour && job && COLUMNS[i] === "STATE"
-        ? `\x1b[${COLOURS[job.state as State]}m${padded}\x1b[0m`
-        : padded;
-    }).join("  ").trimEnd() + "\n";
-  return line(COLUMNS) + rows.map((r, i) => line(r, jobs[i])).join("");
+/** The aligned job table, header included, cut to the terminal's width; `now` ends running jobs' elapsed time. */
+async function table(
+  jobs: JobInfo[],
+  context: ReasonContext,
+  now: number,
+  colour: boolean,
+): Promise<string> {
+  const rows = jobs.map((j) => row(j, jobReason(j, context), now));
+  return renderTable(rows, {
+    columns: COLUMNS,
+    right: RIGHT,
+    shrink: ["REASON", "DEPS", "NAME"],
+    maxWidth: terminalWidth(),
+    width: await displayWidth(rows),
+    decorate: (cell, column, i) =>
+      colour && i >= 0 && column === "STATE"
+        ? `\x1b[${COLOURS[jobs[i]!.state as State]}m${cell}\x1b[0m`
+        : cell,
+  });
 }
 
-function row(j: JobInfo, now: number): string[] {
+/** The display-width library, by a name Deno does not resolve before it is imported. */
+const STRING_WIDTH = ["npm:string-width", "^8"].join("@");
+
+/** The width to fit: the terminal's, else `COLUMNS`, else none. */
+function terminalWidth(): number {
+  if (Deno.stdout.isTerminal()) {
+    try {
+      return Deno.consoleSize().columns;
+    } catch { /* no size */ }
+  }
+  const columns = Number(Deno.env.get("COLUMNS"));
+  return Number.isSafeInteger(columns) && columns > 0 ? columns : Infinity;
+}
+
+/**
+ * Display width: `.length` for printable ASCII; npm:string-width (wide CJK
+ * characters, combining marks, emoji), loaded only when a cell needs it.
+ */
+async function displayWidth(rows: string[][]): Promise<(text: string) => number> {
+  const length = (t: string) => t.length;
+  if (rows.every((r) => r.every((c) => /^[\x20-\x7e]*$/.test(c)))) return length;
+  try {
+    // A computed specifier: Deno would otherwise resolve the package at every start of status.
+    const { default: stringWidth } = await import(STRING_WIDTH) as {
+      default: (text: string) => number;
+    };
+    return (t) => stringWidth(t);
+  } catch {
+    return length; // offline with no cached copy: columns may be off, the table still prints
+  }
+}
+
+function row(j: JobInfo, reason: string | null, now: number): string[] {
   const deps = j.dependencies.map((d) =>
     d.kind === "afterok" ? String(d.id) : `${d.kind.slice(5)}:${d.id}`
   );
@@ -183,9 +281,10 @@ function row(j: JobInfo, now: number): string[] {
     String(j.procs),
     formatSize(j.mem),
     deps.join(",") || "-",
-    clock(started ?? Date.parse(j.submitted), now),
-    started === null ? "-" : formatDuration(Math.max(0, end - started) / 1000),
+    started === null ? "-" : clock(started, now),
+    started === null ? "-" : elapsed(Math.max(0, end - started) / 1000),
     j.exit_code === null ? "-" : String(j.exit_code),
+    reason ?? "-",
   ];
 }
 
@@ -193,6 +292,16 @@ function row(j: JobInfo, now: number): string[] {
 function displayId(j: JobInfo): string {
   if (j.array_id !== null) return `${j.array_id}_${j.array_task}`;
   return j.array === null ? String(j.id) : `${j.id}_[${j.array}]`;
+}
+
+/** A duration as `[D-]H:MM:SS`, as Slurm writes elapsed times. */
+export function elapsed(seconds: number): string {
+  const s = Math.floor(seconds);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const days = Math.floor(s / 86400);
+  const h = Math.floor(s / 3600) % 24;
+  const clock = `${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+  return days > 0 ? `${days}-${two(h)}:${clock}` : `${h}:${clock}`;
 }
 
 /** Local time: `HH:MM:SS` today, `YYYY-MM-DD HH:MM` on other days. */

@@ -163,12 +163,15 @@ export const submitCommand: Command = {
     const reply = await client.reply(false, "SUBMIT");
     if (!reply.ok) throw new Error(reply.text);
     out(`${reply.text}\n`);
-    if (!values.wait) return 0;
     const id = Number(reply.text);
-    const { describe, waitForJobs } = await import("./wait.ts");
+    if (options.some(([key]) => /^(DEPENDS|AFTER)/.test(key))) {
+      await warnIfAborted(client, id);
+    }
+    if (!values.wait) return 0;
+    const { explainEnds, waitForJobs } = await import("./wait.ts");
     const ended = (await waitForJobs([id], values, null))!.get(id)!;
     if ("state" in ended && ended.state === "S") return 0;
-    console.error(`job ${id}: ${describe(ended)}`);
+    for (const line of await explainEnds([[id, ended]], values)) console.error(line);
     return "state" in ended && ended.state === "F" && ended.exitCode ? ended.exitCode : 1;
   },
 };
@@ -448,4 +451,14 @@ function parseRetryDelay(text: string): number {
   } catch (e) {
     throw new UsageError(`--retry-delay: ${(e as Error).message}`);
   }
+}
+
+/** Warns when a job was aborted as it was submitted: a dependency had already ended the wrong way. */
+async function warnIfAborted(client: Client, id: number): Promise<void> {
+  const { fetchJobs, reasonContext } = await import("./job_query.ts");
+  const { jobReason } = await import("./reasons.ts");
+  const [job] = await fetchJobs(client, [id]);
+  if (job?.state !== "A") return;
+  const reason = jobReason(job, await reasonContext(client, [job], false));
+  console.error(`warning: job ${id} is aborted already: ${reason ?? job.reason}`);
 }

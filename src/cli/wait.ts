@@ -7,6 +7,7 @@
 
 import { clearLongTimeout, setLongTimeout } from "../long_timer.ts";
 import { type Client, DaemonClosedError } from "../client.ts";
+import type { JobInfo } from "../info.ts";
 import type { FinalState } from "../job.ts";
 import { STATE_NAMES } from "../job.ts";
 import { connectDaemon } from "./autostart.ts";
@@ -74,13 +75,9 @@ export const waitCommand: Command = {
       );
       return TIMED_OUT;
     }
-    let failed = 0;
-    for (const [id, ended] of results) {
-      if ("state" in ended && ended.state === "S") continue;
-      failed++;
-      console.error(`job ${id}: ${describe(ended)}`);
-    }
-    return failed === 0 ? 0 : 1;
+    const failed = [...results].filter(([, ended]) => !("state" in ended && ended.state === "S"));
+    for (const line of await explainEnds(failed, values)) console.error(line);
+    return failed.length === 0 ? 0 : 1;
   },
 };
 
@@ -89,6 +86,35 @@ export function describe(ended: Ended): string {
   if ("error" in ended) return ended.error;
   const code = ended.exitCode === null ? "" : ` (exit code ${ended.exitCode})`;
   return `${STATE_NAMES[ended.state]}${code}`;
+}
+
+/**
+ * One line per job that did not succeed, with why: `job 21: aborted: job 20
+ * failed (exit 1)`, `job 5: failed: timed out after 60 s`. The reasons come
+ * from INFO; without them (the daemon is gone), the state alone.
+ */
+export async function explainEnds(
+  ends: [number | string, Ended][],
+  values: ClientValues,
+): Promise<string[]> {
+  if (ends.length === 0) return [];
+  let reasons = new Map<number | string, string | null>();
+  try {
+    const { fetchAll, reasonContext } = await import("./job_query.ts");
+    const { jobReason } = await import("./reasons.ts");
+    using client = await connectDaemon({ ...values, "no-autostart": true });
+    const payloads = await fetchAll(client, ends.map(([id]) => `INFO ${id}`));
+    const decoder = new TextDecoder();
+    const jobs = payloads.map((p) => (JSON.parse(decoder.decode(p)) as JobInfo[])[0]);
+    const found = jobs.filter((j) => j !== undefined);
+    const context = await reasonContext(client, found, false);
+    reasons = new Map(ends.map(([id], i) => [id, jobs[i] ? jobReason(jobs[i], context) : null]));
+  } catch { /* the state alone */ }
+  return ends.map(([id, ended]) => {
+    const reason = reasons.get(id);
+    const redundant = reason == null || /^exit -?\d+$/.test(reason);
+    return `job ${id}: ${describe(ended)}${redundant ? "" : `: ${reason}`}`;
+  });
 }
 
 /**

@@ -1,0 +1,171 @@
+/**
+ * `sjq show ID`: everything about one job, for people: every field, why it
+ * waits or why it ended as it did, its output files, the first lines of its
+ * script, and whatever else the daemon reports about it (accounting).
+ *
+ * @module
+ */
+
+import { formatDuration } from "../duration.ts";
+import type { JobInfo } from "../info.ts";
+import { formatSize } from "../size.ts";
+import { connectDaemon } from "./autostart.ts";
+import {
+  AUTOSTART_FLAGS,
+  AUTOSTART_FLAGS_HELP,
+  type Command,
+  flagNames,
+  type Flags,
+  out,
+  parseFlags,
+  parseIdList,
+  UsageError,
+} from "./common.ts";
+import { fetchJobs, reasonContext } from "./job_query.ts";
+import { jobReason } from "./reasons.ts";
+
+const HELP = `sjq show: everything about one job
+
+Usage: sjq show ID [--lines N] [options]
+
+Prints every field of the job, one per line: its state and why (the
+dependency it waits for, the CPUs or memory it lacks, the hold, or why it
+failed, was aborted or killed), its size, dependencies, directory, output
+files, times, exit code, the first lines of its script, and any accounting
+the daemon keeps. 'sjq status --json ID' has the same fields for scripts.
+
+Options:
+  -n, --lines N   script lines to show (default 10; 0 for none)
+${AUTOSTART_FLAGS_HELP}
+
+Examples:
+  sjq show 12
+  sjq show "$id" --lines 40
+`;
+
+const OPTIONS = {
+  ...AUTOSTART_FLAGS,
+  lines: { type: "string", short: "n" },
+} as const satisfies Flags;
+
+/** Fields printed in their own way, in this order; any other field follows as it comes. */
+const KNOWN = new Set([
+  "id",
+  "name",
+  "state",
+  "state_name",
+  "reason",
+  "procs",
+  "mem",
+  "depends",
+  "dependencies",
+  "cwd",
+  "stdout",
+  "stderr",
+  "timeout",
+  "submitted",
+  "started",
+  "ended",
+  "exit_code",
+  "pid",
+  "args",
+]);
+
+/** `sjq show`. */
+export const showCommand: Command = {
+  name: "show",
+  summary: "everything about one job: fields, reason, script, output files",
+  help: HELP,
+  flags: flagNames(OPTIONS),
+  async run(args) {
+    const { values, positionals } = parseFlags(args, OPTIONS);
+    if (values.help) return out(HELP), 0;
+    const ids = parseIdList(positionals);
+    if (ids.length !== 1) throw new UsageError("give exactly one job id");
+    const lines = values.lines === undefined ? 10 : Number(values.lines);
+    if (!Number.isSafeInteger(lines) || lines < 0) {
+      throw new UsageError(`bad --lines "${values.lines}": expected a whole number`);
+    }
+    const id = ids[0]!;
+    using client = await connectDaemon(values);
+    const [job] = await fetchJobs(client, [id]);
+    if (job === undefined) throw new Error(`unknown job ${id}`);
+    const context = await reasonContext(client, [job], false);
+    const script = lines === 0
+      ? null
+      : await client.request(`SCRIPT ${id}`, true).catch(() => null);
+    out(
+      render(
+        job,
+        jobReason(job, context),
+        context.jobs,
+        script?.ok ? script.payload! : null,
+        lines,
+      ),
+    );
+    return 0;
+  },
+};
+
+function render(
+  job: JobInfo,
+  reason: string | null,
+  jobs: ReadonlyMap<number, JobInfo>,
+  script: Uint8Array | null,
+  lines: number,
+): string {
+  const rows: [string, string][] = [];
+  const add = (label: string, value: string | null | undefined) => {
+    if (value !== null && value !== undefined && value !== "") rows.push([label, value]);
+  };
+  const time = (iso: string | null) => iso === null ? null : localTime(Date.parse(iso));
+  add("state", `${job.state_name} (${job.state})`);
+  add("reason", reason ?? job.reason);
+  add("procs", String(job.procs));
+  add("mem", formatSize(job.mem));
+  add(
+    "depends",
+    job.dependencies.map((d) => {
+      const dep = jobs.get(d.id);
+      return `${d.kind === "afterok" ? "" : `${d.kind.slice(5)}:`}${d.id}${
+        dep ? ` (${dep.state_name})` : ""
+      }`;
+    }).join(", "),
+  );
+  add("cwd", job.cwd);
+  add("stdout", job.stdout);
+  add("stderr", job.stderr);
+  add("args", job.args?.length ? job.args.map((a) => JSON.stringify(a)).join(" ") : null);
+  add("timeout", job.timeout === null ? null : formatDuration(job.timeout));
+  add("submitted", time(job.submitted));
+  add("started", time(job.started));
+  add("ended", time(job.ended));
+  if (job.started !== null) {
+    const end = job.ended === null ? Date.now() : Date.parse(job.ended);
+    add("elapsed", formatDuration(Math.max(0, end - Date.parse(job.started)) / 1000));
+  }
+  add("exit code", job.exit_code === null ? null : String(job.exit_code));
+  add("pid", job.pid === null ? null : String(job.pid));
+  for (const [key, value] of Object.entries(job)) {
+    if (KNOWN.has(key) || value === null || value === undefined) continue;
+    add(key.replaceAll("_", " "), typeof value === "string" ? value : JSON.stringify(value));
+  }
+  const width = Math.max(...rows.map(([l]) => l.length));
+  let text = `job ${job.id}: ${job.name}\n`;
+  text += rows.map(([l, v]) => `  ${l.padEnd(width)}  ${v}\n`).join("");
+  if (script !== null) {
+    const all = new TextDecoder().decode(script).replace(/\n$/, "").split("\n");
+    text += `  script${all.length > lines ? ` (first ${lines} of ${all.length} lines)` : ""}:\n`;
+    text += all.slice(0, lines).map((l) => `    ${l}\n`).join("");
+  }
+  return text;
+}
+
+/** Local time `YYYY-MM-DD HH:MM:SS`. */
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${
+    two(d.getMinutes())
+  }:${two(d.getSeconds())}`;
+}

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import stringWidth from "npm:string-width@^8";
+import stringWidth from "string-width";
 import { type Output, TestDaemon, waitFor } from "./harness.ts";
 
 async function ok(p: Promise<Output>): Promise<Output> {
@@ -48,11 +48,11 @@ Deno.test("show, status, wait, submit --after and log -f say why a job waits or 
   assert.match(show, new RegExp(`^  reason +waiting for job ${gate} \\(running\\)$`, "m"));
   assert.match(show, new RegExp(`^  depends +${gate} \\(running\\)$`, "m"));
   assert.match(show, new RegExp(`^  stdout +${dir}/${after}\\.stdout$`, "m"));
-  assert.match(show, /^  mem +1G$/m);
-  assert.match(show, /^  script:\n    #!\/bin\/sh\n    true\n/m);
+  assert.match(show, /^ {2}mem +1G$/m);
+  assert.match(show, /^ {2}script:\n {4}#!\/bin\/sh\n {4}true\n/m);
   const gateShow = (await ok(d.cli(["show", "--lines", "1", String(gate)]))).stdout;
-  assert.match(gateShow, /^  script \(first 1 of 4 lines\):\n    #!\/bin\/sh\n$/m);
-  assert.match(gateShow, /^  started +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
+  assert.match(gateShow, /^ {2}script \(first 1 of 4 lines\):\n {4}#!\/bin\/sh\n$/m);
+  assert.match(gateShow, /^ {2}started +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
   assert.equal((await d.cli(["show", "999"])).code, 1);
 
   const table = await ok(d.cli(["status"]));

@@ -236,8 +236,8 @@ async function table(
   });
 }
 
-/** The display-width library, by a name Deno does not resolve before it is imported. */
-const STRING_WIDTH = ["npm:string-width", "^8"].join("@");
+/** The display-width library (deno.json maps it to npm), by a name Deno does not resolve before it is imported. */
+const STRING_WIDTH = ["string", "width"].join("-");
 
 /** The width to fit: the terminal's, else `COLUMNS`, else none. */
 function terminalWidth(): number {

@@ -136,7 +136,8 @@ export const statusCommand: Command = {
         continue;
       }
       out(text);
-      if (!onlyMissing) console.error(summary(shown));
+      // The count by state under a whole listing; with ids, stderr keeps to their errors.
+      if (ids === null) console.error(summary(shown));
       return reportMissing(ids, payloads);
     }
   },

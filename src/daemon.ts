@@ -461,7 +461,7 @@ export class Daemon {
       return ok();
     }
     const job = this.#scheduler.get(id);
-    if (job === undefined) return ok();
+    if (job === undefined) return this.#noop(id);
     if (job.state !== "R" || (job.ahead && !this.#launched.has(id))) {
       this.#end(id, "K", { ended: Date.now(), reason: "killed before it started" });
       return ok();
@@ -475,7 +475,7 @@ export class Daemon {
     for (const task of this.#scheduler.arrayTasks(id)) this.#release(task);
     const change = this.#scheduler.release(id);
     if (change) this.#store.update(id, { state: change.state, retryAt: null });
-    return ok();
+    return change || this.#scheduler.isArray(id) ? ok() : this.#noop(id);
   }
 
   /** HOLD id (`sjq hold`): puts a queued or holding job into user-hold. */
@@ -483,7 +483,13 @@ export class Daemon {
     for (const task of this.#scheduler.arrayTasks(id)) this.#hold(task);
     const change = this.#scheduler.hold(id);
     if (change) this.#store.update(id, { state: change.state });
-    return ok();
+    return change || this.#scheduler.isArray(id) ? ok() : this.#noop(id);
+  }
+
+  /** The reply to a KILL, RELEASE or HOLD that changed nothing: `OK unknown`, or `OK noop <state>`. */
+  #noop(id: number): Reply {
+    const state = this.#store.state(id);
+    return ok(state === undefined ? "unknown" : `noop ${state}`);
   }
 
   /**

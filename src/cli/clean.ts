@@ -5,15 +5,18 @@
  */
 
 import { parseDuration } from "../duration.ts";
+import { isFinal, STATE_NAMES } from "../job.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   type Command,
   connect,
+  flagNames,
   out,
   parseFlags,
   UsageError,
 } from "./common.ts";
+import { parseStates } from "./states.ts";
 
 const HELP = `sjq clean: forget ended jobs
 
@@ -21,12 +24,13 @@ Usage: sjq clean [--older-than DURATION] [--state S,F,...] [--socket PATH]
 
 Removes ended jobs (and their stored scripts) from the daemon's database; their
 ids are never given out again. Output files are yours and are kept. Prints
-how many jobs were removed. The daemon also does this by itself for jobs
+how many jobs were removed on stdout (and a sentence saying so on stderr). The daemon also does this by itself for jobs
 that ended more than sjq.keepdone ago (default 30d).
 
 Options:
   --older-than DURATION  only jobs that ended at least this long ago: 90s, 12h, 7d (default 0)
-  --state LIST           only jobs in these end states (default S,F,A,K,E)
+  --state LIST           only jobs in these end states, letters or words as in
+                         'sjq status --state': F,A or failed,aborted (default all)
 ${CLIENT_FLAGS_HELP}
 
 Examples:
@@ -34,17 +38,20 @@ Examples:
   sjq clean --state S
 `;
 
+const OPTIONS = {
+  ...CLIENT_FLAGS,
+  "older-than": { type: "string" },
+  state: { type: "string" },
+} as const;
+
 /** `sjq clean`. */
 export const cleanCommand: Command = {
   name: "clean",
   summary: "forget ended jobs",
   help: HELP,
+  flags: flagNames(OPTIONS),
   async run(args) {
-    const { values, positionals } = parseFlags(args, {
-      ...CLIENT_FLAGS,
-      "older-than": { type: "string" },
-      state: { type: "string" },
-    }, false);
+    const { values, positionals } = parseFlags(args, OPTIONS, false);
     if (values.help) return out(HELP), 0;
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     let seconds = 0;
@@ -53,11 +60,26 @@ export const cleanCommand: Command = {
     } catch (e) {
       throw new UsageError(`--older-than: ${(e as Error).message}`);
     }
-    const states = values.state ?? "S,F,A,K,E";
+    const states = values.state === undefined ? "S,F,A,K,E" : finalStates(values.state);
     using client = await connect(values);
     const reply = await client.request(`CLEAN ${seconds} ${states}`);
     if (!reply.ok) throw new Error(reply.text);
     out(`${reply.text}\n`);
+    const n = Number(reply.text);
+    console.error(`sjq: forgot ${n} ended job${n === 1 ? "" : "s"}`);
     return 0;
   },
 };
+
+/** `--state` as CLEAN takes it (letters of end states); the same words as `status --state`. */
+function finalStates(text: string): string {
+  const states = [...parseStates(text)];
+  const active = states.find((s) => !isFinal(s));
+  if (active !== undefined) {
+    throw new UsageError(
+      `bad state "${STATE_NAMES[active]}": clean forgets ended jobs only`,
+      "end states are S,F,A,K,E or success, failed, aborted, killed, error",
+    );
+  }
+  return states.join(",");
+}

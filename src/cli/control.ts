@@ -4,6 +4,7 @@
  * @module
  */
 
+import { isFinal, type State, STATE_NAMES } from "../job.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
@@ -22,6 +23,8 @@ Usage: sjq ${name} ID|FROM-TO... [options]
 
 ${what}
 Ids may be listed and given as ranges; exits 1 if the daemon refused any.
+An id it changes nothing for (unknown, ended, or not in a state this acts
+on) is reported on stderr; the exit code stays 0.
 An array's id (A) means all of its tasks, A_T one task, A_1-5 several.
 
 Options:
@@ -53,6 +56,9 @@ Examples:
           if (!reply.ok) {
             console.error(`error: job ${id}: ${reply.text}`);
             failed++;
+          } else if (reply.text !== "") {
+            const note = noopNote(name, id, reply.text);
+            if (note !== null) console.error(`sjq: ${note}`);
           }
         }
       } finally {
@@ -63,6 +69,25 @@ Examples:
   };
 }
 
+/**
+ * Why a KILL, RELEASE or HOLD changed nothing, from the daemon's `OK unknown`
+ * or `OK noop <state>` (an original daemon answers a bare `OK`).
+ */
+export function noopNote(verb: string, id: string, text: string): string | null {
+  if (text === "unknown") return `job ${id}: no such job, nothing to ${verb}`;
+  const state = /^noop ([A-Z])$/.exec(text)?.[1] as State | undefined;
+  if (state === undefined) return null;
+  const word = STATE_NAMES[state];
+  if (isFinal(state)) return `job ${id} has already ended (${word}): nothing to ${verb}`;
+  if (verb === "hold") {
+    return state === "U"
+      ? `job ${id} is held already`
+      : `job ${id} is ${word}: only queued or waiting jobs can be held`;
+  }
+  if (verb === "release") return `job ${id} is ${word}, not held: nothing to release`;
+  return `job ${id} is ${word}: nothing to ${verb}`;
+}
+
 /** `sjq kill`. */
 export const killCommand = controlCommand(
   "kill",
@@ -70,7 +95,8 @@ export const killCommand = controlCommand(
   "kill jobs",
   `A running job gets SIGTERM on its whole process group, then SIGKILL after
 sjq.killgrace seconds; a queued or held job ends at once. Either ends in K, and
-jobs that depend on it are aborted (A). Unknown or finished ids are fine.`,
+jobs that depend on it are aborted (A). An unknown or finished id changes
+nothing and says so on stderr (the exit code stays 0).`,
 );
 
 /** `sjq release`. */

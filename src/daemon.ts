@@ -22,6 +22,7 @@ import type { Logger } from "./log.ts";
 import type { Request, ShutdownMode } from "./protocol.ts";
 import { accountOf, jobEnvironment } from "./job_environment.ts";
 import { outputPath } from "./output_path.ts";
+import { formatSize } from "./size.ts";
 import { type Change, Scheduler } from "./scheduler.ts";
 import { Store } from "./store.ts";
 import { infoListing, statusListing } from "./listing.ts";
@@ -305,7 +306,9 @@ export class Daemon {
       errors.push(`PROCS ${procs} is more than sjq.maxprocs (${this.#config.maxprocs})`);
     }
     if (this.#config.maxmem !== null && mem > this.#config.maxmem) {
-      errors.push(`MEM ${mem} is more than sjq.maxmem (${this.#config.maxmem})`);
+      errors.push(
+        `MEM ${formatSize(mem)} is more than sjq.maxmem (${formatSize(this.#config.maxmem)})`,
+      );
     }
     if (o.notify !== undefined && this.#config.multiuser) {
       errors.push("NOTIFY is not supported by a multi-user daemon yet (it would run as root)");

@@ -206,7 +206,7 @@ function apply(
     } else v.mem = mem.value.match(/^\d+$/) ? `${mem.value}M` : mem.value;
   }
   if (perCpu !== undefined) {
-    v.mem = String(slurmSize(perCpu.value, perCpu.where, "mem-per-cpu") * procs);
+    v.mem = `${slurmSize(perCpu.value, perCpu.where, "mem-per-cpu") * procs}B`;
   }
 
   const name = last("job-name");

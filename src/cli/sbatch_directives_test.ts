@@ -28,8 +28,8 @@ Deno.test("#SBATCH: short options glued to their value, long ones with a space; 
 });
 
 Deno.test("#SBATCH --mem-per-cpu times the CPUs; --mem=0 warns; both at once is an error", () => {
-  assert.equal(parse("#SBATCH -c 2 -n 2 --mem-per-cpu=1G\n").values.mem, String(4 * 2 ** 30));
-  assert.equal(parse("#SBATCH --mem-per-cpu=100\n").values.mem, String(100 * 2 ** 20));
+  assert.equal(parse("#SBATCH -c 2 -n 2 --mem-per-cpu=1G\n").values.mem, `${4 * 2 ** 30}B`);
+  assert.equal(parse("#SBATCH --mem-per-cpu=100\n").values.mem, `${100 * 2 ** 20}B`);
   const zero = parse("#SBATCH --mem=0\n");
   assert.equal(zero.values.mem, undefined);
   assert.match(zero.warnings[0]!, /job\.sh:1: .*--mem=0/);

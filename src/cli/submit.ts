@@ -5,6 +5,7 @@
  */
 
 import { type Client, encodeSubmit, envNameProblem, UnsendableError } from "../client.ts";
+import { parseDuration } from "../duration.ts";
 import { parseSize } from "../size.ts";
 import { parseDuration } from "../duration.ts";
 import { connectDaemon } from "./autostart.ts";
@@ -36,7 +37,8 @@ Options come before SCRIPT: everything after it is the script's arguments
 
 Options:
   -p, --procs N          CPUs the job needs (default sjq.defaults.procs)
-  -m, --mem SIZE         memory the job needs: 512M, 2G, 1.5G (default sjq.defaults.mem)
+  -m, --mem SIZE         memory the job needs: 512M, 2G, 1.5G; a bare number is MiB, as in
+                         Slurm (default sjq.defaults.mem)
   -d, --depends IDS      start after these jobs succeed (ids separated by ':' or ',')
       --after IDS        the same as --depends
       --afterany IDS     start after these jobs end, however they end
@@ -47,7 +49,7 @@ Options:
   -C, --cwd DIR          working directory (default: the current one)
   -n, --name NAME        job name (default: the script's file name, or the command)
       --hold             submit in user-hold (U); start it with 'sjq release'
-  -t, --timeout SECONDS  kill the job when it runs longer (it ends in F)
+  -t, --timeout TIME     kill the job when it runs longer (it ends in F): 90, 15m, 2h
   -a, --array SPEC       an array of tasks: 1-100, 0-99:10 (step), 1,5,7-9 (list);
                          %N after it runs at most N at once (1-1000%20). Prints the
                          array's id A; task T is A_T, with SJQ_ARRAY_TASK_ID=T
@@ -161,7 +163,7 @@ export const submitCommand: Command = {
     }
     await client.send(request);
     const reply = await client.reply(false, "SUBMIT");
-    if (!reply.ok) throw new Error(reply.text);
+    if (!reply.ok) throw new Error(inCliWords(reply.text));
     out(`${reply.text}\n`);
     const id = Number(reply.text);
     if (options.some(([key]) => /^(DEPENDS|AFTER)/.test(key))) {
@@ -227,6 +229,15 @@ const FLAG_OF: Record<string, string> = {
   TIMEOUT: "--timeout",
   ENV: "--env",
 };
+
+/** A SUBMIT refusal in the command line's words: `MEM 32G is more…` → `--mem 32G is more…`. */
+function inCliWords(text: string): string {
+  return text.split("; ").map((part) => {
+    const m = /^(Bad )?([A-Z]+)\b/.exec(part);
+    const flag = m && m[2] !== "CWD" ? FLAG_OF[m[2]!] : undefined;
+    return flag === undefined ? part : part.replace(m![2]!, flag);
+  }).join("; ");
+}
 
 /** The SUBMIT request's bytes; a value it cannot carry as typed is a usage error. */
 function submitRequest(
@@ -341,7 +352,7 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   if (job.stdout !== undefined) options.push(["STDOUT", job.stdout]);
   if (job.stderr !== undefined) options.push(["STDERR", job.stderr]);
   if (job.hold) options.push(["HOLD", ""]);
-  if (job.timeout !== undefined) options.push(["TIMEOUT", job.timeout]);
+  if (job.timeout !== undefined) options.push(["TIMEOUT", checkTimeout(job.timeout)]);
   if (job.array !== undefined) options.push(["ARRAY", job.array]);
   if (job.retries !== undefined) options.push(["RETRIES", job.retries]);
   if (job.notify !== undefined) options.push(["NOTIFY", job.notify]);
@@ -354,15 +365,29 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
 }
 
 /** A `--mem` value as typed, once it is known to be a size above 0. */
-function checkMem(text: string): string {
+function checkMem(given: string): string {
+  // A size without a unit is MiB, as Slurm reads --mem; the protocol's MEM is bytes.
+  const text = /^\s*\d+(\.\d+)?\s*$/.test(given) ? `${given.trim()}M` : given;
   let bytes: number;
   try {
     bytes = parseSize(text.trim());
   } catch (e) {
-    throw new UsageError(`bad --mem "${text}": ${(e as Error).message}`);
+    throw new UsageError(`bad --mem "${given}": ${(e as Error).message}`);
   }
-  if (bytes === 0) throw new UsageError(`bad --mem "${text}": a job needs more than 0 bytes`);
+  if (bytes === 0) throw new UsageError(`bad --mem "${given}": a job needs more than 0 bytes`);
   return text;
+}
+
+/** `--timeout` in seconds for TIMEOUT: `90`, `15m`, `2h`, `1h30m`. */
+function checkTimeout(given: string): string {
+  let seconds: number;
+  try {
+    seconds = parseDuration(given);
+  } catch (e) {
+    throw new UsageError(`bad --timeout "${given}": ${(e as Error).message}`, "e.g. 90, 15m, 2h");
+  }
+  if (!(seconds > 0)) throw new UsageError(`bad --timeout "${given}": it must be above 0`);
+  return String(seconds);
 }
 
 /**

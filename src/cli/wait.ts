@@ -7,6 +7,7 @@
 
 import { clearLongTimeout, setLongTimeout } from "../long_timer.ts";
 import { type Client, DaemonClosedError } from "../client.ts";
+import { parseDuration } from "../duration.ts";
 import type { JobInfo } from "../info.ts";
 import type { FinalState } from "../job.ts";
 import { STATE_NAMES } from "../job.ts";
@@ -25,14 +26,14 @@ import {
 
 const HELP = `sjq wait: wait for jobs to end
 
-Usage: sjq wait ID|FROM-TO... [--timeout SECONDS] [options]
+Usage: sjq wait ID|FROM-TO... [--timeout DURATION] [options]
 
 Blocks until every job named has ended. Exits 0 when all of them succeeded
 (S), 1 when any ended otherwise (F, A, K, E) or is unknown, and 124 when
 --timeout passes first. A job that did not succeed is reported on stderr.
 
 Options:
-  -t, --timeout SECONDS  give up after this long (exit 124)
+  -t, --timeout DURATION give up after this long (exit 124): 90, 15m, 2h
 ${AUTOSTART_FLAGS_HELP}
 
 Examples:
@@ -62,9 +63,15 @@ export const waitCommand: Command = {
     const { values, positionals } = parseFlags(args, OPTIONS);
     if (values.help) return out(HELP), 0;
     const ids = parseIdList(positionals);
-    const timeout = values.timeout === undefined ? null : Number(values.timeout);
-    if (timeout !== null && !(timeout >= 0 && Number.isFinite(timeout))) {
-      throw new UsageError(`bad --timeout "${values.timeout}": expected seconds`);
+    let timeout: number | null = null;
+    if (values.timeout !== undefined) {
+      try {
+        timeout = parseDuration(values.timeout);
+      } catch {
+        throw new UsageError(
+          `bad --timeout "${values.timeout}": expected a duration such as 90, 15m or 2h`,
+        );
+      }
     }
     const results = await waitForJobs(ids, values, timeout === null ? null : timeout * 1000);
     if (results === null) {

@@ -7,7 +7,6 @@
 import { type Client, encodeSubmit, envNameProblem, UnsendableError } from "../client.ts";
 import { parseDuration } from "../duration.ts";
 import { parseSize } from "../size.ts";
-import { parseDuration } from "../duration.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,

@@ -5,13 +5,26 @@
  * @module
  */
 
+import { CONFIG_KEYS } from "../config.ts";
+import { STATE_NAMES } from "../job.ts";
 import { type Command, flagNames, noPositionals, out, parseFlags, UsageError } from "./common.ts";
+
+/** Commands whose arguments are job ids: completed from the running daemon (never starting one). */
+const ID_COMMANDS = ["status", "show", "wait", "log", "kill", "hold", "release", "restart"];
+/** The state words `--state` takes. */
+const STATE_WORDS = Object.values(STATE_NAMES).join(" ");
+/** The configuration keys `sjq config KEY` takes. */
+const KEYS = CONFIG_KEYS.map((k) => k.key).join(" ");
+/** Prints the ids of the jobs the daemon knows, or nothing. */
+const IDS = "sjq status --raw --no-autostart 2>/dev/null | cut -f1";
 
 const HELP = `sjq completions: print a shell completion script
 
 Usage: sjq completions bash|zsh|fish
 
-Completes commands and each command's flags; file names elsewhere.
+Completes commands, each command's flags, job ids (asked of the running
+daemon; completion never starts one), state words after --state, config keys
+after 'sjq config', and file names elsewhere.
 
 Examples:
   sjq completions bash > /etc/bash_completion.d/sjq       # or: source <(sjq completions bash)
@@ -79,8 +92,15 @@ _sjq() {
 ${cases}
     *) words="" ;;
   esac
+  local prev=\${COMP_WORDS[COMP_CWORD-1]}
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  elif [[ $prev == --state || $prev == -s ]]; then
+    COMPREPLY=($(compgen -W "${STATE_WORDS}" -- "$cur"))
+  elif [[ \${COMP_WORDS[1]} == config ]]; then
+    COMPREPLY=($(compgen -W "${KEYS}" -- "$cur"))
+  elif [[ " ${ID_COMMANDS.join(" ")} " == *" \${COMP_WORDS[1]} "* ]]; then
+    COMPREPLY=($(compgen -W "$(${IDS})" -- "$cur"))
   elif [[ \${COMP_WORDS[1]} == help ]]; then
     COMPREPLY=($(compgen -W "${commands.map((c) => c.name).join(" ")}" -- "$cur"))
   elif [[ \${COMP_WORDS[1]} == completions ]]; then
@@ -102,6 +122,7 @@ function zsh(commands: Completable[]): string {
 # zsh completion for sjq (sjq completions zsh)
 _sjq() {
   local -a commands flags
+  local ID_WORDS="${ID_COMMANDS.join(" ")}"
   commands=(
 ${described.join("\n")}
   )
@@ -114,6 +135,12 @@ ${cases}
   esac
   if [[ $PREFIX == -* ]]; then
     compadd -a flags
+  elif [[ $words[CURRENT-1] == --state || $words[CURRENT-1] == -s ]]; then
+    compadd ${STATE_WORDS}
+  elif [[ $words[2] == config ]]; then
+    compadd ${KEYS}
+  elif [[ " $ID_WORDS " == *" $words[2] "* ]]; then
+    compadd -- \${(f)"$(${IDS})"}
   elif [[ $words[2] == help ]]; then
     _describe 'sjq command' commands
   elif [[ $words[2] == completions ]]; then
@@ -138,14 +165,19 @@ function fish(commands: Completable[]): string {
       quote(commands.map((c) => c.name).join(" "))
     }`,
     `complete -c sjq -n '__fish_seen_subcommand_from completions' -a ${quote(SHELLS.join(" "))}`,
+    `complete -c sjq -n '__fish_seen_subcommand_from config' -a ${quote(KEYS)}`,
+    `complete -c sjq -n '__fish_seen_subcommand_from ${ID_COMMANDS.join(" ")}' -a ${
+      quote(`(${IDS})`)
+    }`,
   ];
   for (const c of commands) {
     const when = `-n '__fish_seen_subcommand_from ${c.name}'`;
     for (const flag of flagsOf(c).filter((f) => f.startsWith("-"))) {
+      const states = flag === "--state" || flag === "-s" ? ` -x -a ${quote(STATE_WORDS)}` : "";
       lines.push(
         `complete -c sjq ${when} ${
           flag.startsWith("--") ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`
-        }`,
+        }${states}`,
       );
     }
     if (c.name === "submit" || c.name === "daemon") lines.push(`complete -c sjq ${when} -F`);

@@ -7,6 +7,7 @@
 
 import { NoDaemonError } from "../client.ts";
 import { type Command, nearest, out, UsageError } from "./common.ts";
+import { alignHelp } from "./help_layout.ts";
 
 /** sjq's version. */
 export const VERSION = "0.1.0";
@@ -71,12 +72,15 @@ export async function main(args: string[]): Promise<number> {
   if (name === "help") {
     const topic = rest[0] === undefined ? undefined : await find(rest[0]);
     if (rest[0] !== undefined && topic === undefined) return unknownCommand(rest[0]);
-    return out(topic?.help ?? await mainHelp()), 0;
+    return out(topic === undefined ? await mainHelp() : alignHelp(topic.help)), 0;
   }
   // The local executor's shepherd (src/shepherd.ts): started by the daemon, not by people.
   if (name === "__shepherd") return await (await import("../shepherd.ts")).runShepherd(rest);
   const command = await find(name);
   if (command === undefined) return unknownCommand(name);
+  // Every command's --help, its option lines in one column.
+  const flags = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (flags.includes("--help") || flags.includes("-h")) return out(alignHelp(command.help)), 0;
   try {
     return await command.run(rest);
   } catch (e) {

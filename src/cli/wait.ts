@@ -33,7 +33,7 @@ Blocks until every job named has ended. Exits 0 when all of them succeeded
 --timeout passes first. A job that did not succeed is reported on stderr.
 
 Options:
-  -t, --timeout DURATION give up after this long (exit 124): 90, 15m, 2h
+  -t, --timeout DURATION  give up after this long (exit 124): 90, 15m, 2h
 ${AUTOSTART_FLAGS_HELP}
 
 Examples:

@@ -37,6 +37,18 @@ export function checkDaemonPaths(paths: DaemonPaths): void {
     [socket, "the socket"],
   ]);
   if (socket === db) throw new Error(`the socket and the database are the same file: ${db}`);
+  const files: [string, string | null][] = [
+    ["database", db],
+    ["log file", logfile],
+    ["pid file", pidfile],
+  ];
+  for (const [what, path] of files) {
+    if (path === null) continue;
+    const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+    if (inspect(dir) === null) {
+      throw new Error(`the directory of the ${what} ${path} does not exist`);
+    }
+  }
   const dbFile = inspect(db);
   if (dbFile !== null) {
     if (dbFile.kind !== "file") throw new Error(`database ${db} is ${dbFile.kind}, not a file`);

@@ -14,7 +14,7 @@
 
 import { Client, NoDaemonError } from "../client.ts";
 import type { LoadedConfig } from "../config.ts";
-import { clientConfig, type ClientValues, startCommand } from "./common.ts";
+import { clientConfig, type ClientValues, socketProblem, startCommand } from "./common.ts";
 
 /** How long a client that lost the race waits for the winner's daemon to answer. */
 const RACE_TIMEOUT_MS = 30_000;
@@ -107,15 +107,8 @@ async function start(loaded: LoadedConfig): Promise<void> {
   }
 }
 
-/** Throws when something other than a socket is at `socket`: no daemon could listen there. */
+/** Throws when no daemon could listen at `socket` (see socketProblem). */
 function notASocket(socket: string): void {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(socket);
-  } catch {
-    return;
-  }
-  if (!info.isSocket) {
-    throw new Error(`${socket} is not a socket (${info.isDirectory ? "a directory" : "a file"})`);
-  }
+  const problem = socketProblem(socket);
+  if (problem !== null) throw new Error(problem);
 }

@@ -153,6 +153,26 @@ export function startCommand(values: ClientValues, socket: string): string {
   return values.socket === undefined ? base : `${base} --socket ${shellQuote(socket)}`;
 }
 
+/**
+ * Why no daemon can be listening at `socket`, in one sentence, or null: its
+ * directory is missing, or something other than a socket is there.
+ */
+export function socketProblem(socket: string): string | null {
+  const dir = socket.slice(0, socket.lastIndexOf("/")) || "/";
+  try {
+    if (!Deno.statSync(dir).isDirectory) return `the socket's directory ${dir} is not a directory`;
+  } catch {
+    return `the socket's directory ${dir} does not exist (sjq.socket is ${socket})`;
+  }
+  try {
+    const info = Deno.lstatSync(socket);
+    if (!info.isSocket) {
+      return `${socket} is not a socket (${info.isDirectory ? "a directory" : "a file"})`;
+    }
+  } catch { /* nothing there yet: a daemon can listen */ }
+  return null;
+}
+
 /** Connects to the daemon a client command is configured for, without starting one. */
 export async function connect(values: ClientValues): Promise<Client> {
   const socket = clientConfig(values).config.socket;
@@ -160,6 +180,8 @@ export async function connect(values: ClientValues): Promise<Client> {
     return await Client.connect(socket);
   } catch (e) {
     if (e instanceof NoDaemonError) {
+      const problem = socketProblem(socket);
+      if (problem !== null) throw new Error(problem);
       throw new NoDaemonError(socket, e.cause, startCommand(values, socket));
     }
     throw e;

@@ -58,7 +58,7 @@ export async function startDetached(
   const report = await Deno.makeTempFile({ prefix: "sjq-start-" });
   const logTail = async () => {
     const lines = await tail(logfile);
-    return lines === "" ? `(${logfile} is empty)` : `last lines of ${logfile}:\n${lines}`;
+    return lines === "" ? "" : `\nlast lines of ${logfile}:\n${lines}`;
   };
   try {
     const args = ["daemon", "--foreground", "--logfile", logfile, "--startup-report", report];
@@ -82,14 +82,16 @@ export async function startDetached(
       if (text.startsWith("error ")) {
         const reason = text.slice(6).trim();
         throw new DaemonStartError(
-          `the daemon did not start: ${reason}\n${await logTail()}`,
+          `the daemon did not start: ${reason}${await logTail()}`,
           reason,
         );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(
-      `the daemon did not answer within ${START_TIMEOUT_MS / 1000} s; ${await logTail()}`,
+      `the daemon did not answer within ${START_TIMEOUT_MS / 1000} s${
+        await logTail() || ` (${logfile} is empty)`
+      }`,
     );
   } finally {
     await Deno.remove(report).catch(() => {});

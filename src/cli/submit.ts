@@ -448,7 +448,7 @@ async function readScript(
   try {
     script = await Deno.readFile(path);
   } catch (e) {
-    throw new Error(`cannot read script ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read script ${path}: ${fileProblem(e)}`);
   }
   return { script: textScript(script, path), name: basename(path), source: path };
 }
@@ -485,4 +485,12 @@ async function warnIfAborted(client: Client, id: number): Promise<void> {
   if (job?.state !== "A") return;
   const reason = jobReason(job, await reasonContext(client, [job], false));
   console.error(`warning: job ${id} is aborted already: ${reason ?? job.reason}`);
+}
+
+/** A file error in a few words, without the os error's code and syscall. */
+function fileProblem(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
+  return (e as Error).message.replace(/ \(os error \d+\).*$/, "");
 }

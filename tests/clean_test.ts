@@ -51,7 +51,11 @@ Deno.test("sjq clean: --state and --older-than choose the ended jobs to forget; 
     ["S", "F", "A", "K", "S", "U", "F"],
   );
 
-  assert.deepEqual(await d.cli(["clean", "--state", "F"]), { code: 0, stdout: "2\n", stderr: "" });
+  assert.deepEqual(await d.cli(["clean", "--state", "F"]), {
+    code: 0,
+    stdout: "2\n",
+    stderr: "sjq: forgot 2 ended jobs\n",
+  });
   assert.deepEqual(await ids(c), [ok, aborted, killed, old, held]);
 
   backdate(d.home, old, 2 * 3600_000);
@@ -62,8 +66,8 @@ Deno.test("sjq clean: --state and --older-than choose the ended jobs to forget; 
   assert.deepEqual(await ids(c), [ok, held]);
 
   const bad = await d.cli(["clean", "--state", "R"]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /Bad CLEAN state "R"/);
+  assert.equal(bad.code, 2, "a usage error, in the words of status --state");
+  assert.match(bad.stderr, /bad state "running": clean forgets ended jobs only/);
   assert.equal((await d.cli(["clean", "--older-than", "3x"])).code, 2);
 
   assert.equal((await d.cli(["clean"])).stdout, "1\n");

@@ -30,5 +30,5 @@ Deno.test("-o and -e patterns name the files by job name, id and user; a missing
 
   const bad = await d.cli(["submit", "-o", "nowhere/%j.out", "--wrap", "true"], { cwd: d.home });
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /STDOUT directory does not exist: .*\/nowhere/);
+  assert.match(bad.stderr, /--stdout directory does not exist: .*\/nowhere/);
 });

@@ -175,7 +175,7 @@ Deno.test("KILL and RELEASE: unknown ids are OK, bad ids are refused", async () 
   await using d = await TestDaemon.start();
   using c = await d.connect();
   for (const command of ["KILL", "RELEASE"]) {
-    await expectReply(c, `${command} 99\r\n`, "OK\r\n");
+    await expectReply(c, `${command} 99\r\n`, "OK unknown\r\n");
     for (const bad of [" abc", " 0", " -1", " 1.5", "", " 1 2"]) {
       await expectReply(c, `${command}${bad}\r\n`, "ERROR Bad jobid\r\n");
     }
@@ -188,8 +188,9 @@ Deno.test("KILL and RELEASE: unknown ids are OK, bad ids are refused", async () 
   await expectReply(c, `RELEASE ${released}\r\n`, "OK\r\n");
   assert.equal(await c.waitState(released, "SFAKE"), "S");
   await expectStatus(c, "STATUS\r\n", [["1", "job", "S", ""], ["2", "job", "K", ""]]);
-  await expectReply(c, `KILL ${released}\r\n`, "OK\r\n");
-  await expectReply(c, `RELEASE ${killed}\r\n`, "OK\r\n");
+  // Ended jobs: nothing to do, and the reply says so after OK (still OK for every client).
+  await expectReply(c, `KILL ${released}\r\n`, "OK noop S\r\n");
+  await expectReply(c, `RELEASE ${killed}\r\n`, "OK noop K\r\n");
   await expectReply(c, "PING\r\n", "OK K:1 S:1\r\n");
 });
 
@@ -455,7 +456,7 @@ Deno.test("pipelining: many requests in one write are answered in order", async 
   assert.equal(await reply(c), "OK 2\r\n");
   assert.equal(await reply(c), "OK\r\n");
   assert.equal(await readCounted(c), statusReply([["1", "first", "K", ""]]));
-  assert.equal(await reply(c), "OK\r\n");
+  assert.equal(await reply(c), "OK noop K\r\n", "RELEASE of an ended job: nothing to do, said so");
   assert.equal(await reply(c), "ERROR Unknown command: FOO\r\n");
   assert.equal(await reply(c), "ERROR Bad jobid\r\n");
   const rows = [["1", "first", "K", ""], ["2", "second", "A", "1"]];

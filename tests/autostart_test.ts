@@ -96,7 +96,10 @@ Deno.test("a daemon that fails to start is reported with the last lines of its l
   const env = { HOME: h.path, PATH: "/usr/bin:/bin", SJQ_DB: `${h.path}/missing/dir/jobs.db` };
   const out = await sjq(["submit", "--wrap", "true"], { env });
   assert.equal(out.code, 1);
-  assert.match(out.stderr, /^error: the daemon did not start: .*missing\/dir\/jobs\.db\.lock/);
+  assert.match(
+    out.stderr,
+    /^error: the daemon did not start: the directory of the database .*missing\/dir\/jobs\.db does not exist/,
+  );
   assert.match(out.stderr, /last lines of .*\.sjq\.log:\nan earlier line of the log\n$/);
   assert.deepEqual(await daemons(h.path), []);
 });

@@ -876,11 +876,6 @@ export class Daemon {
     this.#event(() => {});
   }
 
-  /** Sets a value of the store's meta table, durably (the saved settings of src/live_config.ts). */
-  async setMeta(key: string, value: string): Promise<void> {
-    await this.#write(() => (this.#store.setMeta(key, value), ok()));
-  }
-
   /**
    * Applies limits changed in place in the configuration (`sjq reload`):
    * the scheduler's capacity, the periodic pass and idle timer; then a pass.

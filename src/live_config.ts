@@ -94,12 +94,31 @@ export function readSavedSettings(db: string): SavedSettings | null {
   }
 }
 
-/** What a daemon started by hand saves for the next auto-started one: its setting flags, now. */
-export function savedSettings(flags: Partial<Record<ConfigKey, string>>): string {
+/**
+ * Saves the setting flags of a daemon started by hand into `db`'s meta table,
+ * for the next auto-started daemon. Called before the daemon's store opens
+ * the database (and after it holds the database's lock): a write of its own
+ * at start would be a tick, and a second connection later could wait on the
+ * store's transactions.
+ */
+export function saveSettings(db: string, flags: Partial<Record<ConfigKey, string>>): void {
   const kept = Object.fromEntries(
     Object.entries(flags).filter(([k]) => SAVED_KEYS.includes(k as ConfigKey)),
   );
-  return JSON.stringify({ flags: kept, at: Date.now() } satisfies SavedSettings);
+  Deno.openSync(db, { write: true, create: true, mode: 0o600 }).close();
+  const conn = new DatabaseSync(db);
+  try {
+    conn.exec("PRAGMA busy_timeout = 5000");
+    // The store's own definition of the table (src/store.ts SCHEMA).
+    conn.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    conn.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+      .run(
+        SAVED_SETTINGS_KEY,
+        JSON.stringify({ flags: kept, at: Date.now() } satisfies SavedSettings),
+      );
+  } finally {
+    conn.close();
+  }
 }
 
 /**

@@ -11,9 +11,8 @@ import {
   LiveConfig,
   loadDaemonConfig,
   readSavedSettings,
-  SAVED_SETTINGS_KEY,
   type SavedSettings,
-  savedSettings,
+  saveSettings,
 } from "../live_config.ts";
 import { Logger } from "../log.ts";
 import { type Caller, mayActOnDaemon } from "../authorization.ts";
@@ -150,14 +149,10 @@ async function runForeground(
       );
     }
     using lock = lockDatabase(config.db);
+    // Saved for the next auto-started daemon: the settings of one started by hand.
+    if (!start.autostarted) saveSettings(config.db, start.input.flags);
     const log = new Logger(config.logfile);
     const daemon = await Daemon.open(config, log);
-    // Saved for the next auto-started daemon: the settings of one started by hand.
-    if (!start.autostarted) {
-      void daemon.setMeta(SAVED_SETTINGS_KEY, savedSettings(start.input.flags)).catch((e) =>
-        log.error(`cannot save the settings for auto-started daemons: ${e}`)
-      );
-    }
     const live = new LiveConfig(loaded, start.input, start.saved, () => daemon.reconfigured());
     const reload = () => {
       try {

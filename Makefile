@@ -8,7 +8,7 @@ DENO := $(shell if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null
 	awk 'NR==1 { split($$2, v, "."); exit !(v[1] > 2 || (v[1] == 2 && v[2] >= 9)) }'; \
 	then command -v deno; else echo $(LOCAL_DENO); fi)
 
-.PHONY: all test check fmt build install bench bench-quick bench-arrays clean deno fuzz bench-startup
+.PHONY: all test check fmt build install bench bench-quick bench-arrays bench-slurm clean deno fuzz bench-startup
 
 all: build
 
@@ -63,6 +63,10 @@ bench-quick: $(DENO)
 ## bench-startup: client start-up (submit, ping, status) beside an empty deno run (hyperfine)
 bench-startup: $(DENO)
 	$(DENO) run -A bench/startup.ts
+
+## bench-slurm: the Slurm backend's submit→start and end→seen latencies beside plain sbatch
+bench-slurm: $(DENO)
+	$(DENO) run -A bench/slurm_latency.ts
 
 ## bench-arrays: one SUBMIT of a 100,000-task array against plain jobs (docs/benchmarks.md)
 bench-arrays: $(DENO)

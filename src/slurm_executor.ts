@@ -64,6 +64,8 @@ export function slurmSettings(config: Readonly<Config> | undefined): SlurmSettin
 
 /** The first poll after a change comes this soon; idle polls back off from it. */
 const MIN_POLL_MS = 100;
+/** How often the spool is looked at for new exit files while jobs are in Slurm (no Slurm query). */
+const EXIT_CHECK_MS = 200;
 /** sbatch processes at a time. */
 const SUBMITTERS = 4;
 /** Attempts at an sbatch that fails without a clear answer, with this delay between them. */
@@ -84,6 +86,8 @@ interface Tracked {
   killed: boolean;
   /** When a poll first missed the job in Slurm, or null. */
   goneSince: number | null;
+  /** Whether its exit file has been noticed (its end in Slurm follows within moments). */
+  exitNoticed: boolean;
 }
 
 /** Output of a Slurm command. */
@@ -106,6 +110,7 @@ export class SlurmExecutor implements Executor {
   #submitting = 0;
   #pollMs = MIN_POLL_MS;
   #pollTimer: LongTimer | null = null;
+  #exitCheck: ReturnType<typeof setInterval> | undefined;
   #polling: Promise<void> | null = null;
   #closed = false;
   #maxPollMs: number;
@@ -137,6 +142,7 @@ export class SlurmExecutor implements Executor {
       launch,
       killed: false,
       goneSince: null,
+      exitNoticed: false,
     };
     this.#jobs.set(id, job);
     this.#waiting.push(job);
@@ -170,6 +176,7 @@ export class SlurmExecutor implements Executor {
         launch: null,
         killed: record.stopping !== null,
         goneSince: null,
+        exitNoticed: false,
       };
       this.#jobs.set(job.id, job);
       if (job.slurmId === null) unknown.push(job);
@@ -201,6 +208,7 @@ export class SlurmExecutor implements Executor {
       }
     }
     this.#closed = true;
+    clearInterval(this.#exitCheck);
     if (this.#pollTimer !== null) clearLongTimeout(this.#pollTimer);
     this.#pollTimer = null;
     await this.#polling;
@@ -359,6 +367,7 @@ export class SlurmExecutor implements Executor {
 
   #schedulePoll(ms: number): void {
     if (this.#closed) return;
+    this.#exitCheck ??= setInterval(() => this.#checkExits(), EXIT_CHECK_MS);
     if (ms <= MIN_POLL_MS) this.#pollMs = MIN_POLL_MS;
     if (this.#pollTimer !== null) clearLongTimeout(this.#pollTimer);
     this.#pollTimer = setLongTimeout(() => {
@@ -369,6 +378,31 @@ export class SlurmExecutor implements Executor {
         if (this.#pollTimer === null) this.#schedulePoll(this.#pollMs);
       });
     }, ms);
+  }
+
+  /**
+   * A job's exit file appears the moment its script ends: then Slurm is asked
+   * at once, instead of at the next (backed-off) poll. Reads the spool
+   * directory, never Slurm.
+   */
+  #checkExits(): void {
+    const watched = this.#watched();
+    if (watched.length === 0 || this.#closed) {
+      clearInterval(this.#exitCheck);
+      this.#exitCheck = undefined;
+      return;
+    }
+    let names: Set<string>;
+    try {
+      names = new Set([...Deno.readDirSync(this.#spool)].map((e) => e.name));
+    } catch {
+      return;
+    }
+    let fresh = false;
+    for (const job of watched) {
+      if (!job.exitNoticed && names.has(`${job.id}.exit`)) fresh = job.exitNoticed = true;
+    }
+    if (fresh) this.#schedulePoll(0);
   }
 
   /** Jobs in Slurm whose end has not been seen yet. */

@@ -2,7 +2,7 @@
 # bench/run.sh quick|full - the benchmark behind `make bench-quick` and `make bench`.
 #
 # Installs what sjq is compared against from Debian's packages when missing
-# (task-spooler, nq, parallel, hyperfine; Slurm through bench/slurm.sh in a
+# (task-spooler, nq, parallel, hyperfine; Slurm through tests/slurm/setup.sh in a
 # full run), then runs the Deno driver bench/bench.ts. Results go to
 # bench/results/; a full run also rewrites the results section of
 # docs/benchmarks.md. Everything started is stopped at the end, also when the

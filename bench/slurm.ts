@@ -1,13 +1,13 @@
 /**
  * A throwaway single-node Slurm with 2 CPUs, started and stopped through
- * `bench/slurm.sh` (a copy of the project's CI recipe) on ports of its own.
+ * `tests/slurm/setup.sh` (the tests' copy of the project's recipe) on ports of its own.
  *
  * @module
  */
 
 import { run } from "./proc.ts";
 
-const SCRIPT = new URL("./slurm.sh", import.meta.url).pathname;
+const SCRIPT = new URL("../tests/slurm/setup.sh", import.meta.url).pathname;
 /** Where the cluster lives; fixed so that `bench/run.sh` can stop it if the driver dies. */
 const DIR = new URL("./.work/slurm", import.meta.url).pathname;
 
@@ -16,7 +16,7 @@ export interface Slurm extends AsyncDisposable {
   readonly env: Record<string, string>;
 }
 
-/** Environment of `bench/slurm.sh`; `bench/run.sh` repeats it for its safety-net stop. */
+/** Environment of the recipe; `bench/run.sh` repeats it for its safety-net stop. */
 const ENV = {
   SLURM_CI_DIR: DIR,
   SLURM_CI_CPUS: "2",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tests' copy of the project recipe (shared/slurm-ci.sh), with "install" (packages only, for
 # .ci/run) added. tests/slurm_test.ts starts a private cluster with it: SLURM_CI_DIR in a temporary
-# directory, its own ports, 4 CPUs. bench/slurm.sh is the benchmark's copy.
+# directory, its own ports, 4 CPUs. bench/slurm.ts starts its own cluster with it too.
 # slurm-ci.sh - throwaway single-node Slurm (Debian 12 packages) on loopback, no systemd.
 #
 #   sudo ./slurm-ci.sh start    # install (if needed), configure, start, wait until node is idle

@@ -15,7 +15,13 @@
 
 import type { Executor, ExecutorContext, ExecutorEvent, Launch, Recovering } from "./executor.ts";
 import { clearLongTimeout, type LongTimer, setLongTimeout } from "./long_timer.ts";
-import { encodeLine, type FromShepherd, LineReader, type ToShepherd } from "./shepherd_wire.ts";
+import {
+  encodeLine,
+  type FromShepherd,
+  LineReader,
+  LineWriter,
+  type ToShepherd,
+} from "./shepherd_wire.ts";
 import { selfCommand } from "./cli/detach.ts";
 import { SupervisedExecutor } from "./supervised_executor.ts";
 
@@ -37,8 +43,7 @@ export class LocalExecutor implements Executor {
   readonly #spool: string;
   readonly #contain: boolean;
   #conn: Deno.UnixConn | null = null;
-  #out: Uint8Array[] = [];
-  #writing = false;
+  readonly #writer = new LineWriter(() => this.#conn);
   /** Jobs handed over (by `start` or `recover`) and not forgotten yet. */
   readonly #jobs = new Set<number>();
   /** The last snapshot of the shepherd: what it knew of each job when we connected. */
@@ -155,7 +160,7 @@ export class LocalExecutor implements Executor {
     this.#conn = null;
     // What was not written is void: jobs it started are reported unstarted, kills are sent
     // again when the job is re-adopted (the daemon keeps why it stops a job).
-    this.#out = [];
+    this.#writer.clear();
     const handedOver = [...this.#jobs];
     this.#ctx.log.error("the shepherd went away: starting a new one");
     try {
@@ -184,23 +189,7 @@ export class LocalExecutor implements Executor {
   }
 
   #send(message: ToShepherd): void {
-    this.#out.push(encodeLine(message));
-    if (!this.#writing && this.#conn !== null) this.#drain(this.#conn);
-  }
-
-  async #drain(conn: Deno.UnixConn): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#out.length > 0 && this.#conn === conn) {
-        const chunks = this.#out;
-        this.#out = [];
-        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
-        let off = 0;
-        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-      }
-    } catch { /* the shepherd went away: #listen reconnects and settles */ }
-    this.#writing = false;
-    if (this.#out.length > 0 && this.#conn !== null && this.#conn !== conn) this.#drain(this.#conn);
+    this.#writer.send(encodeLine(message));
   }
 
   start(launch: Launch): void {
@@ -289,7 +278,7 @@ export class LocalExecutor implements Executor {
     // What is queued (forgets, kills) goes out before the connection closes.
     const deadline = Date.now() + 2000;
     while (
-      (this.#writing || this.#out.length > 0) && this.#conn !== null && Date.now() < deadline
+      this.#writer.busy && this.#conn !== null && Date.now() < deadline
     ) {
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -327,14 +316,4 @@ function toBase64(bytes: Uint8Array): string {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(s);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -36,6 +36,7 @@ import {
   encodeLine,
   type FromShepherd,
   LineReader,
+  LineWriter,
   type StartMessage,
   type ToShepherd,
 } from "./shepherd_wire.ts";
@@ -111,8 +112,7 @@ class Shepherd {
   #rebooted = false;
   #contain = true;
   #conn: Deno.UnixConn | null = null;
-  #out: Uint8Array[] = [];
-  #writing = false;
+  readonly #writer = new LineWriter(() => this.#conn);
   #listener!: Deno.UnixListener;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Lookahead jobs waiting for a slot, in the order the daemon sent them. */
@@ -315,7 +315,7 @@ class Shepherd {
   async #session(conn: Deno.UnixConn): Promise<void> {
     clearTimeout(this.#idleTimer);
     this.#conn = conn;
-    this.#out = [];
+    this.#writer.clear();
     this.#send({ t: "hello", rebooted: this.#rebooted });
     for (const job of this.#jobs.values()) {
       const m = this.#describe(job);
@@ -365,22 +365,7 @@ class Shepherd {
 
   #send(message: FromShepherd): void {
     if (this.#conn === null) return;
-    this.#out.push(encodeLine(message));
-    if (!this.#writing) this.#drain(this.#conn);
-  }
-
-  async #drain(conn: Deno.UnixConn): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#out.length > 0 && this.#conn === conn) {
-        const chunks = this.#out;
-        this.#out = [];
-        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
-        let off = 0;
-        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-      }
-    } catch { /* the daemon died: the next one gets the snapshot */ }
-    this.#writing = false;
+    this.#writer.send(encodeLine(message));
   }
 
   #handle(message: ToShepherd): void {
@@ -602,16 +587,6 @@ class Shepherd {
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function syncDir(dir: string): void {

@@ -75,3 +75,62 @@ export class LineReader<T> {
     return out;
   }
 }
+
+/**
+ * Writes lines to whichever connection `current` returns, in order; what
+ * queues while a write is under way goes out with the next write. A write
+ * to a connection that is no longer current stops, and what is left goes to
+ * the new one.
+ */
+export class LineWriter {
+  readonly #current: () => Deno.UnixConn | null;
+  #out: Uint8Array[] = [];
+  #writing = false;
+
+  constructor(current: () => Deno.UnixConn | null) {
+    this.#current = current;
+  }
+
+  /** Whether anything is queued or being written. */
+  get busy(): boolean {
+    return this.#writing || this.#out.length > 0;
+  }
+
+  /** Queues a line and writes it unless a write is under way or there is no connection. */
+  send(line: Uint8Array): void {
+    this.#out.push(line);
+    const conn = this.#current();
+    if (!this.#writing && conn !== null) void this.#drain(conn);
+  }
+
+  /** Drops what is queued and not yet being written. */
+  clear(): void {
+    this.#out = [];
+  }
+
+  async #drain(conn: Deno.UnixConn): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#out.length > 0 && this.#current() === conn) {
+        const chunks = this.#out;
+        this.#out = [];
+        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
+        let off = 0;
+        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+      }
+    } catch { /* the peer went away: its owner reconnects or waits for a new one */ }
+    this.#writing = false;
+    const next = this.#current();
+    if (this.#out.length > 0 && next !== null && next !== conn) void this.#drain(next);
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

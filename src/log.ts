@@ -32,8 +32,9 @@ export class Logger {
   #write(level: string, message: string): void {
     const line = this.#encoder.encode(`${new Date().toISOString()} ${level} ${message}\n`);
     try {
-      if (this.#file) this.#file.writeSync(line);
-      else Deno.stderr.writeSync(line);
+      const out = this.#file ?? Deno.stderr;
+      // A write may take part of the line (a full pipe): the rest follows.
+      for (let off = 0; off < line.length;) off += out.writeSync(line.subarray(off));
     } catch { /* a log that cannot be written must not stop the daemon */ }
   }
 

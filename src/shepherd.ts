@@ -270,7 +270,7 @@ class Shepherd {
     const tmp = `${path}.tmp`;
     const text = lines.map((l) => JSON.stringify(l)).join("\n") + "\n";
     const file = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
-    file.writeSync(encoder.encode(text));
+    writeAll(file, encoder.encode(text));
     file.syncSync();
     file.close();
     if (this.#pending.length > 0) this.#pending = [];

@@ -20,6 +20,7 @@ for (let off = 0; off < input.length;) off += await conn.write(input.subarray(of
 await conn.closeWrite();
 const buf = new Uint8Array(65536);
 for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-  await Deno.stdout.write(buf.subarray(0, n));
+  // Deno.stdout.write may take only part of what it is given.
+  for (let off = 0; off < n;) off += await Deno.stdout.write(buf.subarray(off, n));
 }
 conn.close();

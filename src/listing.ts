@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Reply } from "./daemon.ts";
+import type { Reply } from "./reply.ts";
 import { jobInfo } from "./info.ts";
 import type { Store } from "./store.ts";
 

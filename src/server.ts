@@ -12,7 +12,7 @@
  */
 
 import type { Caller } from "./authorization.ts";
-import type { Reply } from "./daemon.ts";
+import type { Reply } from "./reply.ts";
 import { type ParserLimits, type Request, RequestParser } from "./protocol.ts";
 
 /** What the server asks of the daemon: a request, and who sent it (the owner of the socket). */

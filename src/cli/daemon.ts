@@ -5,7 +5,8 @@
  */
 
 import type { ConfigInput, ConfigKey, LoadedConfig } from "../config.ts";
-import { Daemon, type Reply } from "../daemon.ts";
+import { Daemon } from "../daemon.ts";
+import type { Reply } from "../reply.ts";
 import { checkDaemonPaths, ownerOnly } from "../daemon_files.ts";
 import {
   LiveConfig,

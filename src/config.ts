@@ -10,6 +10,7 @@ import { formatDuration, parseDuration } from "./duration.ts";
 import { type IniEntry, parseIni } from "./ini.ts";
 import { dirname, resolvePath } from "./path.ts";
 import { formatSize, parseSize } from "./size.ts";
+import { parseGpus } from "./gpus.ts";
 
 /** The effective configuration of a client or daemon. Sizes are in bytes, durations in seconds. */
 export interface Config {
@@ -65,10 +66,20 @@ export interface Config {
   slurmPoll: number;
   /** `sjq.contain`: whether a job's escaped descendants are ended with it. */
   contain: boolean;
+  /** `sjq.gpus`: the GPU device ids jobs are given (`CUDA_VISIBLE_DEVICES`); empty for none. */
+  gpus: string[];
 }
 
 /** How a configuration value is written. */
-export type ConfigKind = "path" | "bool" | "int" | "size" | "duration" | "word" | "text";
+export type ConfigKind =
+  | "path"
+  | "bool"
+  | "int"
+  | "size"
+  | "duration"
+  | "word"
+  | "text"
+  | "devices";
 
 /** The description of one configuration key: a row of {@linkcode CONFIG_KEYS}. */
 export interface ConfigKeyInfo {
@@ -324,6 +335,15 @@ export const CONFIG_KEYS = [
     flag: "contain",
     doc: "End every process a job started (also those that left its group or session) with it",
   },
+  {
+    key: "sjq.gpus",
+    field: "gpus",
+    kind: "devices",
+    default: "",
+    env: "SJQ_GPUS",
+    flag: "gpus",
+    doc: "GPUs for jobs: a count N (devices 0..N-1) or device ids 0,1,3; from nvidia-smi -L if empty",
+  },
 ] as const satisfies readonly ConfigKeyInfo[];
 
 /** `sjq.maxprocs` of the Slurm backend when it is not set: no limit of sjq's own. */
@@ -342,6 +362,11 @@ export interface ConfigInput {
   home: string;
   /** The number of CPUs: the default of `sjq.maxprocs`. */
   cpus: number;
+  /**
+   * Finds the GPUs (src/gpus.ts `detectGpus`): the default of `sjq.gpus`,
+   * called only when it is set nowhere. Without it (clients) there are none.
+   */
+  gpus?: () => readonly string[];
   /** The directory relative flag and environment paths start from; defaults to `Deno.cwd()`. */
   cwd?: string;
   /** Reads a file, returning null if it does not exist; defaults to `Deno.readTextFileSync`. */
@@ -458,7 +483,9 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   for (const row of CONFIG_KEYS) {
     settings[row.key] = setting(row);
     sources[row.key] = settings[row.key].source;
-    values[row.field] = _value(row, settings[row.key], home, cpus);
+    values[row.field] = row.kind === "devices" && !(settings[row.key].raw.trim() || row.default)
+      ? [...(input.gpus?.() ?? [])]
+      : _value(row, settings[row.key], home, cpus);
   }
   const config = values as unknown as Config;
   if (input.uid !== undefined && sources["sjq.socket"] === "default") {
@@ -533,6 +560,12 @@ function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number
     }
     case "text":
       return text;
+    case "devices":
+      try {
+        return parseGpus(text);
+      } catch {
+        throw invalid("a GPU count such as 2, or device ids such as 0,1,3");
+      }
     case "word":
       if (!/^[a-z][a-z0-9_-]*$/i.test(text)) throw invalid("a name such as local");
       return text.toLowerCase();
@@ -605,9 +638,13 @@ function _readTextFile(path: string): string | null {
  */
 export function formatConfigValue(
   row: ConfigKeyInfo,
-  value: string | number | boolean | null,
+  value: string | number | boolean | readonly string[] | null,
 ): string {
   if (value === null) return "";
+  if (Array.isArray(value)) {
+    // One numeric id alone would read back as a count.
+    return value.length === 0 ? "0" : value.join(",") + (/^\d+$/.test(value.join(",")) ? "," : "");
+  }
   switch (row.kind) {
     case "size":
       return formatSize(value as number);

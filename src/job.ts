@@ -112,6 +112,10 @@ export interface JobRecord {
   retryAt?: number | null;
   /** PRIORITY: its place in the queue (src/scheduler.ts `rankOf`); absent is 0. */
   priority?: number;
+  /** GPUS: how many GPU devices it needs (src/gpus.ts); absent is 0. */
+  gpus?: number;
+  /** The GPU devices it was given when it started (running or ended jobs only). */
+  gpuIds?: string[];
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

@@ -31,6 +31,7 @@ export const LIVE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   "sjq.autoshutdown",
   "sjq.user.maxprocs",
   "sjq.user.maxjobs",
+  "sjq.gpus",
 ]);
 
 /** Keys only clients read: a daemon's value of them means nothing. */

@@ -28,6 +28,10 @@ export interface SchedJob {
   readonly priority?: number;
   /** Marked R ahead of a free slot (see `reserveAhead`): its resources are not counted yet. */
   ahead?: boolean;
+  /** GPUs it needs; absent is 0. */
+  readonly gpus?: number;
+  /** The devices it holds while it runs (given when it starts, kept across a restore). */
+  gpuIds?: readonly string[];
 }
 
 /** Priorities jobs may have: from -PRIORITY_MAX to PRIORITY_MAX (`--urgent`). */
@@ -84,6 +88,8 @@ export interface Capacity {
   mem: number | null;
   /** Procs the running jobs of one owner may hold together (`sjq.user.maxprocs`); null: no limit. */
   userProcs?: number | null;
+  /** The GPU devices (`sjq.gpus`), handed out whole, each to one running job at a time; none if absent. */
+  gpus?: readonly string[];
 }
 
 /** A state change the scheduler decided. `cause` names the dependency behind an abort. */
@@ -105,6 +111,10 @@ export interface NewJob {
   owner?: number;
   /** Its priority (see {@linkcode rankOf}). */
   priority?: number;
+  /** GPUs it needs (see {@linkcode SchedJob.gpus}). */
+  gpus?: number;
+  /** For a running job restored: the devices it holds. */
+  gpuIds?: readonly string[];
 }
 
 /** A new array: its head `id` and `count` tasks from job id `first` on, which share size, dependencies and hold. */
@@ -121,6 +131,8 @@ export interface NewArray {
   owner?: number;
   /** Its tasks' priority (see {@linkcode rankOf}). */
   priority?: number;
+  /** GPUs each task needs. */
+  gpus?: number;
 }
 
 /** The outcome of adding a job: its first state, and the dependency that aborted it. */
@@ -146,6 +158,8 @@ export class Scheduler {
   readonly #arrays = new Map<number, ArrayState>();
   #usedProcs = 0;
   #usedMem = 0;
+  /** Which running job holds each GPU device, by device id. */
+  readonly #gpuHolders = new Map<string, number>();
   /** Procs held by running jobs, and jobs not ended, of each owner. */
   readonly #owners = new Map<number, { procs: number; active: number }>();
   /** Resources were freed since the last pass: every queued job must be looked at again. */
@@ -184,6 +198,16 @@ export class Scheduler {
     return { procs: this.#usedProcs, mem: this.#usedMem };
   }
 
+  /** How many GPU devices running jobs hold. */
+  get usedGpus(): number {
+    return this.#gpuHolders.size;
+  }
+
+  /** The running job that holds GPU device `device`, if any. */
+  gpuHolder(device: string): number | undefined {
+    return this.#gpuHolders.get(device);
+  }
+
   /**
    * Changes the CPUs and memory shared by running jobs (`sjq reload`).
    * Running jobs go on; below what they use, nothing starts until enough end.
@@ -199,9 +223,10 @@ export class Scheduler {
   }
 
   /** Whether a job of this size could ever start. */
-  fits(procs: number, mem: number): boolean {
+  fits(procs: number, mem: number, gpus = 0): boolean {
     return procs <= this.#capacity.procs &&
-      (this.#capacity.mem === null || mem <= this.#capacity.mem);
+      (this.#capacity.mem === null || mem <= this.#capacity.mem) &&
+      gpus <= (this.#capacity.gpus?.length ?? 0);
   }
 
   /** Starts journaling mutations, for `commit` or `rollback`. */
@@ -240,6 +265,7 @@ export class Scheduler {
     const array = job.array === undefined ? {} : { array: job.array };
     const owner = job.owner === undefined ? {} : { owner: job.owner };
     const priority = job.priority ? { priority: job.priority } : {};
+    const gpus = job.gpus ? { gpus: job.gpus } : {};
     this.#insert({
       id: job.id,
       procs: job.procs,
@@ -250,6 +276,7 @@ export class Scheduler {
       ...array,
       ...owner,
       ...priority,
+      ...gpus,
     });
     return { state };
   }
@@ -262,6 +289,7 @@ export class Scheduler {
     const { id, first, count, max, procs, mem, deps, hold } = array;
     const owner = array.owner === undefined ? {} : { owner: array.owner };
     const priority = array.priority ? { priority: array.priority } : {};
+    const gpus = array.gpus ? { gpus: array.gpus } : {};
     const probe = this.#depsState(deps, id, ended);
     if ("cause" in probe) return probe;
     this.#addHead(id, first, first + count - 1, max, {});
@@ -277,6 +305,7 @@ export class Scheduler {
         array: id,
         ...owner,
         ...priority,
+        ...gpus,
       });
     }
     return { state };
@@ -437,8 +466,9 @@ export class Scheduler {
     }
     for (const id of this.#queue.slice(0, 16)) {
       const job = this.#jobs.get(id)!;
-      // An array's task counts against its array's limit when it starts: not ahead of it.
-      if (job.procs > procs || job.mem > mem || job.array !== undefined) continue;
+      // An array's task counts against its array's limit when it starts, and a GPU job gets
+      // its devices when it starts: neither goes ahead of a slot.
+      if (job.procs > procs || job.mem > mem || job.array !== undefined || job.gpus) continue;
       this.#setAhead(job, true);
       this.#setState(job, "R");
       return { id, state: "R" };
@@ -519,9 +549,10 @@ export class Scheduler {
   }
 
   /**
-   * A scheduling pass: in id order, starts every queued job whose procs and
-   * memory fit into what is free, and whose owner stays within
-   * `userProcs`, skipping those that do not.
+   * A scheduling pass: in id order, starts every queued job whose procs,
+   * memory and GPUs fit into what is free, and whose owner stays within
+   * `userProcs`, skipping those that do not. A GPU job is given the first
+   * free devices, in the order of `Capacity.gpus` (see `get(id).gpuIds`).
    */
   schedule(): Change[] {
     const starts: Change[] = [];
@@ -532,17 +563,21 @@ export class Scheduler {
       : [...new Set(this.#fresh)].sort((a, b) => this.#compare(a, b));
     this.#freed = false;
     const picked: SchedJob[] = [];
+    /** The GPU devices each job picked in this pass gets. */
+    const devices = new Map<SchedJob, string[]>();
     /** Tasks picked in this pass, by array. */
     const picking = new Map<number, number>();
     let freeProcs = this.#capacity.procs - this.#usedProcs;
     let freeMem = this.#capacity.mem === null ? Infinity : this.#capacity.mem - this.#usedMem;
     const userProcs = this.#capacity.userProcs ?? null;
+    const freeGpus = (this.#capacity.gpus ?? []).filter((d) => !this.#gpuHolders.has(d));
     /** Procs each owner gains in this pass. */
     const gained = new Map<number, number>();
     for (let i = 0; i < candidates.length; i++) {
       if (freeProcs <= 0) break;
       const job = this.#jobs.get(candidates[i]!);
       if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
+      if ((job.gpus ?? 0) > freeGpus.length) continue;
       const owner = userProcs === null ? undefined : job.owner;
       if (owner !== undefined) {
         const held = (this.#owners.get(owner)?.procs ?? 0) + (gained.get(owner) ?? 0);
@@ -563,9 +598,12 @@ export class Scheduler {
       freeProcs -= job.procs;
       freeMem -= job.mem;
       picked.push(job);
+      if (job.gpus) devices.set(job, freeGpus.splice(0, job.gpus));
     }
     this.#fresh = [];
     for (const job of picked) {
+      const ids = devices.get(job);
+      if (ids !== undefined) this.#setGpuIds(job, ids);
       this.#setState(job, "R");
       starts.push({ id: job.id, state: "R" });
     }
@@ -652,6 +690,15 @@ export class Scheduler {
     });
   }
 
+  #setGpuIds(job: SchedJob, ids: readonly string[]): void {
+    const old = job.gpuIds;
+    job.gpuIds = ids;
+    this.#record(() => {
+      if (old === undefined) delete job.gpuIds;
+      else job.gpuIds = old;
+    });
+  }
+
   #setPending(job: SchedJob, pending: number): void {
     const old = job.pending;
     job.pending = pending;
@@ -674,6 +721,7 @@ export class Scheduler {
       if (job.ahead) return;
       this.#usedProcs += job.procs;
       this.#usedMem += job.mem;
+      for (const device of job.gpuIds ?? []) this.#gpuHolders.set(device, job.id);
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running++;
       this.#ownerProcs(job, job.procs);
@@ -691,6 +739,9 @@ export class Scheduler {
       if (job.ahead) return;
       this.#usedProcs -= job.procs;
       this.#usedMem -= job.mem;
+      for (const device of job.gpuIds ?? []) {
+        if (this.#gpuHolders.get(device) === job.id) this.#gpuHolders.delete(device);
+      }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running--;
       this.#ownerProcs(job, -job.procs);

@@ -79,6 +79,13 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "jobs.priority", sql: "ALTER TABLE jobs ADD COLUMN priority INTEGER" },
   // NOTIFY: a command run when the job ends (src/notify.ts); NULL for none.
   { name: "jobs.notify", sql: "ALTER TABLE jobs ADD COLUMN notify TEXT" },
+  // GPUS (src/gpus.ts): how many a job needs (NULL is 0), and the device ids it was given
+  // when it started, comma-joined, so that a new daemon knows which devices running jobs hold.
+  {
+    name: "jobs.gpus",
+    sql: `ALTER TABLE jobs ADD COLUMN gpus INTEGER;
+      ALTER TABLE jobs ADD COLUMN gpu_ids TEXT;`,
+  },
 ];
 
 const SCHEMA = `
@@ -140,6 +147,7 @@ export type JobUpdate = Partial<
     | "stopping"
     | "handle"
     | "retryAt"
+    | "gpuIds"
   >
 >;
 
@@ -153,6 +161,7 @@ const COLUMN: Record<keyof JobUpdate, string> = {
   pid: "pid",
   stopping: "stopping",
   handle: "handle",
+  gpuIds: "gpu_ids",
 };
 
 type Row = Record<string, string | number | null | Uint8Array>;
@@ -160,7 +169,7 @@ type Row = Record<string, string | number | null | Uint8Array>;
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
-  array_task, retries, retry_delay, retry_at, priority`;
+  array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];
@@ -396,7 +405,7 @@ export class Store implements Disposable {
       stmt = this.#db.prepare(`UPDATE jobs SET ${sets} WHERE id = ?`);
       this.#updates.set(cacheKey, stmt);
     }
-    stmt.run(...keys.map((k) => fields[k] ?? null), id);
+    stmt.run(...keys.map((k) => column(fields[k])), id);
   }
 
   /** One job, or undefined. */
@@ -580,6 +589,11 @@ export class Store implements Disposable {
     return row?.notify ?? null;
   }
 
+  /** Sets how many GPUs jobs `id`…`last` need (GPUS; an array's head and its tasks at once). */
+  setGpus(id: number, last: number, gpus: number): void {
+    this.#db.prepare("UPDATE jobs SET gpus = ? WHERE id BETWEEN ? AND ?").run(gpus, id, last);
+  }
+
   /** Sets a job's automatic retries (RETRIES) and the delay before each (RETRYDELAY, seconds). */
   setRetries(id: number, retries: number, delay: number | null): void {
     this.#db.prepare("UPDATE jobs SET retries = ?, retry_delay = ? WHERE id = ?")
@@ -713,6 +727,14 @@ function parseEnv(text: unknown, strict: boolean): Record<string, string> {
   }
 }
 
+const WAITING: ReadonlySet<State> = new Set(["Q", "H", "U"]);
+
+/** A JobUpdate value as its column holds it: lists (GPU ids) comma-joined, none as NULL. */
+function column(value: JobUpdate[keyof JobUpdate]): string | number | null {
+  if (Array.isArray(value)) return value.length === 0 ? null : value.join(",");
+  return (value ?? null) as string | number | null;
+}
+
 function toRecord(row: Row, strict = false): JobRecord {
   // Listings select no env column: they get an empty one.
   const num = (v: unknown) => (v === null ? null : Number(v));
@@ -744,6 +766,11 @@ function toRecord(row: Row, strict = false): JobRecord {
     ...(row.retry_delay == null ? {} : { retryDelay: Number(row.retry_delay) }),
     ...(row.retry_at == null ? {} : { retryAt: Number(row.retry_at) }),
     ...(row.priority == null ? {} : { priority: Number(row.priority) }),
+    ...(row.gpus == null || row.gpus === 0 ? {} : { gpus: Number(row.gpus) }),
+    // Devices are held while a job runs and shown once it ran; a job queued again holds none.
+    ...(typeof row.gpu_ids === "string" && row.gpu_ids !== "" && !WAITING.has(row.state as State)
+      ? { gpuIds: row.gpu_ids.split(",") }
+      : {}),
     ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
     ...(row.array_id == null
       ? {}

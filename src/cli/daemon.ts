@@ -16,6 +16,7 @@ import {
   saveSettings,
 } from "../live_config.ts";
 import { Logger } from "../log.ts";
+import { detectGpus } from "../gpus.ts";
 import { type Caller, mayActOnDaemon } from "../authorization.ts";
 import { DEFAULT_LIMITS, type Request } from "../protocol.ts";
 import { defaultMaxConnections, Server } from "../server.ts";
@@ -59,6 +60,7 @@ Options (each overrides its configuration key; see 'sjq config'):
   --slurm-options OPTS  sjq.slurm.options (sbatch options for every job)
   --slurm-poll DURATION sjq.slurm.poll   (default 5s: longest interval between polls)
   --contain BOOL        sjq.contain      (default T: a job's escaped processes end with it)
+  --gpus N|IDS          sjq.gpus         (default: nvidia-smi -L): a count, or device ids 0,1,3
   -h, --help            show this help
 
 Examples:
@@ -94,6 +96,7 @@ export const daemonCommand: Command = {
       env: Deno.env.toObject(),
       home: Deno.env.get("HOME") ?? "/",
       cpus: navigator.hardwareConcurrency,
+      gpus: detectGpus,
       cwd: Deno.cwd(),
     };
     const autostarted = values.autostarted === true;

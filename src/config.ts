@@ -342,7 +342,8 @@ export const CONFIG_KEYS = [
     default: "",
     env: "SJQ_GPUS",
     flag: "gpus",
-    doc: "GPUs for jobs: a count N (devices 0..N-1) or device ids 0,1,3; from nvidia-smi -L if empty",
+    doc:
+      "GPUs for jobs: a count N (devices 0..N-1) or device ids 0,1,3; from nvidia-smi -L if empty",
   },
 ] as const satisfies readonly ConfigKeyInfo[];
 

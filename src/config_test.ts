@@ -4,6 +4,7 @@ import {
   CONFIG_KEYS,
   ConfigError,
   type ConfigKey,
+  formatConfigValue,
   loadConfig,
   type LoadedConfig,
 } from "./config.ts";
@@ -64,6 +65,7 @@ const DEFAULTS: Config = {
   slurmOptions: null,
   slurmPoll: 5,
   contain: true,
+  gpus: [],
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -94,6 +96,7 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.slurm.options": ["--partition=batch --qos=low", "--partition=batch --qos=low"],
   "sjq.slurm.poll": ["30s", 30],
   "sjq.contain": ["no", false],
+  "sjq.gpus": ["0,1,GPU-8f3c", ["0", "1", "GPU-8f3c"]],
 };
 
 function flagOf(key: ConfigKey): string {
@@ -404,4 +407,30 @@ Deno.test("the multi-user daemon's socket for this uid is the default when it ex
     exists: (p) => p.startsWith("/srv/q/"),
   });
   assert.equal(dir.config.socket, "/srv/q/1000.sock");
+});
+
+Deno.test("sjq.gpus: a count or a list of device ids; detected only when it is set nowhere", () => {
+  let detected = 0;
+  const gpus = () => (detected++, ["GPU-a", "GPU-b"]);
+  const load = (flags: Partial<Record<ConfigKey, string>>, env: Record<string, string> = {}) =>
+    loadConfig({ flags, env, home: "/home/u", cpus: 4, gpus, readFile: () => null }).config.gpus;
+  assert.deepEqual(load({ "sjq.gpus": "3" }), ["0", "1", "2"]);
+  assert.deepEqual(load({ "sjq.gpus": "0" }), []);
+  assert.deepEqual(load({}, { SJQ_GPUS: "1,3" }), ["1", "3"]);
+  assert.deepEqual(load({ "sjq.gpus": "3," }), ["3"]);
+  assert.equal(detected, 0);
+  assert.deepEqual(load({}), ["GPU-a", "GPU-b"]);
+  assert.equal(detected, 1);
+  assert.deepEqual(
+    loadConfig({ flags: {}, env: {}, home: "/", cpus: 1, readFile: () => null }).config.gpus,
+    [],
+    "a client detects nothing",
+  );
+  for (const bad of ["0,0", "a b", "-1", "1,,2"]) {
+    assert.throws(() => load({ "sjq.gpus": bad }), /Invalid value .* for sjq\.gpus/, bad);
+  }
+  const row = CONFIG_KEYS.find((r) => r.key === "sjq.gpus")!;
+  assert.equal(formatConfigValue(row, ["0", "1"]), "0,1");
+  assert.equal(formatConfigValue(row, ["3"]), "3,");
+  assert.equal(formatConfigValue(row, []), "0");
 });

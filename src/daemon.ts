@@ -88,6 +88,7 @@ export class Daemon {
       procs: config.maxprocs,
       mem: config.maxmem,
       userProcs: config.multiuser ? config.userMaxprocs : null,
+      gpus: config.gpus,
     });
     this.#ticks = new GroupCommit<Reply>({
       begin: () => {
@@ -309,6 +310,7 @@ export class Daemon {
       procs: this.#config.maxprocs,
       mem: this.#config.maxmem,
       userProcs: this.#config.multiuser ? this.#config.userMaxprocs : null,
+      gpus: this.#config.gpus,
     });
     clearInterval(this.#safetyNet);
     const every = timerInterval(Math.max(this.#config.schedtime, 0.05) * 1000);

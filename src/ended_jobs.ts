@@ -55,6 +55,7 @@ function _requeue(ctx: DaemonContext, job: Omit<JobRecord, "env">): void {
       hold: false,
       owner: job.uid,
       priority: job.priority ?? 0,
+      gpus: job.gpus ?? 0,
     },
     ctx.endedState,
   );

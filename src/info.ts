@@ -46,6 +46,10 @@ export interface JobInfo {
   slurm_id: string | null;
   /** PRIORITY (0 when none). */
   priority: number;
+  /** GPUS: how many GPU devices it needs (0 when none). */
+  gpus: number;
+  /** The GPU devices it was given, once it started; `[]` before, or without GPUs. */
+  gpu_ids: string[];
 }
 
 /** How an earlier attempt of a job ended. */
@@ -95,5 +99,7 @@ export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[
     retry_delay: job.retryDelay ?? null,
     slurm_id: /^slurm:\d+$/.test(job.handle ?? "") ? job.handle!.slice(6) : null,
     priority: job.priority ?? 0,
+    gpus: job.gpus ?? 0,
+    gpu_ids: job.gpuIds ?? [],
   };
 }

@@ -8,6 +8,7 @@
 import type { JobRecord } from "./job.ts";
 import { slurmEnvironment } from "./slurm_env.ts";
 import { arrayEnvironment } from "./arrays.ts";
+import { gpuEnvironment } from "./gpus.ts";
 
 /** A user's account details, for a job's environment. */
 export interface Account {
@@ -32,6 +33,7 @@ export function jobEnvironment(job: JobRecord, account: Account): Record<string,
     SJQ_MEM: String(job.mem),
     JOB_ID: String(job.id),
     ...arrayEnvironment(job),
+    ...gpuEnvironment(job),
   };
 }
 

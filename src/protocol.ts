@@ -50,6 +50,8 @@ export interface SubmitOptions {
   /** RETRIES: how often a failing job is run again by itself; RETRYDELAY: seconds before each. */
   retries?: number;
   retryDelay?: number;
+  /** GPUS: how many GPU devices the job needs (src/gpus.ts). */
+  gpus?: number;
 }
 
 /** A job named by a request: a job id, or `ARRAY_TASK` (`12_7`), task 7 of array 12. */
@@ -345,6 +347,12 @@ export class RequestParser {
         if (value === "") bad("expected a command");
         else options.notify = value;
         return null;
+      case "GPUS": {
+        const n = parseWhole(value);
+        if (n === null) bad("expected a whole number");
+        else options.gpus = n;
+        return null;
+      }
       case "RETRIES": {
         const n = parseWhole(value);
         if (n === null) bad("expected a whole number");

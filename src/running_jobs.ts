@@ -66,7 +66,8 @@ export class RunningJobs {
     const { store, scheduler, executor } = this.#ctx;
     const now = Date.now();
     for (const { id } of scheduler.schedule()) {
-      store.update(id, { state: "R", started: now });
+      const gpuIds = scheduler.get(id)!.gpuIds;
+      store.update(id, { state: "R", started: now, ...(gpuIds ? { gpuIds: [...gpuIds] } : {}) });
       this.#ctx.afterCommit(() => this.#launch(id));
     }
     while (scheduler.counts().Q >= LOOKAHEAD_BACKLOG) {

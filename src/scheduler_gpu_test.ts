@@ -165,7 +165,9 @@ Deno.test("GPUs property: under a random workload no device is ever held by two 
       } else if (lookahead) {
         // Lookahead never takes a GPU job ahead of its devices.
         const ahead = s.reserveAhead();
-        if (ahead !== null) assert.ok(!s.get(ahead.id)!.gpus, `${where}: GPU job ${ahead.id} ahead`);
+        if (ahead !== null) {
+          assert.ok(!s.get(ahead.id)!.gpus, `${where}: GPU job ${ahead.id} ahead`);
+        }
       }
       checkHeld(s, capacity, `${where} (after the event)`, lookahead);
       const queued = [...s.jobs()].filter((j) => j.state === "Q");

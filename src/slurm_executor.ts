@@ -298,6 +298,8 @@ export class SlurmExecutor implements Executor {
     ];
     // sjq's own timer kills the job at its TIMEOUT; Slurm's limit (whole minutes) is the safety net.
     if (job.timeout !== null) args.push(`--time=${Math.ceil(job.timeout / 60) + 1}`);
+    // Slurm picks the devices (sjq.gpus only caps how many sjq's jobs ask for at once).
+    if (job.gpus) args.push(`--gpus=${job.gpus}`);
     return [...args, ...this.#settings.options, ...(job.slurmOpts ?? [])];
   }
 
@@ -566,21 +568,28 @@ export class SlurmExecutor implements Executor {
   }
 }
 
+/** The variables that name a job's GPUs: Slurm's, for a job that asked it for some. */
+const GPU_VARIABLES = /^(CUDA_VISIBLE_DEVICES|GPU_DEVICE_ORDINAL|ROCR_VISIBLE_DEVICES|SJQ_GPUS)$/;
+
 /** The batch script: runs the job's script with exactly its environment and records its exit code. */
 export function wrapper(launch: Launch, spool: string): string {
   const job = launch.job;
   const q = shellQuote;
-  // Slurm provides the real SLURM_* variables of the job; the job's own copies would lie.
+  // Slurm provides the real SLURM_* variables of the job, and its GPUs; the job's own copies
+  // (and the devices sjq's scheduler counted) would lie.
   const env = Object.entries(launch.env)
-    .filter(([name]) => !/^SLURMD?_/.test(name))
+    .filter(([name]) => !/^SLURMD?_/.test(name) && !(job.gpus && GPU_VARIABLES.test(name)))
     .map(([name, value]) => q(`${name}=${value}`));
+  if (job.gpus) env.push(`"SJQ_GPUS=\${CUDA_VISIBLE_DEVICES-}"`);
   const args = (job.args ?? []).map(q);
   return `#!/bin/sh
 # sjq job ${job.id}: runs ${spool}/${job.id}.sh and records how it ended (src/slurm_executor.ts)
 x=${q(`${spool}/${job.id}.exit`)}
 record() { printf '%s\\n' "$1" >"$x.tmp" && mv -f "$x.tmp" "$x"; }
 cd -- ${q(job.cwd)} || { record ${q(`error cannot enter working directory ${job.cwd}`)}; exit 1; }
-keep=$(env | grep -E '^(SLURM_[A-Za-z0-9_]*|SLURMD_NODENAME)=' | grep -vE '^SLURM_(EXPORT_ENV|GET_USER_ENV)=')
+keep=$(env | grep -E '^(SLURM_[A-Za-z0-9_]*|SLURMD_NODENAME${
+    job.gpus ? "|CUDA_VISIBLE_DEVICES|GPU_DEVICE_ORDINAL|ROCR_VISIBLE_DEVICES" : ""
+  })=' | grep -vE '^SLURM_(EXPORT_ENV|GET_USER_ENV)=')
 trap 'stop=1' TERM
 IFS='
 '

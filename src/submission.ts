@@ -10,6 +10,7 @@ import type { Request } from "./protocol.ts";
 import { accountOf } from "./job_environment.ts";
 import { outputPath } from "./output_path.ts";
 import { formatSize } from "./size.ts";
+import { gpuRefusal } from "./gpus.ts";
 import { formatArraySpec, taskCount } from "./array_spec.ts";
 import { taskOutputPattern } from "./arrays.ts";
 import type { Caller } from "./authorization.ts";
@@ -41,6 +42,9 @@ export function submit(
       `MEM ${formatSize(mem)} is more than sjq.maxmem (${formatSize(config.maxmem)})`,
     );
   }
+  const gpus = o.gpus ?? 0;
+  const noGpus = gpuRefusal(gpus, config.gpus);
+  if (noGpus !== null) errors.push(noGpus);
   if (o.notify !== undefined && config.multiuser) {
     errors.push("NOTIFY is not supported by a multi-user daemon yet (it would run as root)");
   }
@@ -88,7 +92,7 @@ export function submit(
   const count = o.array === undefined ? 0 : taskCount(o.array);
   const added = o.array === undefined
     ? scheduler.add(
-      { id, procs, mem, deps, hold: o.hold, owner: user.uid, priority: o.priority ?? 0 },
+      { id, procs, mem, deps, hold: o.hold, owner: user.uid, priority: o.priority ?? 0, gpus },
       ctx.endedState,
     )
     : scheduler.addArray(
@@ -103,6 +107,7 @@ export function submit(
         hold: o.hold,
         owner: user.uid,
         priority: o.priority ?? 0,
+        gpus,
       },
       ctx.endedState,
     );
@@ -143,6 +148,7 @@ export function submit(
     if (job.state !== "A") job.state = "H";
     store.insertArray({ ...job, array: formatArraySpec(o.array) }, req.script, tasks);
   }
+  if (gpus > 0) store.setGpus(id, id + count, gpus);
   return ok(String(id));
 }
 

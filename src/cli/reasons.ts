@@ -14,6 +14,8 @@ import { formatSize } from "../size.ts";
 export interface Limits {
   maxprocs: number | null;
   maxmem: number | null;
+  /** How many GPU devices the daemon has (`sjq.gpus`); absent when unknown. */
+  gpus?: number | null;
 }
 
 /** What {@linkcode jobReason} can look at besides the job. */
@@ -95,11 +97,20 @@ function waitingForRoom(job: JobInfo, { jobs, complete, limits }: ReasonContext)
   if (limits?.maxmem != null && job.mem > limits.maxmem) {
     return `needs ${formatSize(job.mem)}, more than sjq.maxmem (${formatSize(limits.maxmem)})`;
   }
-  if (!complete || limits === null) return `waiting for ${cpus} and ${formatSize(job.mem)}`;
+  const wanted = job.gpus ?? 0;
+  const gpus = `${wanted} GPU${wanted === 1 ? "" : "s"}`;
+  if (limits?.gpus != null && wanted > limits.gpus) {
+    return `needs ${gpus}, more than sjq.gpus (${limits.gpus})`;
+  }
+  if (!complete || limits === null) {
+    return `waiting for ${cpus}${wanted > 0 ? `, ${gpus}` : ""} and ${formatSize(job.mem)}`;
+  }
   let procs = 0;
   let mem = 0;
+  let held = 0;
   for (const other of jobs.values()) {
-    if (other.state === "R") [procs, mem] = [procs + other.procs, mem + other.mem];
+    if (other.state !== "R") continue;
+    [procs, mem, held] = [procs + other.procs, mem + other.mem, held + (other.gpus ?? 0)];
   }
   const wants: string[] = [];
   if (limits.maxprocs !== null && job.procs > limits.maxprocs - procs) {
@@ -107,6 +118,9 @@ function waitingForRoom(job: JobInfo, { jobs, complete, limits }: ReasonContext)
   }
   if (limits.maxmem !== null && job.mem > limits.maxmem - mem) {
     wants.push(`${formatSize(job.mem)} (${formatSize(Math.max(0, limits.maxmem - mem))} free)`);
+  }
+  if (wanted > 0 && limits.gpus != null && wanted > limits.gpus - held) {
+    wants.push(`${gpus} (${Math.max(0, limits.gpus - held)} free)`);
   }
   return wants.length > 0 ? `waiting for ${wants.join(" and ")}` : "waiting for earlier jobs";
 }
@@ -123,8 +137,11 @@ export function limitsOf(
   const value = (key: string) => settings.find((s) => s.key === key)?.value ?? "";
   const procs = value("sjq.maxprocs");
   const mem = value("sjq.maxmem");
+  // As the rc file writes it: "0" for none, else device ids joined by commas.
+  const gpus = settings.find((s) => s.key === "sjq.gpus")?.value;
   return {
     maxprocs: procs === "" ? null : Number(procs),
     maxmem: mem === "" ? null : parseSize(mem),
+    gpus: gpus === undefined ? null : gpus === "0" ? 0 : gpus.split(",").filter((d) => d).length,
   };
 }

@@ -18,6 +18,7 @@
  * | `-d`, `--dependency` | afterok, afterany, afternotok, singleton (`after` waits for the end) |
  * | `-H`, `--hold` | hold |
  * | `--export` | ALL, NONE, `[ALL,]NAME[=VALUE],…` |
+ * | `-G`, `--gpus`, `--gpus-per-node` (`[type:]N`); `--gres=gpu[:type][:N]` | GPUs (the type is ignored; other gres go to the Slurm backend) |
  *
  * @module
  */
@@ -40,6 +41,7 @@ export interface SbatchValues {
   hold?: boolean;
   env?: string[];
   "no-env"?: boolean;
+  gpus?: string;
 }
 
 /** What the `#SBATCH` lines of a script say. */
@@ -74,6 +76,9 @@ const KNOWN: readonly Known[] = [
   { long: "dependency", short: "d", value: true },
   { long: "hold", short: "H", value: false },
   { long: "export", value: true },
+  { long: "gpus", short: "G", value: true },
+  { long: "gpus-per-node", value: true },
+  { long: "gres", value: true },
 ];
 
 /** Short sbatch options of others that take a value (so that `-p gpu` stays one option). */
@@ -228,6 +233,45 @@ function apply(
   for (const dep of given.get("dependency") ?? []) dependency(dep.value, dep.where, result);
   const exp = last("export");
   if (exp !== undefined) exportEnv(exp.value, v);
+  gpus(given, result);
+}
+
+/** `--gpus`/`-G`/`--gpus-per-node=[type:]N` and the GPUs of `--gres=gpu[:type][:N],…` (the last one given wins). */
+function gpus(
+  given: Map<string, { value: string; where: string }[]>,
+  result: SbatchDirectives,
+): void {
+  let count: { n: number; where: string; typed: boolean } | undefined;
+  const take = (text: string, where: string, option: string) => {
+    const m = /^(?:([A-Za-z][\w.-]*):)?(\d+)$/.exec(text);
+    if (m === null) {
+      throw new SyntaxError(`${where}: bad #SBATCH ${option} "${text}": expected [type:]N`);
+    }
+    count = { n: Number(m[2]), where, typed: m[1] !== undefined };
+  };
+  for (const long of ["gpus", "gpus-per-node"]) {
+    for (const g of given.get(long) ?? []) take(g.value, g.where, `--${long}`);
+  }
+  for (const g of given.get("gres") ?? []) {
+    const others: string[] = [];
+    for (const part of g.value.split(",").filter((p) => p !== "")) {
+      if (part !== "gpu" && !part.startsWith("gpu:")) others.push(part);
+      else take(part === "gpu" ? "1" : part.slice(4), g.where, "--gres=gpu");
+    }
+    if (others.length > 0) {
+      result.slurmOptions.push(`--gres=${others.join(",")}`);
+      result.warnings.push(
+        `${g.where}: #SBATCH --gres=${
+          others.join(",")
+        }: no sjq equivalent; only the Slurm backend (sjq.backend=slurm) uses it`,
+      );
+    }
+  }
+  if (count === undefined) return;
+  if (count.typed) {
+    result.warnings.push(`${count.where}: #SBATCH GPU type ignored: sjq counts GPUs`);
+  }
+  result.values.gpus = String(count.n);
 }
 
 /** A Slurm memory size in bytes: a bare number is MiB; units K, M, G, T. */

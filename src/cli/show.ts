@@ -29,7 +29,7 @@ const HELP = `sjq show: everything about one job
 Usage: sjq show ID [--lines N] [options]
 
 Prints every field of the job, one per line: its state and why (the
-dependency it waits for, the CPUs or memory it lacks, the hold, or why it
+dependency it waits for, the CPUs, memory or GPUs it lacks, the hold, or why it
 failed, was aborted or killed), its size, dependencies, directory, output
 files, times, exit code, the first lines of its script, and any accounting
 the daemon keeps. 'sjq status --json ID' has the same fields for scripts.
@@ -69,6 +69,8 @@ const KNOWN = new Set([
   "exit_code",
   "pid",
   "args",
+  "gpus",
+  "gpu_ids",
 ]);
 
 /** `sjq show`. */
@@ -123,6 +125,10 @@ function render(
   add("reason", reason ?? job.reason);
   add("procs", String(job.procs));
   add("mem", formatSize(job.mem));
+  if (job.gpus) {
+    const ids = job.gpu_ids ?? [];
+    add("gpus", `${job.gpus}${ids.length > 0 ? ` (devices ${ids.join(",")})` : ""}`);
+  }
   add(
     "depends",
     job.dependencies.map((d) => {

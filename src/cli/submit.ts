@@ -38,6 +38,8 @@ Options:
   -p, --procs N          CPUs the job needs (default sjq.defaults.procs)
   -m, --mem SIZE         memory the job needs: 512M, 2G, 1.5G; a bare number is MiB, as in
                          Slurm (default sjq.defaults.mem)
+  -G, --gpus N           GPUs the job needs (default 0): it gets N devices of sjq.gpus to
+                         itself, named in CUDA_VISIBLE_DEVICES and SJQ_GPUS
   -d, --depends IDS      start after these jobs succeed (ids separated by ':' or ',')
       --after IDS        the same as --depends
       --afterany IDS     start after these jobs end, however they end
@@ -83,7 +85,8 @@ them, and list options (--after, --env...) add up:
 
 '#SBATCH' lines are read too, below '#SJQ' ones: -c, -n, --mem, --mem-per-cpu,
 -J, -o, -e (%j %x %A %a %u), -D, -t, -d (afterok, afterany, afternotok,
-singleton), -H and --export become the job options above; other sbatch options
+singleton), -H, --export, -G/--gpus and --gres=gpu:N become the job options
+above; other sbatch options
 go to the Slurm backend only, with a warning (see docs/slurm.md).
 
 Environment: the job gets this shell's environment (like Slurm's
@@ -104,6 +107,7 @@ Examples:
 const JOB_OPTIONS = {
   procs: { type: "string", short: "p" },
   mem: { type: "string", short: "m" },
+  gpus: { type: "string", short: "G" },
   depends: { type: "string", short: "d", multiple: true },
   after: { type: "string", multiple: true },
   afterany: { type: "string", multiple: true },
@@ -341,6 +345,8 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   const options: [string, string][] = [["CWD", cwd], ["NAME", job.name ?? defaultName]];
   if (job.procs !== undefined) options.push(["PROCS", job.procs]);
   if (job.mem !== undefined) options.push(["MEM", checkMem(job.mem)]);
+  // No GPUS line for none: an original daemon knows no GPUS.
+  if (job.gpus !== undefined && checkGpus(job.gpus) > 0) options.push(["GPUS", job.gpus.trim()]);
   const deps = [["depends", "DEPENDS"], ["after", "DEPENDS"], ["afterany", "AFTERANY"], [
     "afternotok",
     "AFTERNOTOK",
@@ -375,6 +381,14 @@ function checkMem(given: string): string {
   }
   if (bytes === 0) throw new UsageError(`bad --mem "${given}": a job needs more than 0 bytes`);
   return text;
+}
+
+/** A `--gpus` value: a whole number. */
+function checkGpus(given: string): number {
+  if (!/^\s*\d{1,6}\s*$/.test(given)) {
+    throw new UsageError(`bad --gpus "${given}": expected a whole number of GPUs`);
+  }
+  return Number(given);
 }
 
 /** `--timeout` in seconds for TIMEOUT: `90`, `15m`, `2h`, `1h30m`. */

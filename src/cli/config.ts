@@ -121,7 +121,9 @@ function settings(here: LoadedConfig, daemon: DaemonSettings | null) {
     if (theirs === undefined || OWN_KEYS.has(k.key)) {
       return { key: k.key, value: local, note: localSource };
     }
-    const differs = theirs.value === local
+    // A client never runs nvidia-smi: its default of sjq.gpus says nothing about the daemon's.
+    const unknownHere = k.kind === "devices" && localSource === "default";
+    const differs = theirs.value === local || unknownHere
       ? ""
       : `; differs: ${quote(local) || "(none)"} here (${localSource})`;
     return { key: k.key, value: theirs.value, note: `${theirs.source}${differs}` };

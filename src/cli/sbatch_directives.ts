@@ -249,10 +249,15 @@ function gpus(
     }
     count = { n: Number(m[2]), where, typed: m[1] !== undefined };
   };
-  for (const long of ["gpus", "gpus-per-node"]) {
-    for (const g of given.get(long) ?? []) take(g.value, g.where, `--${long}`);
-  }
-  for (const g of given.get("gres") ?? []) {
+  const line = (where: string) => Number(where.slice(where.lastIndexOf(":") + 1));
+  const all = ["gpus", "gpus-per-node", "gres"]
+    .flatMap((long) => (given.get(long) ?? []).map((g) => ({ long, ...g })))
+    .sort((a, b) => line(a.where) - line(b.where));
+  for (const g of all) {
+    if (g.long !== "gres") {
+      take(g.value, g.where, `--${g.long}`);
+      continue;
+    }
     const others: string[] = [];
     for (const part of g.value.split(",").filter((p) => p !== "")) {
       if (part !== "gpu" && !part.startsWith("gpu:")) others.push(part);

@@ -90,3 +90,18 @@ Deno.test("slurmTime: every sbatch form", () => {
   assert.equal(slurmTime("UNLIMITED"), null);
   assert.equal(slurmTime("0"), null);
 });
+
+Deno.test("#SBATCH GPUs: -G, --gpus, --gpus-per-node and --gres=gpu; other gres go to Slurm", () => {
+  assert.deepEqual(parse("#SBATCH -G 2\n").values, { gpus: "2" });
+  assert.deepEqual(parse("#SBATCH --gpus=3\n").values, { gpus: "3" });
+  assert.deepEqual(parse("#SBATCH --gpus-per-node 1\n").values, { gpus: "1" });
+  assert.deepEqual(parse("#SBATCH --gres=gpu\n").values, { gpus: "1" });
+  const typed = parse("#SBATCH --gres=gpu:a100:2,tmpfs:10G\n");
+  assert.deepEqual(typed.values, { gpus: "2" });
+  assert.deepEqual(typed.slurmOptions, ["--gres=tmpfs:10G"]);
+  assert.equal(typed.warnings.length, 2);
+  assert.match(typed.warnings.join("\n"), /GPU type ignored/);
+  assert.match(typed.warnings.join("\n"), /--gres=tmpfs:10G: no sjq equivalent/);
+  assert.deepEqual(parse("#SBATCH --gres=gpu:1\n#SBATCH --gpus=4\n").values, { gpus: "4" });
+  assert.throws(() => parse("#SBATCH --gpus=many\n"), /job\.sh:1: bad #SBATCH --gpus "many"/);
+});

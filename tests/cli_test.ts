@@ -430,6 +430,8 @@ const JSON_FIELDS = [
   "retry_delay",
   "slurm_id",
   "priority",
+  "gpus",
+  "gpu_ids",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {
@@ -497,6 +499,8 @@ Deno.test("status --json: every field of every job, checked field by field", asy
   assert.equal(job.exit_code, 0);
   assert.equal(job.reason, null);
   assert.equal(job.pid, null);
+  assert.equal(job.gpus, 0);
+  assert.deepEqual(job.gpu_ids, []);
   const failed = all[1]!;
   assert.deepEqual([failed.state, failed.state_name, failed.exit_code], ["F", "failed", 2]);
   assert.deepEqual(await jobs(d, ["--state", "F"]), [failed]);

@@ -26,10 +26,17 @@ tmp="$out.build.$$"
 log="$out.build.$$.log"
 trap 'rm -f "$tmp" "$log"' EXIT
 
+# Modules that src/cli/lazy.ts loads by a specifier deno compile cannot see: every
+# subcommand, the shepherd, npm:string-width (src/cli/string_width.ts).
+set --
+for f in "$here"/src/cli/*.ts "$here/src/shepherd.ts"; do
+  case $f in *_test.ts) ;; *) set -- "$@" --include "$f" ;; esac
+done
+
 why=""
 if [ "${SJQ_BUILD:-}" = launcher ]; then
   why="SJQ_BUILD=launcher"
-elif ! NO_COLOR=1 "$deno" compile -A --quiet --config "$here/deno.json" --output "$tmp" "$here/main.ts" >"$log" 2>&1; then
+elif ! NO_COLOR=1 "$deno" compile -A --quiet --config "$here/deno.json" "$@" --output "$tmp" "$here/main.ts" >"$log" 2>&1; then
   if grep -q "base binary" "$log"; then
     why="deno compile could not get the Deno runtime (denort): it cannot be downloaded here; set DENORT_BIN to a denort file"
   else

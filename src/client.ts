@@ -5,7 +5,7 @@
  * @module
  */
 
-import { encodeBase64 } from "./protocol.ts";
+import { encodeBase64 } from "./base64.ts";
 
 /** Raised when no daemon answers on the socket. */
 export class NoDaemonError extends Error {

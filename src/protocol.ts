@@ -16,6 +16,8 @@ import {
 import { parseSize } from "./size.ts";
 import { type ArraySpec, parseArraySpec } from "./array_spec.ts";
 
+export { encodeBase64 } from "./base64.ts";
+
 /**
  * What SHUTDOWN does with running jobs: leave them to the next daemon
  * (`detach`, plain SHUTDOWN), wait for them (`drain`), or kill them (`kill`).
@@ -430,14 +432,4 @@ function decodeBase64(text: string): string {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return decoder.decode(bytes);
-}
-
-/** Base64 of a string's UTF-8 bytes, as ENV values are sent. */
-export function encodeBase64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

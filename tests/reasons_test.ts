@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import stringWidth from "string-width";
+import { stringWidth } from "../src/cli/string_width.ts";
 import { type Output, TestDaemon, waitFor } from "./harness.ts";
 
 async function ok(p: Promise<Output>): Promise<Output> {

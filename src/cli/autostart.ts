@@ -15,6 +15,7 @@
 import { Client, NoDaemonError } from "../client.ts";
 import type { LoadedConfig } from "../config.ts";
 import { clientConfig, type ClientValues, socketProblem, startCommand } from "./common.ts";
+import { lazyImport } from "./lazy.ts";
 
 /** How long a client that lost the race waits for the winner's daemon to answer. */
 const RACE_TIMEOUT_MS = 30_000;
@@ -82,7 +83,10 @@ async function startLock(socket: string): Promise<Disposable> {
  */
 async function start(loaded: LoadedConfig): Promise<void> {
   // Loaded only here: a client that finds its daemon answering never needs it.
-  const { DaemonStartError, startDetached } = await import("./detach.ts");
+  const { DaemonStartError, startDetached } = await lazyImport<typeof import("./detach.ts")>(
+    "./detach.ts",
+    import.meta.url,
+  );
   const { socket } = loaded.config;
   const deadline = Date.now() + RACE_TIMEOUT_MS;
   for (;;) {

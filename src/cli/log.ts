@@ -19,6 +19,7 @@ import {
   parseIdList,
   UsageError,
 } from "./common.ts";
+import { lazyImport } from "./lazy.ts";
 
 const HELP = `sjq log: print a job's output
 
@@ -68,8 +69,14 @@ export const logCommand: Command = {
     const path = values.stderr ? job.stderr : job.stdout;
     if (values.follow && !isFinal(job.state as State)) {
       if (job.started === null) {
-        const { reasonContext } = await import("./job_query.ts");
-        const { jobReason } = await import("./reasons.ts");
+        const { reasonContext } = await lazyImport<typeof import("./job_query.ts")>(
+          "./job_query.ts",
+          import.meta.url,
+        );
+        const { jobReason } = await lazyImport<typeof import("./reasons.ts")>(
+          "./reasons.ts",
+          import.meta.url,
+        );
         const reason = jobReason(job, await reasonContext(client, [job], false));
         console.error(
           `sjq: job ${id} is ${job.state_name}${reason ? ` (${reason})` : ""}; ` +

@@ -8,36 +8,48 @@
 import { NoDaemonError } from "../client.ts";
 import { type Command, nearest, out, UsageError } from "./common.ts";
 import { alignHelp } from "./help_layout.ts";
+import { lazyImport } from "./lazy.ts";
 
 /** sjq's version. */
 export const VERSION = "0.1.0";
 
 /**
- * Every subcommand, loaded only when it runs: a client then never loads the
- * daemon's code, which keeps `sjq submit` quick.
+ * Every subcommand's module and export, loaded only when it runs (by
+ * lazyImport: a literal `import()` would make Deno read every module, the
+ * daemon's too, at each start): `sjq ping` reads only what ping needs.
  */
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  submit: async () => (await import("./submit.ts")).submitCommand,
-  status: async () => (await import("./status.ts")).statusCommand,
-  show: async () => (await import("./show.ts")).showCommand,
-  wait: async () => (await import("./wait.ts")).waitCommand,
-  log: async () => (await import("./log.ts")).logCommand,
-  kill: async () => (await import("./control.ts")).killCommand,
-  hold: async () => (await import("./control.ts")).holdCommand,
-  release: async () => (await import("./control.ts")).releaseCommand,
-  daemon: async () => (await import("./daemon.ts")).daemonCommand,
-  ping: async () => (await import("./ping.ts")).pingCommand,
-  shutdown: async () => (await import("./shutdown.ts")).shutdownCommand,
-  clean: async () => (await import("./clean.ts")).cleanCommand,
-  restart: async () => (await import("./restart.ts")).restartCommand,
-  config: async () => (await import("./config.ts")).configCommand,
-  reload: async () => (await import("./reload.ts")).reloadCommand,
-  completions: async () => (await import("./completions.ts")).completionsCommand(allCommands),
+const COMMANDS: Record<string, [file: string, exported: string]> = {
+  submit: ["./submit.ts", "submitCommand"],
+  status: ["./status.ts", "statusCommand"],
+  show: ["./show.ts", "showCommand"],
+  wait: ["./wait.ts", "waitCommand"],
+  log: ["./log.ts", "logCommand"],
+  kill: ["./control.ts", "killCommand"],
+  hold: ["./control.ts", "holdCommand"],
+  release: ["./control.ts", "releaseCommand"],
+  daemon: ["./daemon.ts", "daemonCommand"],
+  ping: ["./ping.ts", "pingCommand"],
+  shutdown: ["./shutdown.ts", "shutdownCommand"],
+  clean: ["./clean.ts", "cleanCommand"],
+  restart: ["./restart.ts", "restartCommand"],
+  config: ["./config.ts", "configCommand"],
+  reload: ["./reload.ts", "reloadCommand"],
+  completions: ["./completions.ts", "completionsCommand"],
 };
+
+/** Loads subcommand `name` (one of COMMANDS). */
+async function load(name: string): Promise<Command> {
+  const [file, exported] = COMMANDS[name]!;
+  const module = await lazyImport<Record<string, unknown>>(file, import.meta.url);
+  if (name === "completions") {
+    return (module[exported] as typeof import("./completions.ts").completionsCommand)(allCommands);
+  }
+  return module[exported] as Command;
+}
 
 /** Every subcommand, loaded. */
 function allCommands(): Promise<Command[]> {
-  return Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return Promise.all(Object.keys(COMMANDS).map(load));
 }
 
 async function mainHelp(): Promise<string> {
@@ -75,7 +87,13 @@ export async function main(args: string[]): Promise<number> {
     return out(topic === undefined ? await mainHelp() : alignHelp(topic.help)), 0;
   }
   // The local executor's shepherd (src/shepherd.ts): started by the daemon, not by people.
-  if (name === "__shepherd") return await (await import("../shepherd.ts")).runShepherd(rest);
+  if (name === "__shepherd") {
+    const shepherd = await lazyImport<typeof import("../shepherd.ts")>(
+      "../shepherd.ts",
+      import.meta.url,
+    );
+    return await shepherd.runShepherd(rest);
+  }
   const command = await find(name);
   if (command === undefined) return unknownCommand(name);
   // Every command's --help, its option lines in one column.
@@ -95,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 function find(name: string): Promise<Command> | undefined {
-  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]!() : undefined;
+  return Object.hasOwn(COMMANDS, name) ? load(name) : undefined;
 }
 
 function unknownCommand(name: string): number {

@@ -24,6 +24,7 @@ import {
   parseIdList,
   UsageError,
 } from "./common.ts";
+import { lazyImport } from "./lazy.ts";
 
 const HELP = `sjq status: show jobs
 
@@ -237,9 +238,6 @@ async function table(
   });
 }
 
-/** The display-width library (deno.json maps it to npm), by a name Deno does not resolve before it is imported. */
-const STRING_WIDTH = ["string", "width"].join("-");
-
 /** The width to fit: the terminal's, else `COLUMNS`, else none. */
 function terminalWidth(): number {
   if (Deno.stdout.isTerminal()) {
@@ -259,10 +257,10 @@ async function displayWidth(rows: string[][]): Promise<(text: string) => number>
   const length = (t: string) => t.length;
   if (rows.every((r) => r.every((c) => /^[\x20-\x7e]*$/.test(c)))) return length;
   try {
-    // A computed specifier: Deno would otherwise resolve the package at every start of status.
-    const { default: stringWidth } = await import(STRING_WIDTH) as {
-      default: (text: string) => number;
-    };
+    const { stringWidth } = await lazyImport<typeof import("./string_width.ts")>(
+      "./string_width.ts",
+      import.meta.url,
+    );
     return (t) => stringWidth(t);
   } catch {
     return length; // offline with no cached copy: columns may be off, the table still prints

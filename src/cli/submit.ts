@@ -20,8 +20,9 @@ import {
   UsageError,
 } from "./common.ts";
 import { parseDirectives, splitWords } from "./directives.ts";
-import { encodeBase64 } from "../protocol.ts";
+import { encodeBase64 } from "../base64.ts";
 import { parseSbatchDirectives, type SbatchDirectives } from "./sbatch_directives.ts";
+import { lazyImport } from "./lazy.ts";
 
 const HELP = `sjq submit: submit a job
 
@@ -173,7 +174,10 @@ export const submitCommand: Command = {
       await warnIfAborted(client, id);
     }
     if (!values.wait) return 0;
-    const { explainEnds, waitForJobs } = await import("./wait.ts");
+    const { explainEnds, waitForJobs } = await lazyImport<typeof import("./wait.ts")>(
+      "./wait.ts",
+      import.meta.url,
+    );
     const ended = (await waitForJobs([id], values, null))!.get(id)!;
     if ("state" in ended && ended.state === "S") return 0;
     for (const line of await explainEnds([[id, ended]], values)) console.error(line);
@@ -493,8 +497,14 @@ function parseRetryDelay(text: string): number {
 
 /** Warns when a job was aborted as it was submitted: a dependency had already ended the wrong way. */
 async function warnIfAborted(client: Client, id: number): Promise<void> {
-  const { fetchJobs, reasonContext } = await import("./job_query.ts");
-  const { jobReason } = await import("./reasons.ts");
+  const { fetchJobs, reasonContext } = await lazyImport<typeof import("./job_query.ts")>(
+    "./job_query.ts",
+    import.meta.url,
+  );
+  const { jobReason } = await lazyImport<typeof import("./reasons.ts")>(
+    "./reasons.ts",
+    import.meta.url,
+  );
   const [job] = await fetchJobs(client, [id]);
   if (job?.state !== "A") return;
   const reason = jobReason(job, await reasonContext(client, [job], false));

@@ -23,6 +23,7 @@ import {
   parseIdList,
   UsageError,
 } from "./common.ts";
+import { lazyImport } from "./lazy.ts";
 
 const HELP = `sjq wait: wait for jobs to end
 
@@ -107,8 +108,14 @@ export async function explainEnds(
   if (ends.length === 0) return [];
   let reasons = new Map<number | string, string | null>();
   try {
-    const { fetchAll, reasonContext } = await import("./job_query.ts");
-    const { jobReason } = await import("./reasons.ts");
+    const { fetchAll, reasonContext } = await lazyImport<typeof import("./job_query.ts")>(
+      "./job_query.ts",
+      import.meta.url,
+    );
+    const { jobReason } = await lazyImport<typeof import("./reasons.ts")>(
+      "./reasons.ts",
+      import.meta.url,
+    );
     using client = await connectDaemon({ ...values, "no-autostart": true });
     const payloads = await fetchAll(client, ends.map(([id]) => `INFO ${id}`));
     const decoder = new TextDecoder();

@@ -11,6 +11,8 @@ import { type Command, flagNames, noPositionals, out, parseFlags, UsageError } f
 
 /** Commands whose arguments are job ids: completed from the running daemon (never starting one). */
 const ID_COMMANDS = ["status", "show", "wait", "log", "kill", "hold", "release", "restart"];
+/** Flags whose value is job ids (submit's dependencies): completed from the daemon too. */
+const ID_FLAGS = ["--depends", "-d", "--after", "--afterany", "--afternotok"];
 /** The state words `--state` takes. */
 const STATE_WORDS = Object.values(STATE_NAMES).join(" ");
 /** The configuration keys `sjq config KEY` takes. */
@@ -23,8 +25,9 @@ const HELP = `sjq completions: print a shell completion script
 Usage: sjq completions bash|zsh|fish
 
 Completes commands, each command's flags, job ids (asked of the running
-daemon; completion never starts one), state words after --state, config keys
-after 'sjq config', and file names elsewhere.
+daemon; completion never starts one) for the commands that take them and
+after submit's --after/--depends flags, state words after --state, config
+keys after 'sjq config', and file names elsewhere.
 
 Examples:
   sjq completions bash > /etc/bash_completion.d/sjq       # or: source <(sjq completions bash)
@@ -99,6 +102,8 @@ ${cases}
     COMPREPLY=($(compgen -W "${STATE_WORDS}" -- "$cur"))
   elif [[ \${COMP_WORDS[1]} == config ]]; then
     COMPREPLY=($(compgen -W "${KEYS}" -- "$cur"))
+  elif [[ \${COMP_WORDS[1]} == submit && " ${ID_FLAGS.join(" ")} " == *" $prev "* ]]; then
+    COMPREPLY=($(compgen -W "$(${IDS})" -- "$cur"))
   elif [[ " ${ID_COMMANDS.join(" ")} " == *" \${COMP_WORDS[1]} "* ]]; then
     COMPREPLY=($(compgen -W "$(${IDS})" -- "$cur"))
   elif [[ \${COMP_WORDS[1]} == help ]]; then
@@ -139,6 +144,8 @@ ${cases}
     compadd ${STATE_WORDS}
   elif [[ $words[2] == config ]]; then
     compadd ${KEYS}
+  elif [[ $words[2] == submit && " ${ID_FLAGS.join(" ")} " == *" $words[CURRENT-1] "* ]]; then
+    compadd -- \${(f)"$(${IDS})"}
   elif [[ " $ID_WORDS " == *" $words[2] "* ]]; then
     compadd -- \${(f)"$(${IDS})"}
   elif [[ $words[2] == help ]]; then
@@ -173,7 +180,11 @@ function fish(commands: Completable[]): string {
   for (const c of commands) {
     const when = `-n '__fish_seen_subcommand_from ${c.name}'`;
     for (const flag of flagsOf(c).filter((f) => f.startsWith("-"))) {
-      const states = flag === "--state" || flag === "-s" ? ` -x -a ${quote(STATE_WORDS)}` : "";
+      const states = flag === "--state" || flag === "-s"
+        ? ` -x -a ${quote(STATE_WORDS)}`
+        : c.name === "submit" && ID_FLAGS.includes(flag)
+        ? ` -x -a ${quote(`(${IDS})`)}`
+        : "";
       lines.push(
         `complete -c sjq ${when} ${
           flag.startsWith("--") ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`

@@ -114,7 +114,7 @@ export const statusCommand: Command = {
       out(shown.map((l) => `${l}\r\n`).join(""));
       return reportMissing(ids, payloads);
     }
-    for (;;) {
+    for (let frame = 0;; frame++) {
       const payloads = await fetchAll(
         client,
         ids === null ? ["INFO"] : ids.map((id) => `INFO ${id}`),
@@ -131,8 +131,8 @@ export const statusCommand: Command = {
       const onlyMissing = shown.length === 0 && ids !== null;
       const text = onlyMissing ? "" : await table(shown, context, Date.now(), colourful());
       if (values.watch) {
-        const clear = Deno.stdout.isTerminal() ? "\x1b[H\x1b[2J" : "";
-        out(`${clear}${new Date().toLocaleTimeString()}  ${summary(shown)}\n${text}`);
+        const page = `${new Date().toLocaleTimeString()}  ${summary(shown)}\n${text}`;
+        out(Deno.stdout.isTerminal() ? overDrawn(page, frame === 0, terminalRows()) : page);
         await new Promise((r) => setTimeout(r, WATCH_INTERVAL_MS));
         continue;
       }
@@ -238,11 +238,38 @@ async function table(
   });
 }
 
+/**
+ * `--watch`'s page drawn over the last one in place: from the top left, each
+ * line cleared to its end and the screen below cleared, so nothing flickers
+ * (only the first page clears the screen first). A page taller than the
+ * terminal is cut to fit, or it would scroll and the next one would not
+ * land on it.
+ */
+export function overDrawn(page: string, first: boolean, rows: number): string {
+  let lines = page.replace(/\n$/, "").split("\n");
+  if (lines.length > rows) {
+    const more = lines.length - (rows - 1);
+    lines = [...lines.slice(0, rows - 1), `… ${more} more line${more === 1 ? "" : "s"}`];
+  }
+  return `\x1b[H${first ? "\x1b[2J" : ""}${lines.join("\x1b[K\n")}\x1b[K\x1b[J`;
+}
+
+/** The terminal's height in lines (24 when it does not say). */
+function terminalRows(): number {
+  try {
+    const { rows } = Deno.consoleSize();
+    return rows > 1 ? rows : 24;
+  } catch {
+    return 24;
+  }
+}
+
 /** The width to fit: the terminal's, else `COLUMNS`, else none. */
 function terminalWidth(): number {
   if (Deno.stdout.isTerminal()) {
     try {
-      return Deno.consoleSize().columns;
+      const { columns } = Deno.consoleSize();
+      if (columns > 0) return columns;
     } catch { /* no size */ }
   }
   const columns = Number(Deno.env.get("COLUMNS"));

@@ -76,7 +76,7 @@ export class Server {
     caller: Caller = { uid: Deno.uid() ?? 0 },
   ): Server {
     refuseNonSocket(path);
-    const dir = Deno.makeTempDirSync({ dir: dirname(path), prefix: ".sjq-bind-" });
+    const dir = bindDir(path);
     try {
       const tmp = `${dir}/sock`;
       const listener = Deno.listen({ transport: "unix", path: tmp });
@@ -343,6 +343,45 @@ function refuse(conn: Deno.UnixConn, max: number): void {
 }
 
 /**
+ * Throws, in one sentence, when no socket can be bound at `path`: its
+ * directory is missing or not one, or something that is not a socket is
+ * there. For a daemon to check before it makes any file.
+ */
+export function checkSocketPath(path: string): void {
+  refuseNonSocket(path);
+  try {
+    if (Deno.statSync(dirname(path)).isDirectory) return;
+  } catch (e) {
+    throw bindError(path, e);
+  }
+  throw bindError(path, new Deno.errors.NotADirectory());
+}
+
+/** Makes the private directory the socket is bound in, beside `path`. */
+function bindDir(path: string): string {
+  try {
+    return Deno.makeTempDirSync({ dir: dirname(path), prefix: ".sjq-bind-" });
+  } catch (e) {
+    throw bindError(path, e);
+  }
+}
+
+/** Why the socket `path` cannot be made, as one sentence where the cause is a known one. */
+function bindError(path: string, e: unknown): unknown {
+  const parent = dirname(path);
+  if (e instanceof Deno.errors.NotFound) {
+    return new Error(`the socket's directory ${parent} does not exist (sjq.socket is ${path})`);
+  }
+  if (e instanceof Deno.errors.NotADirectory) {
+    return new Error(`the socket's directory ${parent} is not a directory (sjq.socket is ${path})`);
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return new Error(`cannot make the socket ${path}: permission denied in ${parent}`);
+  }
+  return e;
+}
+
+/**
  * Throws when something other than a socket is at `path` (a stale socket
  * may be replaced; a file, directory or link never is). `cleanup` runs first.
  */
@@ -351,7 +390,8 @@ function refuseNonSocket(path: string, cleanup: () => void = () => {}): void {
   try {
     info = Deno.lstatSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
+    // Nothing there, or no directory to hold it: binding says which.
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
     cleanup();
     throw e;
   }

@@ -56,3 +56,36 @@ Deno.test("a missing socket directory, a directory as socket, a missing script, 
   );
   await d[Symbol.asyncDispose]();
 });
+
+Deno.test("a daemon whose socket cannot be made says why in one sentence, before it makes any file", async () => {
+  await using dir = await tempDir();
+  const env = baseEnv(dir.path, `${dir.path}/s.sock`);
+  await Deno.writeTextFile(`${dir.path}/afile`, "");
+  await Deno.mkdir(`${dir.path}/adir`);
+  const cases: [string[], string][] = [
+    [
+      ["--socket", `${dir.path}/nope/s.sock`],
+      `the socket's directory ${dir.path}/nope does not exist (sjq.socket is ${dir.path}/nope/s.sock)`,
+    ],
+    [
+      ["--detach", "--socket", `${dir.path}/nope/s.sock`],
+      `the daemon did not start: the socket's directory ${dir.path}/nope does not exist (sjq.socket is ${dir.path}/nope/s.sock)`,
+    ],
+    [
+      ["--socket", `${dir.path}/afile/s.sock`],
+      `the socket's directory ${dir.path}/afile is not a directory (sjq.socket is ${dir.path}/afile/s.sock)`,
+    ],
+    [
+      ["--socket", `${dir.path}/adir`],
+      `${dir.path}/adir is a directory, not a socket: refusing to replace it`,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await sjq(["daemon", "--autoshutdown", "F", ...args], { env, cwd: dir.path });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, `error: ${message}\n`);
+  }
+  const left = [];
+  for await (const e of Deno.readDir(dir.path)) left.push(e.name);
+  assert.deepEqual(left.filter((name) => name.startsWith(".sjq")), [], "no database, log or lock");
+});

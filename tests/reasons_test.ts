@@ -85,7 +85,19 @@ Deno.test("show, status, wait, submit --after and log -f say why a job waits or 
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const followOut = new Response(following.stdout).text();
+  const followErr = following.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let followed = "";
+  const readErr = async (until: (text: string) => boolean) => {
+    while (!until(followed)) {
+      const { value, done } = await followErr.read();
+      if (done) break;
+      followed += value;
+    }
+  };
+  // Not before log -f has seen the job held: released first, it would only follow its output.
+  await readErr((text) => text.includes("its output follows once it starts"));
 
   await Deno.writeTextFile(`${dir}/go`, "");
   const waited = await d.cli(["wait", String(after)]);
@@ -98,16 +110,16 @@ Deno.test("show, status, wait, submit --after and log -f say why a job waits or 
   );
 
   await ok(d.cli(["release", String(held)]));
-  const log = await following;
-  const dec = new TextDecoder();
-  assert.equal(dec.decode(log.stdout), "held-out\n");
+  await readErr(() => false);
+  assert.equal((await following.status).code, 0, followed);
+  assert.equal(await followOut, "held-out\n");
   assert.match(
-    dec.decode(log.stderr),
+    followed,
     new RegExp(
       `^sjq: job ${held} is user-hold \\(held: sjq release ${held}\\); its output follows once it starts\n`,
     ),
   );
-  assert.match(dec.decode(log.stderr), new RegExp(`sjq: job ${held} ended: success\n$`));
+  assert.match(followed, new RegExp(`sjq: job ${held} ended: success\n$`));
 });
 
 Deno.test("the status table fits COLUMNS by display width, wide characters included", async () => {

@@ -19,7 +19,7 @@ import { Logger } from "../log.ts";
 import { detectGpus } from "../gpus.ts";
 import { type Caller, mayActOnDaemon } from "../authorization.ts";
 import { DEFAULT_LIMITS, type Request } from "../protocol.ts";
-import { defaultMaxConnections, Server } from "../server.ts";
+import { checkSocketPath, defaultMaxConnections, Server } from "../server.ts";
 import { userSocketPath, UserSockets } from "../user_sockets.ts";
 import { type Command, flagNames, noPositionals, out, parseFlags } from "./common.ts";
 import { DAEMON_FLAGS, daemonAnswers, startDetached } from "./detach.ts";
@@ -143,6 +143,9 @@ async function runForeground(
       throw new Error(`an sjq daemon is already running on ${config.socket}`);
     }
     checkDaemonPaths(config);
+    // A multi-user daemon's own socket may be root's socket among the users' (the client default).
+    const ownInUserdir = config.multiuser && config.socket === userSocketPath(config.userdir, 0);
+    if (!ownInUserdir) checkSocketPath(config.socket);
     if (config.multiuser && Deno.uid() !== 0) {
       throw new Error("sjq.multiuser needs a daemon running as root (docs/security.md)");
     }
@@ -186,8 +189,6 @@ async function runForeground(
       maxScript: config.maxscript,
       maxConnections: config.maxconnections ?? defaultMaxConnections(),
     };
-    // A multi-user daemon's own socket may be root's socket among the users' (the client default).
-    const ownInUserdir = config.multiuser && config.socket === userSocketPath(config.userdir, 0);
     const server = ownInUserdir ? null : Server.listen(config.socket, handler, limits);
     const users = config.multiuser
       ? UserSockets.open({ dir: config.userdir, handler, limits, minUid: config.minUid, log })

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { TestDaemon, waitFor } from "./harness.ts";
+import { tempDir, TestDaemon, waitFor } from "./harness.ts";
 import { Bench } from "./gated_jobs.ts";
 
 const ARGS = ["--gpus", "0,1,2", "--maxprocs", "8", "--autoshutdown", "F"];
@@ -149,4 +149,62 @@ Deno.test("gpus: sjq submit --gpus, #SJQ and #SBATCH directives; usage errors an
   const bad = await d.cli(["submit", "--gpus", "two", "flag.sh"], { cwd: dir });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^error: bad --gpus "two"/m);
+});
+
+Deno.test("gpus: an array's tasks share the devices out, one each, never two on one", async () => {
+  await using d = await TestDaemon.start({ args: ARGS });
+  await using bench = await Bench.open(d);
+  const head = await bench.submit(GPU_GATE, { GPUS: "1", ARRAY: "1-4" });
+  const tasks = [head + 1, head + 2, head + 3, head + 4];
+  const devices = await Promise.all(tasks.slice(0, 3).map((t) => devicesOf(bench, t)));
+  assert.deepEqual(devices.sort(), ["0|0", "1|1", "2|2"]);
+  assert.equal(await bench.client.state(tasks[3]!), "Q", "no device is left for the fourth");
+  assert.equal((await checkNoSharing(bench, tasks)).size, 3);
+  const freed = (await bench.info(tasks[1]!)).gpu_ids;
+  await bench.open(tasks[1]!);
+  assert.equal(await devicesOf(bench, tasks[3]!), `${freed}|${freed}`);
+  assert.equal((await checkNoSharing(bench, tasks)).size, 3);
+  for (const t of [tasks[0]!, tasks[2]!, tasks[3]!]) await bench.open(t);
+  assert.equal(await bench.wait(head), "OK S -");
+});
+
+Deno.test("gpus: found with nvidia-smi -L when sjq.gpus is not set; sjq reload applies a new sjq.gpus", async () => {
+  await using home = await tempDir();
+  const bin = `${home.path}/bin`;
+  await Deno.mkdir(bin);
+  // A stand-in for nvidia-smi: the listing of a machine with two GPUs, one split into MIG devices.
+  await Deno.writeTextFile(
+    `${bin}/nvidia-smi`,
+    `#!/bin/sh
+[ "$1" = "-L" ] || exit 9
+echo 'GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-5f3c0a1e-0000)'
+echo 'GPU 1: NVIDIA A100-SXM4-40GB (UUID: GPU-77d2b9c4-1111)'
+echo '  MIG 1g.5gb      Device  0: (UUID: MIG-0c7e4cd5-2222)'
+`,
+    { mode: 0o755 },
+  );
+  await using d = await TestDaemon.start({
+    home: home.path,
+    args: ["--autoshutdown", "F"],
+    env: { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+  });
+  const config = await d.cli(["config", "sjq.gpus"]);
+  assert.equal(config.stdout, "GPU-5f3c0a1e-0000,GPU-77d2b9c4-1111\n", config.stderr);
+  await using bench = await Bench.open(d);
+  const first = await bench.submit(GPU_GATE, { GPUS: "1" });
+  assert.equal(await devicesOf(bench, first), "GPU-5f3c0a1e-0000|GPU-5f3c0a1e-0000");
+  assert.match(await bench.client.submit(GPU_GATE, { GPUS: "3" }), /^ERROR GPUS 3 is more/);
+
+  // Three devices of their own now: the running job keeps its GPU, new jobs get the new ones.
+  await Deno.writeTextFile(`${d.home}/.sjqrc`, "sjq.gpus = 3\n");
+  const reload = await d.cli(["reload"]);
+  assert.equal(reload.code, 0, reload.stderr);
+  assert.match(reload.stderr, /sjq\.gpus = 0,1,2 \(was GPU-5f3c0a1e-0000,GPU-77d2b9c4-1111\)/);
+  const second = await bench.submit(GPU_GATE, { GPUS: "3" });
+  assert.equal(await devicesOf(bench, second), "0,1,2|0,1,2");
+  assert.deepEqual((await bench.info(first)).gpu_ids, ["GPU-5f3c0a1e-0000"]);
+  for (const id of [first, second]) {
+    await bench.open(id);
+    assert.equal(await bench.wait(id), "OK S 0");
+  }
 });

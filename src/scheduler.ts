@@ -721,7 +721,7 @@ export class Scheduler {
       if (job.ahead) return;
       this.#usedProcs += job.procs;
       this.#usedMem += job.mem;
-      for (const device of job.gpuIds ?? []) this.#gpuHolders.set(device, job.id);
+      if (job.gpuIds) { for (const device of job.gpuIds) this.#gpuHolders.set(device, job.id); }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running++;
       this.#ownerProcs(job, job.procs);
@@ -739,8 +739,10 @@ export class Scheduler {
       if (job.ahead) return;
       this.#usedProcs -= job.procs;
       this.#usedMem -= job.mem;
-      for (const device of job.gpuIds ?? []) {
-        if (this.#gpuHolders.get(device) === job.id) this.#gpuHolders.delete(device);
+      if (job.gpuIds) {
+        for (const d of job.gpuIds) {
+          if (this.#gpuHolders.get(d) === job.id) this.#gpuHolders.delete(d);
+        }
       }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running--;

@@ -574,6 +574,7 @@ export class Store implements Disposable {
       stopping: null,
       handle: null,
       retryAt: null,
+      gpuIds: [],
     });
   }
 

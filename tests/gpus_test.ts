@@ -208,3 +208,22 @@ echo '  MIG 1g.5gb      Device  0: (UUID: MIG-0c7e4cd5-2222)'
     assert.equal(await bench.wait(id), "OK S 0");
   }
 });
+
+Deno.test("gpus: a retried or restarted GPU job is given devices again", async () => {
+  await using d = await TestDaemon.start({ args: ARGS });
+  await using bench = await Bench.open(d);
+  const gate = GPU_GATE.replace("exit 0", `exit "$(cat "go.$SJQ_JOB_ID")"`);
+  const id = await bench.submit(gate, { GPUS: "2", RETRIES: "1" });
+  assert.equal(await devicesOf(bench, id), "0,1|0,1");
+  await Deno.remove(`${bench.dir}/dev.${id}`);
+  await bench.open(id, 1); // fails: retried at once, and fails again
+  assert.equal(await bench.wait(id), "OK F 1");
+  assert.equal(await devicesOf(bench, id), "0,1|0,1", "the retry had the devices too");
+  await Deno.remove(`${bench.dir}/dev.${id}`);
+  await bench.open(id, 0);
+  const restart = await d.cli(["restart", String(id)]);
+  assert.equal(restart.code, 0, restart.stderr);
+  assert.equal(await bench.wait(id), "OK S 0");
+  assert.equal(await devicesOf(bench, id), "0,1|0,1");
+  assert.deepEqual((await bench.info(id)).gpu_ids, ["0", "1"]);
+});

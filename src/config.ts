@@ -11,6 +11,7 @@ import { type IniEntry, parseIni } from "./ini.ts";
 import { dirname, resolvePath } from "./path.ts";
 import { formatSize, parseSize } from "./size.ts";
 import { parseGpus } from "./gpus.ts";
+import { parseQueues, queueKey, type QueueLimits } from "./queue_config.ts";
 
 /** The effective configuration of a client or daemon. Sizes are in bytes, durations in seconds. */
 export interface Config {
@@ -68,6 +69,16 @@ export interface Config {
   contain: boolean;
   /** `sjq.gpus`: the GPU device ids jobs are given (`CUDA_VISIBLE_DEVICES`); empty for none. */
   gpus: string[];
+  /** `sjq.defaults.queue`: the queue of a job submitted without one; it always exists. */
+  defaultQueue: string;
+  /** The queues configured by `[sjq.queue.NAME]` sections (src/queue_config.ts); `defaultQueue` exists besides. */
+  queues: Record<string, QueueLimits>;
+  /** `sjq.notify`: a command run when any job ends (as `--notify`); null for none. */
+  notify: string | null;
+  /** `sjq.mail`: where a mail goes when any job ends (as `--mail`); null for nowhere. */
+  mail: string | null;
+  /** `sjq.sendmail`: the sendmail program mails go through; null finds one (src/mail.ts). */
+  sendmail: string | null;
 }
 
 /** How a configuration value is written. */
@@ -345,6 +356,43 @@ export const CONFIG_KEYS = [
     doc:
       "GPUs for jobs: a count N (devices 0..N-1) or device ids 0,1,3; from nvidia-smi -L if empty",
   },
+  {
+    key: "sjq.defaults.queue",
+    field: "defaultQueue",
+    kind: "word",
+    default: "default",
+    env: "SJQ_DEFAULTS_QUEUE",
+    flag: "default-queue",
+    doc: "Queue of a job submitted without --queue; other queues are [sjq.queue.NAME] sections",
+  },
+  {
+    key: "sjq.notify",
+    field: "notify",
+    kind: "text",
+    default: "",
+    env: "SJQ_NOTIFY",
+    flag: "notify",
+    doc: "Command run by /bin/sh when any job ends (as submit --notify); none if empty",
+  },
+  {
+    key: "sjq.mail",
+    field: "mail",
+    kind: "text",
+    default: "",
+    env: "SJQ_MAIL",
+    flag: "mail",
+    doc: "Address mailed when any job ends (as submit --mail, through sendmail); none if empty",
+  },
+  {
+    key: "sjq.sendmail",
+    field: "sendmail",
+    kind: "path",
+    default: "",
+    env: "SJQ_SENDMAIL",
+    flag: "sendmail",
+    doc:
+      "The sendmail program for --mail; if empty, /usr/sbin/sendmail, /usr/lib/sendmail or PATH's",
+  },
 ] as const satisfies readonly ConfigKeyInfo[];
 
 /** `sjq.maxprocs` of the Slurm backend when it is not set: no limit of sjq's own. */
@@ -451,7 +499,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   }
   const fromFile = new Map<string, IniEntry>();
   for (const entry of entries ?? []) {
-    if (!CONFIG_KEYS.some((row) => row.key === entry.key)) {
+    if (queueKey(entry.key) === null && !CONFIG_KEYS.some((row) => row.key === entry.key)) {
       warnings.push(`Unknown configuration key "${entry.key}" in ${file}:${entry.line} (ignored)`);
     }
     fromFile.set(entry.key, entry);
@@ -489,6 +537,13 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
       : _value(row, settings[row.key], home, cpus);
   }
   const config = values as unknown as Config;
+  const queues = parseQueues(
+    entries ?? [],
+    (line) => `${file}:${line}`,
+    (message) => new ConfigError(message),
+  );
+  warnings.push(...queues.warnings);
+  config.queues = queues.queues;
   if (input.uid !== undefined && sources["sjq.socket"] === "default") {
     const own = `${config.userdir.replace(/\/+$/, "")}/${input.uid}.sock`;
     if ((input.exists ?? _exists)(own)) {

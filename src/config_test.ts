@@ -66,6 +66,11 @@ const DEFAULTS: Config = {
   slurmPoll: 5,
   contain: true,
   gpus: [],
+  defaultQueue: "default",
+  queues: {},
+  notify: null,
+  mail: null,
+  sendmail: null,
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -97,6 +102,10 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.slurm.poll": ["30s", 30],
   "sjq.contain": ["no", false],
   "sjq.gpus": ["0,1,GPU-8f3c", ["0", "1", "GPU-8f3c"]],
+  "sjq.defaults.queue": ["Batch", "batch"],
+  "sjq.notify": ["echo done", "echo done"],
+  "sjq.mail": ["me@example.org", "me@example.org"],
+  "sjq.sendmail": ["/usr/sbin/sendmail", "/usr/sbin/sendmail"],
 };
 
 function flagOf(key: ConfigKey): string {
@@ -104,7 +113,9 @@ function flagOf(key: ConfigKey): string {
 }
 
 Deno.test("CONFIG_KEYS describes every Config field once, with its variable and flag", () => {
-  assert.deepEqual(CONFIG_KEYS.map((row) => row.field).sort(), Object.keys(DEFAULTS).sort());
+  // The queues come from sections of their own (src/queue_config.ts), not from one key.
+  const fields = Object.keys(DEFAULTS).filter((field) => field !== "queues");
+  assert.deepEqual(CONFIG_KEYS.map((row) => row.field).sort(), fields.sort());
   assert.deepEqual(CONFIG_KEYS.map((row) => row.key).sort(), Object.keys(SAMPLES).sort());
   for (const row of CONFIG_KEYS) {
     assert.equal(row.env, row.key.replace(/^sjq\./, "SJQ_").replaceAll(".", "_").toUpperCase());
@@ -433,4 +444,21 @@ Deno.test("sjq.gpus: a count or a list of device ids; detected only when it is s
   assert.equal(formatConfigValue(row, ["0", "1"]), "0,1");
   assert.equal(formatConfigValue(row, ["3"]), "3,");
   assert.equal(formatConfigValue(row, []), "0");
+});
+
+Deno.test("loadConfig() reads queue sections: limits, partition, unknown keys warned, bad values refused", () => {
+  const { config, warnings } = loadRc(
+    "sjq.queue.io.maxprocs = 1\n[sjq.queue.gpu]\nmaxprocs = 2\nmaxmem = 8G\n" +
+      "partition = gpu-a100\ncolour = red\n[sjq]\ndefaults.queue = io\n",
+  );
+  assert.deepEqual(config.queues, {
+    gpu: { maxprocs: 2, maxmem: 8 * GIB, partition: "gpu-a100" },
+    io: { maxprocs: 1, maxmem: null, partition: null },
+  });
+  assert.equal(config.defaultQueue, "io");
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /Unknown queue key "sjq\.queue\.gpu\.colour" in .*:6/);
+  assert.throws(() => loadRc("[sjq.queue.gpu]\nmaxprocs = 0\n"), /sjq\.queue\.gpu\.maxprocs.*:2/);
+  assert.throws(() => loadRc("[sjq.queue.gpu]\nmaxmem = lots\n"), /expected a size/);
+  assert.throws(() => loadRc("[sjq.queue.g+u]\nmaxprocs = 1\n"), /Invalid queue name "g\+u"/);
 });

@@ -32,6 +32,8 @@ export interface SchedJob {
   readonly gpus?: number;
   /** The devices it holds while it runs (given when it starts, kept across a restore). */
   gpuIds?: readonly string[];
+  /** The named queue it belongs to (src/queue_config.ts); its limits are {@linkcode Capacity.queues}'. */
+  readonly queue?: string;
 }
 
 /** Priorities jobs may have: from -PRIORITY_MAX to PRIORITY_MAX (`--urgent`). */
@@ -90,6 +92,14 @@ export interface Capacity {
   userProcs?: number | null;
   /** The GPU devices (`sjq.gpus`), handed out whole, each to one running job at a time; none if absent. */
   gpus?: readonly string[];
+  /** What the running jobs of each named queue may hold together; a queue not here is not limited. */
+  queues?: Readonly<Record<string, QueueCapacity>>;
+}
+
+/** The limits of one named queue (`[sjq.queue.NAME]`); null fields are not limited. */
+export interface QueueCapacity {
+  readonly maxprocs: number | null;
+  readonly maxmem: number | null;
 }
 
 /** A state change the scheduler decided. `cause` names the dependency behind an abort. */
@@ -115,6 +125,8 @@ export interface NewJob {
   gpus?: number;
   /** For a running job restored: the devices it holds. */
   gpuIds?: readonly string[];
+  /** Its named queue (see {@linkcode SchedJob.queue}). */
+  queue?: string;
 }
 
 /** A new array: its head `id` and `count` tasks from job id `first` on, which share size, dependencies and hold. */
@@ -133,6 +145,8 @@ export interface NewArray {
   priority?: number;
   /** GPUs each task needs. */
   gpus?: number;
+  /** Its tasks' named queue. */
+  queue?: string;
 }
 
 /** The outcome of adding a job: its first state, and the dependency that aborted it. */
@@ -160,6 +174,8 @@ export class Scheduler {
   #usedMem = 0;
   /** Which running job holds each GPU device, by device id. */
   readonly #gpuHolders = new Map<string, number>();
+  /** Procs and memory held by the running jobs of each named queue. */
+  readonly #queueUsed = new Map<string, { procs: number; mem: number }>();
   /** Procs held by running jobs, and jobs not ended, of each owner. */
   readonly #owners = new Map<number, { procs: number; active: number }>();
   /** Resources were freed since the last pass: every queued job must be looked at again. */
@@ -206,6 +222,12 @@ export class Scheduler {
   /** The running job that holds GPU device `device`, if any. */
   gpuHolder(device: string): number | undefined {
     return this.#gpuHolders.get(device);
+  }
+
+  /** Procs and memory in use by the running jobs of queue `name`. */
+  queueUsed(name: string): { procs: number; mem: number } {
+    const q = this.#queueUsed.get(name);
+    return { procs: q?.procs ?? 0, mem: q?.mem ?? 0 };
   }
 
   /**
@@ -266,6 +288,7 @@ export class Scheduler {
     const owner = job.owner === undefined ? {} : { owner: job.owner };
     const priority = job.priority ? { priority: job.priority } : {};
     const gpus = job.gpus ? { gpus: job.gpus } : {};
+    const queue = job.queue === undefined ? {} : { queue: job.queue };
     this.#insert({
       id: job.id,
       procs: job.procs,
@@ -277,6 +300,7 @@ export class Scheduler {
       ...owner,
       ...priority,
       ...gpus,
+      ...queue,
     });
     return { state };
   }
@@ -290,6 +314,7 @@ export class Scheduler {
     const owner = array.owner === undefined ? {} : { owner: array.owner };
     const priority = array.priority ? { priority: array.priority } : {};
     const gpus = array.gpus ? { gpus: array.gpus } : {};
+    const queue = array.queue === undefined ? {} : { queue: array.queue };
     const probe = this.#depsState(deps, id, ended);
     if ("cause" in probe) return probe;
     this.#addHead(id, first, first + count - 1, max, {});
@@ -306,6 +331,7 @@ export class Scheduler {
         ...owner,
         ...priority,
         ...gpus,
+        ...queue,
       });
     }
     return { state };
@@ -469,6 +495,8 @@ export class Scheduler {
       // An array's task counts against its array's limit when it starts, and a GPU job gets
       // its devices when it starts: neither goes ahead of a slot.
       if (job.procs > procs || job.mem > mem || job.array !== undefined || job.gpus) continue;
+      // A job of a limited queue counts against its queue's limits when it starts, too.
+      if (this.#queueCapacity(job) !== undefined) continue;
       this.#setAhead(job, true);
       this.#setState(job, "R");
       return { id, state: "R" };
@@ -550,9 +578,10 @@ export class Scheduler {
 
   /**
    * A scheduling pass: in id order, starts every queued job whose procs,
-   * memory and GPUs fit into what is free, and whose owner stays within
-   * `userProcs`, skipping those that do not. A GPU job is given the first
-   * free devices, in the order of `Capacity.gpus` (see `get(id).gpuIds`).
+   * memory and GPUs fit into what is free, whose owner stays within
+   * `userProcs`, and whose queue stays within its limits, skipping those
+   * that do not. A GPU job is given the first free devices, in the order of
+   * `Capacity.gpus` (see `get(id).gpuIds`).
    */
   schedule(): Change[] {
     const starts: Change[] = [];
@@ -573,6 +602,8 @@ export class Scheduler {
     const freeGpus = (this.#capacity.gpus ?? []).filter((d) => !this.#gpuHolders.has(d));
     /** Procs each owner gains in this pass. */
     const gained = new Map<number, number>();
+    /** Procs and memory each limited queue gains in this pass. */
+    const queueGained = new Map<string, { procs: number; mem: number }>();
     for (let i = 0; i < candidates.length; i++) {
       if (freeProcs <= 0) break;
       const job = this.#jobs.get(candidates[i]!);
@@ -582,6 +613,16 @@ export class Scheduler {
       if (owner !== undefined) {
         const held = (this.#owners.get(owner)?.procs ?? 0) + (gained.get(owner) ?? 0);
         if (held + job.procs > userProcs!) continue;
+      }
+      // A full queue skips its job, as a full machine does: the jobs of other queues go on.
+      const limits = this.#queueCapacity(job);
+      if (limits !== undefined) {
+        const used = this.#queueUsed.get(job.queue!);
+        const more = queueGained.get(job.queue!);
+        const procs = (used?.procs ?? 0) + (more?.procs ?? 0) + job.procs;
+        const mem = (used?.mem ?? 0) + (more?.mem ?? 0) + job.mem;
+        if (limits.maxprocs !== null && procs > limits.maxprocs) continue;
+        if (limits.maxmem !== null && mem > limits.maxmem) continue;
       }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) {
@@ -595,6 +636,10 @@ export class Scheduler {
         picking.set(job.array!, taken + 1);
       }
       if (owner !== undefined) gained.set(owner, (gained.get(owner) ?? 0) + job.procs);
+      if (limits !== undefined) {
+        const more = queueGained.get(job.queue!) ?? { procs: 0, mem: 0 };
+        queueGained.set(job.queue!, { procs: more.procs + job.procs, mem: more.mem + job.mem });
+      }
       freeProcs -= job.procs;
       freeMem -= job.mem;
       picked.push(job);
@@ -671,6 +716,26 @@ export class Scheduler {
     else this.#owners.set(job.owner, o);
   }
 
+  /** Counts a running job's procs and memory in or out of its queue's (not journaled: its callers are). */
+  #queueProcs(job: SchedJob, by: 1 | -1): void {
+    if (job.queue === undefined) return;
+    const q = this.#queueUsed.get(job.queue) ?? { procs: 0, mem: 0 };
+    q.procs += by * job.procs;
+    q.mem += by * job.mem;
+    if (q.procs === 0 && q.mem === 0) this.#queueUsed.delete(job.queue);
+    else this.#queueUsed.set(job.queue, q);
+  }
+
+  /** The limits of a job's queue, if it has limits. */
+  #queueCapacity(job: SchedJob): QueueCapacity | undefined {
+    if (job.queue === undefined) return undefined;
+    const queues = this.#capacity.queues;
+    const limits = queues !== undefined && Object.hasOwn(queues, job.queue)
+      ? queues[job.queue]
+      : undefined;
+    return limits?.maxprocs === null && limits.maxmem === null ? undefined : limits;
+  }
+
   #deleteDependents(id: number): void {
     const list = this.#dependents.get(id);
     if (list === undefined) return;
@@ -725,6 +790,7 @@ export class Scheduler {
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running++;
       this.#ownerProcs(job, job.procs);
+      this.#queueProcs(job, 1);
     }
   }
 
@@ -747,6 +813,7 @@ export class Scheduler {
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running--;
       this.#ownerProcs(job, -job.procs);
+      this.#queueProcs(job, -1);
       this.#freed = true;
     }
   }

@@ -89,6 +89,7 @@ export class Daemon {
       mem: config.maxmem,
       userProcs: config.multiuser ? config.userMaxprocs : null,
       gpus: config.gpus,
+      queues: config.queues,
     });
     this.#ticks = new GroupCommit<Reply>({
       begin: () => {
@@ -311,6 +312,7 @@ export class Daemon {
       mem: this.#config.maxmem,
       userProcs: this.#config.multiuser ? this.#config.userMaxprocs : null,
       gpus: this.#config.gpus,
+      queues: this.#config.queues,
     });
     clearInterval(this.#safetyNet);
     const every = timerInterval(Math.max(this.#config.schedtime, 0.05) * 1000);

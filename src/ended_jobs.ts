@@ -56,6 +56,7 @@ function _requeue(ctx: DaemonContext, job: Omit<JobRecord, "env">): void {
       owner: job.uid,
       priority: job.priority ?? 0,
       gpus: job.gpus ?? 0,
+      ...(job.queue === undefined ? {} : { queue: job.queue }),
     },
     ctx.endedState,
   );

@@ -50,6 +50,8 @@ export interface JobInfo {
   gpus: number;
   /** The GPU devices it was given, once it started; `[]` before, or without GPUs. */
   gpu_ids: string[];
+  /** QUEUE: its named queue; null for a job from before queues. */
+  queue: string | null;
 }
 
 /** How an earlier attempt of a job ended. */
@@ -101,5 +103,6 @@ export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[
     priority: job.priority ?? 0,
     gpus: job.gpus ?? 0,
     gpu_ids: job.gpuIds ?? [],
+    queue: job.queue ?? null,
   };
 }

@@ -116,6 +116,8 @@ export interface JobRecord {
   gpus?: number;
   /** The GPU devices it was given when it started (running or ended jobs only). */
   gpuIds?: string[];
+  /** QUEUE: its named queue (src/queue_config.ts); absent for jobs from before queues. */
+  queue?: string;
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

@@ -17,6 +17,8 @@ import {
   loadConfig,
   type LoadedConfig,
 } from "./config.ts";
+import { queueSettings } from "./queue_config.ts";
+import { formatSize } from "./size.ts";
 
 /** Keys a running daemon applies when it reloads: the limits and timings. */
 export const LIVE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
@@ -32,6 +34,9 @@ export const LIVE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   "sjq.user.maxprocs",
   "sjq.user.maxjobs",
   "sjq.gpus",
+  "sjq.notify",
+  "sjq.mail",
+  "sjq.sendmail",
 ]);
 
 /** Keys only clients read: a daemon's value of them means nothing. */
@@ -53,9 +58,9 @@ export interface SavedSettings {
   at: number;
 }
 
-/** One row of the CONFIG reply. */
+/** One row of the CONFIG reply: a key of {@linkcode CONFIG_KEYS}, or of a queue (`sjq.queue.NAME.maxprocs`). */
 export interface DaemonSetting {
-  key: ConfigKey;
+  key: ConfigKey | `sjq.queue.${string}`;
   /** As the rc file writes it; empty for none. */
   value: string;
   /** Where it came from, as `sjq config` prints it. */
@@ -174,11 +179,18 @@ export class LiveConfig {
     return {
       pid: Deno.pid,
       file,
-      settings: CONFIG_KEYS.map((row) => ({
-        key: row.key,
-        value: formatConfigValue(row, config[row.field]),
-        source: sources[row.key],
-      })),
+      settings: [
+        ...CONFIG_KEYS.map((row) => ({
+          key: row.key,
+          value: formatConfigValue(row, config[row.field]),
+          source: sources[row.key],
+        })),
+        ...queueSettings(config.queues, formatSize).map((row) => ({
+          key: row.key as `sjq.queue.${string}`,
+          value: row.value,
+          source: file ?? "the rc file",
+        })),
+      ],
     };
   }
 
@@ -211,6 +223,13 @@ export class LiveConfig {
           }`,
         );
       }
+    }
+    // Queues are live: their limits apply at once; a removed queue's jobs go on without limits.
+    const queues = (c: LoadedConfig) => JSON.stringify(queueSettings(c.config.queues, formatSize));
+    if (queues(current) !== queues(next)) {
+      current.config.queues = next.config.queues;
+      lines.push(`queues: ${Object.keys(next.config.queues).sort().join(", ") || "(none)"}`);
+      live = true;
     }
     current.file = next.file;
     if (live) this.#applied();

@@ -15,6 +15,8 @@ import {
 } from "./job.ts";
 import { parseSize } from "./size.ts";
 import { type ArraySpec, parseArraySpec } from "./array_spec.ts";
+import { QUEUE_NAME } from "./queue_config.ts";
+import { MAIL_ADDRESS } from "./mail.ts";
 
 export { encodeBase64 } from "./base64.ts";
 
@@ -49,6 +51,10 @@ export interface SubmitOptions {
   priority?: number;
   /** NOTIFY: a command run by /bin/sh when the job ends (src/notify.ts). */
   notify?: string;
+  /** QUEUE: the named queue the job waits and runs in (src/queue_config.ts); absent: the default one. */
+  queue?: string;
+  /** MAIL: an address mailed when the job ends (src/mail.ts). */
+  mail?: string;
   /** RETRIES: how often a failing job is run again by itself; RETRYDELAY: seconds before each. */
   retries?: number;
   retryDelay?: number;
@@ -355,6 +361,15 @@ export class RequestParser {
         else options.gpus = n;
         return null;
       }
+      case "QUEUE":
+        if (!QUEUE_NAME.test(value.toLowerCase())) {
+          bad("expected a queue name (letters, digits, _ and -)");
+        } else options.queue = value.toLowerCase();
+        return null;
+      case "MAIL":
+        if (!MAIL_ADDRESS.test(value)) bad("expected a mail address such as me@example.org");
+        else options.mail = value;
+        return null;
       case "RETRIES": {
         const n = parseWhole(value);
         if (n === null) bad("expected a whole number");

@@ -140,3 +140,40 @@ export function queueLimits(
   if (limits !== undefined) return limits;
   return name === config.defaultQueue ? { maxprocs: null, maxmem: null, partition: null } : null;
 }
+
+/**
+ * Why a job of `procs` CPUs and `mem` bytes cannot go to queue `name`: an
+ * unknown queue (with the Slurm backend any name is a partition, and
+ * accepted), or a size its limits can never hold. Empty when it can.
+ */
+export function queueRefusals(
+  config: {
+    readonly defaultQueue: string;
+    readonly queues: Readonly<Record<string, QueueLimits>>;
+    readonly backend: string;
+  },
+  name: string,
+  procs: number,
+  mem: number,
+  formatSize: (bytes: number) => string,
+): string[] {
+  const limits = queueLimits(config, name);
+  if (limits === null) {
+    if (config.backend === "slurm") return [];
+    const known = [...new Set([config.defaultQueue, ...Object.keys(config.queues)])].sort();
+    return [
+      `Unknown queue "${name}" (queues: ${known.join(", ")}); ` +
+      `a queue is configured by a [sjq.queue.${name}] section in the rc file`,
+    ];
+  }
+  const over: string[] = [];
+  if (limits.maxprocs !== null && procs > limits.maxprocs) {
+    over.push(`PROCS ${procs} is more than sjq.queue.${name}.maxprocs (${limits.maxprocs})`);
+  }
+  if (limits.maxmem !== null && mem > limits.maxmem) {
+    over.push(
+      `MEM ${formatSize(mem)} is more than sjq.queue.${name}.maxmem (${formatSize(limits.maxmem)})`,
+    );
+  }
+  return over;
+}

@@ -16,7 +16,7 @@ import { accountOf, jobEnvironment } from "./job_environment.ts";
 import { endingOf } from "./job_outcome.ts";
 import { JobTimers } from "./job_timers.ts";
 import { tallyReason } from "./arrays.ts";
-import { runNotify } from "./notify.ts";
+import { noticesDue, sendNotices } from "./end_notices.ts";
 import { waitReply } from "./reply.ts";
 
 /**
@@ -181,13 +181,13 @@ export class RunningJobs {
     }
   }
 
-  /** Runs the job's NOTIFY command and answers WAITs on it once its end is committed. */
+  /** Runs the job's NOTIFY command, sends its MAIL (src/end_notices.ts) and answers WAITs on it once its end is committed. */
   notify(id: number): void {
     const { store, waiters, log } = this.#ctx;
-    const command = store.notifyOf(id);
-    if (command !== null) {
+    const due = noticesDue(store.noticesOf(id), this.#ctx.config);
+    if (due.notify !== null || due.mail !== null) {
       this.#ctx.afterCommit(() =>
-        runNotify(command, store.get(id)!, accountOf(this.#ctx.uid).home, log)
+        sendNotices(due, store.get(id)!, this.#ctx.config, accountOf(this.#ctx.uid).home, log)
       );
     }
     if (!waiters.has(id)) return;

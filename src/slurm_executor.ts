@@ -43,6 +43,8 @@ export interface SlurmSettings {
   goneGraceMs: number;
   /** The environment `sbatch`, `squeue`… run with (SLURM_CONF, PATH). */
   env: Readonly<Record<string, string>>;
+  /** The partition of a job of queue `queue` (src/queue_config.ts), or null for Slurm's default. */
+  partition?: (queue: string | undefined) => string | null;
 }
 
 /** The defaults of {@linkcode SlurmSettings}. */
@@ -59,7 +61,23 @@ export function slurmSettings(config: Readonly<Config> | undefined): SlurmSettin
     options: splitWords(config?.slurmOptions ?? ""),
     maxPollMs: (config?.slurmPoll ?? SLURM_DEFAULTS.maxPollMs / 1000) * 1000,
     env: Deno.env.toObject(),
+    // Read at each submit: `sjq reload` changes the queues in place.
+    partition: (queue) => config === undefined ? null : partitionOf(config, queue),
   };
+}
+
+/**
+ * The Slurm partition of a job of `queue`: its `sjq.queue.NAME.partition`,
+ * else the queue's own name; none (Slurm's default, or `sjq.slurm.options`)
+ * for the default queue without a partition, and for jobs without a queue.
+ */
+export function partitionOf(
+  config: Pick<Config, "defaultQueue" | "queues">,
+  queue: string | undefined,
+): string | null {
+  if (queue === undefined) return null;
+  const configured = Object.hasOwn(config.queues, queue) ? config.queues[queue]!.partition : null;
+  return configured ?? (queue === config.defaultQueue ? null : queue);
 }
 
 /** The first poll after a change comes this soon; idle polls back off from it. */
@@ -300,7 +318,14 @@ export class SlurmExecutor implements Executor {
     if (job.timeout !== null) args.push(`--time=${Math.ceil(job.timeout / 60) + 1}`);
     // Slurm picks the devices (sjq.gpus only caps how many sjq's jobs ask for at once).
     if (job.gpus) args.push(`--gpus=${job.gpus}`);
-    return [...args, ...this.#settings.options, ...(job.slurmOpts ?? [])];
+    // The queue's partition overrides sjq.slurm.options'; the job's own options override both.
+    const partition = this.#settings.partition?.(job.queue) ?? null;
+    return [
+      ...args,
+      ...this.#settings.options,
+      ...(partition === null ? [] : [`--partition=${partition}`]),
+      ...(job.slurmOpts ?? []),
+    ];
   }
 
   // --- Look-ups -------------------------------------------------------------

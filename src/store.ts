@@ -86,6 +86,11 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
     sql: `ALTER TABLE jobs ADD COLUMN gpus INTEGER;
       ALTER TABLE jobs ADD COLUMN gpu_ids TEXT;`,
   },
+  // QUEUE: the named queue of a job (src/queue_config.ts); NULL for a job from before queues.
+  // A task's is its head's, copied at submit.
+  { name: "jobs.queue", sql: "ALTER TABLE jobs ADD COLUMN queue TEXT" },
+  // MAIL: an address mailed when the job ends (src/mail.ts); NULL for none.
+  { name: "jobs.mail", sql: "ALTER TABLE jobs ADD COLUMN mail TEXT" },
 ];
 
 const SCHEMA = `
@@ -170,6 +175,7 @@ type Row = Record<string, string | number | null | Uint8Array>;
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
   array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids`;
+  array_task, retries, retry_delay, retry_at, priority, queue`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];
@@ -206,7 +212,7 @@ export class Store implements Disposable {
   readonly #readers: DatabaseSync[] = [];
   #closed = false;
   #inTransaction = false;
-  #notifyOf: StatementSync | undefined;
+  #noticesOf: StatementSync | undefined;
 
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
@@ -235,8 +241,8 @@ export class Store implements Disposable {
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
          timeout, submitted, started, ended, exit_code, reason, pid, stopping, args, array_spec,
-         priority)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         priority, queue)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
@@ -346,6 +352,7 @@ export class Store implements Disposable {
       job.args?.length ? JSON.stringify(job.args) : null,
       job.array ?? null,
       job.priority || null,
+      job.queue ?? null,
     );
     this.#insertScript.run(job.id, script);
     if (job.slurmOpts !== undefined && job.slurmOpts.length > 0) {
@@ -368,9 +375,9 @@ export class Store implements Disposable {
     const insertRange = this.#db.prepare(
       `WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < ?1 - 1)
        INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
-         timeout, submitted, ended, reason, array_id, array_task, priority)
+         timeout, submitted, ended, reason, array_id, array_task, priority, queue)
        SELECT ?2 + n, name, ?3, procs, mem, deps, cwd, '', '', '{}', uid, gid,
-         timeout, submitted, ?4, ?5, id, ?6 + n * ?7, priority
+         timeout, submitted, ?4, ?5, id, ?6 + n * ?7, priority, queue
        FROM k, (SELECT * FROM jobs WHERE id = ?8)`,
     );
     const ended = isFinal(tasks.state) ? head.submitted : null;
@@ -583,11 +590,20 @@ export class Store implements Disposable {
     this.#db.prepare("UPDATE jobs SET notify = ? WHERE id = ?").run(command, id);
   }
 
-  /** The command run when a job ends (NOTIFY), or null. */
-  notifyOf(id: number): string | null {
-    this.#notifyOf ??= this.#db.prepare("SELECT notify FROM jobs WHERE id = ?");
-    const row = this.#notifyOf.get(id) as { notify: string | null } | undefined;
-    return row?.notify ?? null;
+  /** Sets the address mailed when a job ends (MAIL). */
+  setMail(id: number, address: string): void {
+    this.#db.prepare("UPDATE jobs SET mail = ? WHERE id = ?").run(address, id);
+  }
+
+  /** What is due when a job ends: its NOTIFY command and MAIL address, and whether it is an array's task. */
+  noticesOf(id: number): { notify: string | null; mail: string | null; task: boolean } {
+    this.#noticesOf ??= this.#db.prepare("SELECT notify, mail, array_id FROM jobs WHERE id = ?");
+    const row = this.#noticesOf.get(id) as Row | undefined;
+    return {
+      notify: (row?.notify ?? null) as string | null,
+      mail: (row?.mail ?? null) as string | null,
+      task: row?.array_id != null,
+    };
   }
 
   /** Sets how many GPUs jobs `id`…`last` need (GPUS; an array's head and its tasks at once). */
@@ -772,6 +788,7 @@ function toRecord(row: Row, strict = false): JobRecord {
     ...(typeof row.gpu_ids === "string" && row.gpu_ids !== "" && !WAITING.has(row.state as State)
       ? { gpuIds: row.gpu_ids.split(",") }
       : {}),
+    ...(row.queue == null ? {} : { queue: row.queue as string }),
     ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
     ...(row.array_id == null
       ? {}

@@ -20,6 +20,8 @@ import type { DaemonContext } from "./daemon_context.ts";
 import { resolveJob } from "./job_queries.ts";
 import { error, ok, type Reply } from "./reply.ts";
 import type { RunningJobs } from "./running_jobs.ts";
+import { findSendmail } from "./mail.ts";
+import { queueRefusals } from "./queue_config.ts";
 
 /** SUBMIT (`sjq submit`): validates everything, stores the job, answers its id. */
 export function submit(
@@ -47,6 +49,11 @@ export function submit(
   if (noGpus !== null) errors.push(noGpus);
   if (o.notify !== undefined && config.multiuser) {
     errors.push("NOTIFY is not supported by a multi-user daemon yet (it would run as root)");
+  }
+  const queue = o.queue ?? config.defaultQueue;
+  errors.push(...queueRefusals(config, queue, procs, mem, formatSize));
+  if (o.mail !== undefined && findSendmail(config.sendmail) === null) {
+    errors.push("MAIL needs a sendmail program, and there is none (sjq.sendmail)");
   }
   const deps = _checkDeps(ctx, o.deps.map((d) => _depOnTask(ctx, d, errors)), errors);
   const user = submitter(
@@ -92,7 +99,17 @@ export function submit(
   const count = o.array === undefined ? 0 : taskCount(o.array);
   const added = o.array === undefined
     ? scheduler.add(
-      { id, procs, mem, deps, hold: o.hold, owner: user.uid, priority: o.priority ?? 0, gpus },
+      {
+        id,
+        procs,
+        mem,
+        deps,
+        hold: o.hold,
+        owner: user.uid,
+        priority: o.priority ?? 0,
+        gpus,
+        queue,
+      },
       ctx.endedState,
     )
     : scheduler.addArray(
@@ -108,6 +125,7 @@ export function submit(
         owner: user.uid,
         priority: o.priority ?? 0,
         gpus,
+        queue,
       },
       ctx.endedState,
     );
@@ -136,17 +154,21 @@ export function submit(
     handle: null,
     ...(o.args.length > 0 ? { args: o.args } : {}),
     ...(o.priority ? { priority: o.priority } : {}),
+    queue,
     ...(o.slurmOpts === undefined ? {} : { slurmOpts: o.slurmOpts }),
   };
   if (o.array === undefined) {
     store.insert(job, req.script);
     if (o.retries) store.setRetries(id, o.retries, o.retryDelay ?? null);
     if (o.notify !== undefined) store.setNotify(id, o.notify);
+    if (o.mail !== undefined) store.setMail(id, o.mail);
     if (job.state === "A") jobs.notify(id); // aborted at once: it ended now
   } else {
     const tasks = { first: id + 1, ranges: o.array.ranges, state: job.state, reason: job.reason };
     if (job.state !== "A") job.state = "H";
     store.insertArray({ ...job, array: formatArraySpec(o.array) }, req.script, tasks);
+    if (o.notify !== undefined) store.setNotify(id, o.notify);
+    if (o.mail !== undefined) store.setMail(id, o.mail);
   }
   if (gpus > 0) store.setGpus(id, id + count, gpus);
   return ok(String(id));

@@ -432,6 +432,7 @@ const JSON_FIELDS = [
   "priority",
   "gpus",
   "gpu_ids",
+  "queue",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {

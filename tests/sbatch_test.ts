@@ -32,7 +32,7 @@ Deno.test("#SBATCH script: options, output patterns, SLURM_* variables, warnings
 #SBATCH --mem=512
 #SBATCH -o logs/%x-%j.out
 #SBATCH -t 0:30
-#SBATCH --partition=debug
+#SBATCH --qos=debug
 #SBATCH --export=ALL,EXTRA=yes
 #SJQ --mem 1G
 echo "id=$SLURM_JOB_ID name=$SLURM_JOB_NAME cpus=$SLURM_CPUS_PER_TASK mem=$SLURM_MEM_PER_NODE"
@@ -42,7 +42,7 @@ echo to-stderr >&2
   );
   const out = await run(d, ["submit", "--wait", "job.sh"], dir);
   const id = Number(out.stdout);
-  assert.match(out.stderr, /warning: job\.sh:7: #SBATCH --partition=debug: no sjq equivalent/);
+  assert.match(out.stderr, /warning: job\.sh:7: #SBATCH --qos=debug: no sjq equivalent/);
   const [job] = await jobs(d, dir, [id]);
   assert.deepEqual(
     [job!.name, job!.procs, job!.mem, job!.timeout, job!.state],

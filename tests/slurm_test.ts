@@ -14,11 +14,12 @@ import { type Output, TestDaemon, waitFor } from "./harness.ts";
 import { type SlurmCluster, startSlurm } from "./slurm_cluster.ts";
 
 /** A daemon with the Slurm backend, polling at least once a second. */
-function slurmDaemon(cluster: SlurmCluster, home?: string): Promise<TestDaemon> {
+function slurmDaemon(cluster: SlurmCluster, home?: string, rc?: string): Promise<TestDaemon> {
   return TestDaemon.start({
     args: ["--backend", "slurm", "--slurm-poll", "1s", "--autoshutdown", "F"],
     env: { ...cluster.env, LEAK_ME: "daemon's" },
     ...(home === undefined ? {} : { home }),
+    ...(rc === undefined ? {} : { rc }),
   });
 }
 
@@ -209,11 +210,27 @@ exit 3
         "#!/bin/sh\n#SBATCH -c 2 --mem=200 -J sbatched\n#SBATCH --partition=debug\necho cpus=$SLURM_CPUS_PER_TASK\n",
       );
       const out = await run(d, ["submit", "sb.sh"]);
-      assert.match(out.stderr, /#SBATCH --partition=debug: no sjq equivalent/);
+      assert.doesNotMatch(out.stderr, /--partition/, "-p names the queue: the partition");
       const job = await ended(d, Number(out.stdout));
-      assert.deepEqual([job.state, job.name, job.procs], ["S", "sbatched", 2]);
+      assert.deepEqual([job.state, job.name, job.procs, job.queue], ["S", "sbatched", 2, "debug"]);
       assert.equal(await Deno.readTextFile(job.stdout), "cpus=2\n");
       const detail = await cluster.run("scontrol", ["show", "job", "-o", job.slurm_id!]);
+      assert.match(detail, /Partition=debug /);
+    },
+  );
+
+  await t.step(
+    "a queue's jobs go to its partition (sjq.queue.NAME.partition)",
+    async () => {
+      const rc = "[sjq.queue.gpu]\npartition = debug\nmaxprocs = 1\n";
+      await using d = await slurmDaemon(cluster, undefined, rc);
+      const first = await submit(d, ["--queue", "gpu", "--wrap", "sleep 0.5"]);
+      const second = await submit(d, ["--queue", "gpu", "--wrap", "true"]);
+      const plain = await submit(d, ["--wrap", "true"]);
+      assert.equal((await ended(d, plain)).state, "S", "the default queue is not held up");
+      const [a, b] = [await ended(d, first), await ended(d, second)];
+      assert.deepEqual([a.state, b.state, a.queue], ["S", "S", "gpu"]);
+      const detail = await cluster.run("scontrol", ["show", "job", "-o", a.slurm_id!]);
       assert.match(detail, /Partition=debug /);
     },
   );

@@ -7,14 +7,10 @@
  */
 
 import { NoDaemonError, UnsupportedError } from "../client.ts";
-import {
-  CONFIG_KEYS,
-  type ConfigKey,
-  type ConfigKeyInfo,
-  formatConfigValue,
-  type LoadedConfig,
-} from "../config.ts";
+import { CONFIG_KEYS, type ConfigKey, formatConfigValue, type LoadedConfig } from "../config.ts";
 import type { DaemonSettings } from "../live_config.ts";
+import { queueKey, queueSettings } from "../queue_config.ts";
+import { formatSize } from "../size.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
@@ -75,9 +71,9 @@ export const configCommand: Command = {
     if (values.help) return out(HELP), 0;
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const key = positionals[0];
-    const row = key === undefined
-      ? undefined
-      : CONFIG_KEYS.find((k) => k.key === key.toLowerCase());
+    const wanted = key?.toLowerCase();
+    const row = wanted === undefined ? undefined : CONFIG_KEYS.find((k) => k.key === wanted) ??
+      (queueKey(wanted) ? { key: wanted } : undefined);
     if (key !== undefined && row === undefined) {
       throw new UsageError(`unknown configuration key "${key}"`, "'sjq config' lists them");
     }
@@ -85,7 +81,7 @@ export const configCommand: Command = {
     const daemon = values.local ? null : await daemonSettings(values);
     const rows = settings(here, daemon);
     if (row !== undefined) {
-      out(`${rows.find((r) => r.key === row.key)!.value}\n`);
+      out(`${rows.find((r) => r.key === row.key)?.value ?? ""}\n`);
       return 0;
     }
     const width = Math.max(...CONFIG_KEYS.map((k) => k.key.length));
@@ -114,20 +110,29 @@ async function daemonSettings(values: { socket?: string | undefined }) {
 
 /** Each key's value and the note after '#': the daemon's where it has one, marked where this shell differs. */
 function settings(here: LoadedConfig, daemon: DaemonSettings | null) {
-  return CONFIG_KEYS.map((k: ConfigKeyInfo) => {
-    const local = formatConfigValue(k, here.config[k.field]);
-    const localSource = here.sources[k.key as ConfigKey];
-    const theirs = daemon?.settings.find((s) => s.key === k.key);
-    if (theirs === undefined || OWN_KEYS.has(k.key)) {
-      return { key: k.key, value: local, note: localSource };
-    }
-    // A client never runs nvidia-smi: its default of sjq.gpus says nothing about the daemon's.
-    const unknownHere = k.kind === "devices" && localSource === "default";
-    const differs = theirs.value === local || unknownHere
-      ? ""
-      : `; differs: ${quote(local) || "(none)"} here (${localSource})`;
-    return { key: k.key, value: theirs.value, note: `${theirs.source}${differs}` };
-  });
+  // The queues' rows: the daemon's when one answers, else this shell's rc file's.
+  const queues = daemon !== null
+    ? daemon.settings.filter((s) => s.key.startsWith("sjq.queue."))
+      .map((s) => ({ key: s.key, value: s.value, note: s.source }))
+    : queueSettings(here.config.queues, formatSize)
+      .map((s) => ({ ...s, note: here.file ?? "the rc file" }));
+  return [
+    ...CONFIG_KEYS.map((k) => {
+      const local = formatConfigValue(k, here.config[k.field]);
+      const localSource = here.sources[k.key as ConfigKey];
+      const theirs = daemon?.settings.find((s) => s.key === k.key);
+      if (theirs === undefined || OWN_KEYS.has(k.key)) {
+        return { key: k.key, value: local, note: localSource };
+      }
+      // A client never runs nvidia-smi: its default of sjq.gpus says nothing about the daemon's.
+      const unknownHere = k.kind === "devices" && localSource === "default";
+      const differs = theirs.value === local || unknownHere
+        ? ""
+        : `; differs: ${quote(local) || "(none)"} here (${localSource})`;
+      return { key: k.key, value: theirs.value, note: `${theirs.source}${differs}` };
+    }),
+    ...queues,
+  ];
 }
 
 /** Quotes a value that the rc file would otherwise cut at a comment or trim. */

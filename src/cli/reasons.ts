@@ -16,6 +16,8 @@ export interface Limits {
   maxmem: number | null;
   /** How many GPU devices the daemon has (`sjq.gpus`); absent when unknown. */
   gpus?: number | null;
+  /** The limits of the named queues (`sjq.queue.NAME.*`); a queue not here is not limited. */
+  queues?: Record<string, { maxprocs: number | null; maxmem: number | null }>;
 }
 
 /** What {@linkcode jobReason} can look at besides the job. */
@@ -103,14 +105,33 @@ function waitingForRoom(job: JobInfo, { jobs, complete, limits }: ReasonContext)
     return `needs ${gpus}, more than sjq.gpus (${limits.gpus})`;
   }
   if (!complete || limits === null) {
-    return `waiting for ${cpus}${wanted > 0 ? `, ${gpus}` : ""} and ${formatSize(job.mem)}`;
+    const limited = job.queue !== null && limits?.queues?.[job.queue] !== undefined;
+    return `waiting for ${cpus}${wanted > 0 ? `, ${gpus}` : ""} and ${formatSize(job.mem)}${
+      limited ? ` in queue ${job.queue}` : ""
+    }`;
   }
   let procs = 0;
   let mem = 0;
   let held = 0;
+  let queueProcs = 0;
+  let queueMem = 0;
   for (const other of jobs.values()) {
     if (other.state !== "R") continue;
     [procs, mem, held] = [procs + other.procs, mem + other.mem, held + (other.gpus ?? 0)];
+    if (other.queue === job.queue) {
+      [queueProcs, queueMem] = [queueProcs + other.procs, queueMem + other.mem];
+    }
+  }
+  const queue = job.queue === null ? undefined : limits.queues?.[job.queue];
+  if (queue !== undefined) {
+    const full: string[] = [];
+    if (queue.maxprocs !== null && job.procs > queue.maxprocs - queueProcs) {
+      full.push(`${queueProcs} of ${queue.maxprocs} CPUs in use`);
+    }
+    if (queue.maxmem !== null && job.mem > queue.maxmem - queueMem) {
+      full.push(`${formatSize(queueMem)} of ${formatSize(queue.maxmem)} in use`);
+    }
+    if (full.length > 0) return `queue ${job.queue} is full (${full.join(", ")})`;
   }
   const wants: string[] = [];
   if (limits.maxprocs !== null && job.procs > limits.maxprocs - procs) {
@@ -139,9 +160,19 @@ export function limitsOf(
   const mem = value("sjq.maxmem");
   // As the rc file writes it: "0" for none, else device ids joined by commas.
   const gpus = settings.find((s) => s.key === "sjq.gpus")?.value;
+  const queues: NonNullable<Limits["queues"]> = {};
+  for (const { key, value } of settings) {
+    const m = /^sjq\.queue\.([^.]+)\.(maxprocs|maxmem)$/.exec(key);
+    if (m === null) continue;
+    const q = queues[m[1]!] ??= { maxprocs: null, maxmem: null };
+    if (value === "") continue;
+    if (m[2] === "maxprocs") q.maxprocs = Number(value);
+    else q.maxmem = parseSize(value);
+  }
   return {
     maxprocs: procs === "" ? null : Number(procs),
     maxmem: mem === "" ? null : parseSize(mem),
     gpus: gpus === undefined ? null : gpus === "0" ? 0 : gpus.split(",").filter((d) => d).length,
+    queues,
   };
 }

@@ -19,6 +19,7 @@
  * | `-H`, `--hold` | hold |
  * | `--export` | ALL, NONE, `[ALL,]NAME[=VALUE],…` |
  * | `-G`, `--gpus`, `--gpus-per-node` (`[type:]N`); `--gres=gpu[:type][:N]` | GPUs (the type is ignored; other gres go to the Slurm backend) |
+ * | `-p`, `--partition` | queue (src/queue_config.ts; the Slurm backend's partition) |
  *
  * @module
  */
@@ -42,6 +43,7 @@ export interface SbatchValues {
   env?: string[];
   "no-env"?: boolean;
   gpus?: string;
+  queue?: string;
 }
 
 /** What the `#SBATCH` lines of a script say. */
@@ -79,6 +81,7 @@ const KNOWN: readonly Known[] = [
   { long: "gpus", short: "G", value: true },
   { long: "gpus-per-node", value: true },
   { long: "gres", value: true },
+  { long: "partition", short: "p", value: true },
 ];
 
 /** Short sbatch options of others that take a value (so that `-p gpu` stays one option). */
@@ -93,10 +96,10 @@ const OTHER_SHORT_WITH_VALUE = new Set("ACLMNSabikmpqwx".split(""));
  * import assert from "node:assert/strict";
  * import { parseSbatchDirectives } from "./sbatch_directives.ts";
  *
- * const script = new TextEncoder().encode("#!/bin/sh\n#SBATCH -c 2 -n 2 --mem=100\n#SBATCH -p gpu\necho\n");
+ * const script = new TextEncoder().encode("#!/bin/sh\n#SBATCH -c 2 -n 2 --mem=100\n#SBATCH -p gpu -q high\necho\n");
  * const { values, slurmOptions } = parseSbatchDirectives(script, "job.sh");
- * assert.deepEqual(values, { procs: "4", mem: "100M" });
- * assert.deepEqual(slurmOptions, ["-p", "gpu"]);
+ * assert.deepEqual(values, { procs: "4", mem: "100M", queue: "gpu" });
+ * assert.deepEqual(slurmOptions, ["-q", "high"]);
  * ```
  *
  * @param source How to name the script in messages (its path).
@@ -230,6 +233,8 @@ function apply(
     if (seconds !== null) v.timeout = String(seconds);
   }
   if (given.has("hold")) v.hold = true;
+  const partition = last("partition");
+  if (partition !== undefined) v.queue = partition.value;
   for (const dep of given.get("dependency") ?? []) dependency(dep.value, dep.where, result);
   const exp = last("export");
   if (exp !== undefined) exportEnv(exp.value, v);

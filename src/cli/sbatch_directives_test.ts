@@ -66,11 +66,17 @@ Deno.test("#SBATCH --export: ALL, NONE, and lists with and without ALL", () => {
 });
 
 Deno.test("#SBATCH: options sjq has no equivalent for are kept for Slurm, with a warning each", () => {
-  const d = parse("#SBATCH -p gpu --qos=high\n#SBATCH --exclusive -A proj\n");
-  assert.deepEqual(d.slurmOptions, ["-p", "gpu", "--qos=high", "--exclusive", "-A", "proj"]);
+  const d = parse("#SBATCH -q low --qos=high\n#SBATCH --exclusive -A proj\n");
+  assert.deepEqual(d.slurmOptions, ["-q", "low", "--qos=high", "--exclusive", "-A", "proj"]);
   assert.equal(d.warnings.length, 4);
-  assert.match(d.warnings[0]!, /^job\.sh:1: #SBATCH -p gpu: no sjq equivalent/);
+  assert.match(d.warnings[0]!, /^job\.sh:1: #SBATCH -q low: no sjq equivalent/);
   assert.match(d.warnings[3]!, /^job\.sh:2: #SBATCH -A proj: /);
+});
+
+Deno.test("#SBATCH: -p and --partition name the queue (the last one wins)", () => {
+  assert.deepEqual(parse("#SBATCH -p gpu\n").values, { queue: "gpu" });
+  assert.deepEqual(parse("#SBATCH -pgpu --partition=io\n").values, { queue: "io" });
+  assert.deepEqual(parse("#SBATCH --partition gpu\n").slurmOptions, []);
 });
 
 Deno.test("#SBATCH: bad lines name the line; a value is needed; stray words are errors", () => {

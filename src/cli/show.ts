@@ -71,6 +71,7 @@ const KNOWN = new Set([
   "args",
   "gpus",
   "gpu_ids",
+  "queue",
 ]);
 
 /** `sjq show`. */
@@ -129,6 +130,7 @@ function render(
     const ids = job.gpu_ids ?? [];
     add("gpus", `${job.gpus}${ids.length > 0 ? ` (devices ${ids.join(",")})` : ""}`);
   }
+  add("queue", job.queue);
   add(
     "depends",
     job.dependencies.map((d) => {

@@ -29,7 +29,7 @@ import { lazyImport } from "./lazy.ts";
 const HELP = `sjq status: show jobs
 
 Usage: sjq status [ID|FROM-TO...] [--state STATES] [--name GLOB] [--user USER]
-                  [--json | --raw | --watch] [options]
+                  [--queue NAME] [--json | --raw | --watch] [options]
 
 Without ids, shows every job the daemon knows (finished ones are kept for
 sjq.keepdone). The table has one row per job:
@@ -51,6 +51,7 @@ Options:
   -s, --state STATES  only jobs in these states: letters or words, e.g. R,Q or running
       --name GLOB     only jobs whose name matches GLOB (* and ?), e.g. 'align*'
   -u, --user USER     only jobs of this user (a name or a uid)
+  -q, --queue NAME    only jobs of this queue (sjq submit --queue)
   -W, --watch         redraw the table every 2 s until Ctrl-C
       --json          every field of every job as one JSON array (see docs/cli.md)
       --raw           the protocol's STATUS payload (id, name, state letter, deps; tab-separated)
@@ -68,6 +69,7 @@ const OPTIONS = {
   state: { type: "string", short: "s" },
   name: { type: "string" },
   user: { type: "string", short: "u" },
+  queue: { type: "string", short: "q" },
   watch: { type: "boolean", short: "W" },
   json: { type: "boolean" },
   raw: { type: "boolean" },
@@ -93,11 +95,15 @@ export const statusCommand: Command = {
     const states = values.state === undefined ? null : parseStates(values.state);
     const name = values.name === undefined ? null : globPattern(values.name);
     const uid = values.user === undefined ? null : userId(values.user);
-    const wanted = (j: { state: string; name: string; uid?: number }) =>
+    const queue = values.queue?.toLowerCase() ?? null;
+    const wanted = (j: { state: string; name: string; uid?: number; queue?: string | null }) =>
       (states === null || states.has(j.state as State)) && (name === null || name.test(j.name)) &&
-      (uid === null || j.uid === uid);
+      (uid === null || j.uid === uid) && (queue === null || j.queue === queue);
     if (values.raw && uid !== null) {
       throw new UsageError("--user needs the table or --json: STATUS has no user");
+    }
+    if (values.raw && queue !== null) {
+      throw new UsageError("--queue needs the table or --json: STATUS has no queue");
     }
     using client = await connectDaemon(values);
     if (values.raw) {

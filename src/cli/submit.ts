@@ -63,6 +63,12 @@ Options:
       --notify CMD       run CMD (with /bin/sh, in the job's directory) when the job
                          ends, with SJQ_JOB_ID, SJQ_JOB_NAME, SJQ_JOB_STATE (S, F…),
                          SJQ_JOB_EXIT_CODE and SJQ_JOB_REASON in its environment
+      --mail ADDR        mail ADDR when the job ends (id, name, state and exit code in
+                         the subject), through the daemon's local sendmail; refused
+                         when there is none
+  -q, --queue NAME       the named queue the job waits and runs in, with its own CPU
+                         and memory limits ([sjq.queue.NAME] in the rc file; default
+                         sjq.defaults.queue); with the Slurm backend, the partition
       --retries N        when the job fails (F), run it again by itself, up to N times
       --retry-delay D    wait this long before each retry: 30s, 5m (default 0)
       --env NAME         copy NAME from this environment (repeatable)
@@ -86,8 +92,8 @@ them, and list options (--after, --env...) add up:
 
 '#SBATCH' lines are read too, below '#SJQ' ones: -c, -n, --mem, --mem-per-cpu,
 -J, -o, -e (%j %x %A %a %u), -D, -t, -d (afterok, afterany, afternotok,
-singleton), -H, --export, -G/--gpus and --gres=gpu:N become the job options
-above; other sbatch options
+singleton), -H, -p (the queue), --export, -G/--gpus and --gres=gpu:N become
+the job options above; other sbatch options
 go to the Slurm backend only, with a warning (see docs/slurm.md).
 
 Environment: the job gets this shell's environment (like Slurm's
@@ -124,6 +130,8 @@ const JOB_OPTIONS = {
   priority: { type: "string" },
   urgent: { type: "boolean" },
   notify: { type: "string" },
+  mail: { type: "string" },
+  queue: { type: "string", short: "q" },
   "retry-delay": { type: "string" },
   env: { type: "string", multiple: true },
   "no-env": { type: "boolean" },
@@ -365,6 +373,8 @@ function submitOptions(job: JobValues, name: string): [string, string][] {
   if (job.array !== undefined) options.push(["ARRAY", job.array]);
   if (job.retries !== undefined) options.push(["RETRIES", job.retries]);
   if (job.notify !== undefined) options.push(["NOTIFY", job.notify]);
+  if (job.mail !== undefined) options.push(["MAIL", job.mail]);
+  if (job.queue !== undefined) options.push(["QUEUE", job.queue]);
   if (job.urgent) options.push(["PRIORITY", "1000"]);
   else if (job.priority !== undefined) options.push(["PRIORITY", job.priority]);
   if (job["retry-delay"] !== undefined) {

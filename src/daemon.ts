@@ -202,7 +202,7 @@ export class Daemon {
       case "hold":
         return this.#ticks.write(() => hold(ctx, resolveJob(store, req)!));
       case "restart":
-        return this.#ticks.write(() => restart(ctx, req.id, req.dependents, caller));
+        return this.#ticks.write(() => restart(ctx, this.#jobs, req, req.dependents, caller));
       case "clean": {
         const all = !this.#config.multiuser || mayActOnDaemon(caller, "clean-all") === null;
         return this.#ticks.write(() =>

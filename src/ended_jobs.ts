@@ -10,38 +10,111 @@ import { type Caller, mayActOnJob } from "./authorization.ts";
 import type { DaemonContext } from "./daemon_context.ts";
 import { error, ok, type Reply } from "./reply.ts";
 import { planRestart } from "./restart.ts";
+import { resolveJob } from "./job_queries.ts";
+import type { RunningJobs } from "./running_jobs.ts";
+import { specOf, tallyReason, taskIds } from "./arrays.ts";
+import { arrayOutcome } from "./scheduler.ts";
 
 /**
  * RESTART id [DEPENDENTS] (`sjq restart`): puts an ended job back in the
  * queue with the jobs it aborted (src/restart.ts); answers how many.
  * Jobs of other users than `caller` are left as they are (root's restart
- * takes everyone's).
+ * takes everyone's). A task of an array (`12_7`) goes back into its array,
+ * whose head returns to H if it had ended; an array (`12`) gets its tasks
+ * that did not succeed back (all of them if every one succeeded). Heads
+ * are not counted.
  */
 export function restart(
   ctx: DaemonContext,
-  id: number,
+  jobs: RunningJobs,
+  ref: { id: number; task?: number },
   dependents: boolean,
   caller: Caller,
 ): Reply {
   const { store } = ctx;
   if (ctx.stopping()) return error("The daemon is shutting down");
-  const job = store.get(id);
-  if (job === undefined) return error(`Unknown job ${id}`);
-  if (!isFinal(job.state)) return error(`Job ${id} has not ended`);
-  if (job.array !== undefined || job.arrayId !== undefined) {
-    return error(`Job ${id} belongs to an array: restarting arrays is not supported yet`);
+  const id = resolveJob(store, ref)!;
+  const name = ref.task === undefined ? `${ref.id}` : `${ref.id}_${ref.task}`;
+  const job = id === 0 ? undefined : store.get(id);
+  if (job === undefined) return error(`Unknown job ${name}`);
+  const headActive = job.array !== undefined && !isFinal(job.state);
+  if (!isFinal(job.state) && !headActive) return error(`Job ${name} has not ended`);
+  // An array's head is restarted with its tasks, and a task's ended head with it.
+  const targets = new Set([id]);
+  /** Heads that come back only because some of their tasks do: not restarted whole. */
+  const carried = new Set<number>();
+  if (job.arrayId !== undefined && isFinal(store.state(job.arrayId) ?? "Q")) {
+    targets.add(job.arrayId);
+    carried.add(job.arrayId);
   }
-  const ids = planRestart([id], store.endedAfter(id), dependents);
+  let ids: number[];
+  for (;;) {
+    ids = planRestart([...targets], store.endedAfter(Math.min(...targets) - 1), dependents);
+    // A task revived by the plan brings its ended head (and what the head aborted) along.
+    const heads = ids.map((next) => store.get(next)!.arrayId)
+      .filter((head): head is number =>
+        head !== undefined && !targets.has(head) && isFinal(store.state(head) ?? "Q")
+      );
+    if (heads.length === 0) break;
+    for (const head of heads) {
+      targets.add(head);
+      carried.add(head);
+    }
+  }
+  const planned = new Set(ids);
   let count = 0;
   for (const next of ids) {
     const again = next === id ? job : store.get(next)!;
-    if (again.array !== undefined || again.arrayId !== undefined) continue;
+    if (again.arrayId !== undefined && planned.has(again.arrayId)) continue; // with its head
     if (mayActOnJob(caller, "restart", next, again.uid) !== null) continue;
-    _requeue(ctx, again);
-    count++;
+    if (again.array !== undefined) {
+      count += _restartArray(ctx, jobs, again, planned, next === id || !carried.has(next));
+    } else if (again.arrayId !== undefined) {
+      count += _restartArray(ctx, jobs, store.get(again.arrayId)!, planned, false);
+    } else {
+      _requeue(ctx, again);
+      count++;
+    }
   }
-  ctx.afterCommit(() => ctx.log.info(`restarted ${count} jobs from job ${id}`));
+  if (headActive && count === 0) return error(`Array ${name} has no ended task to restart`);
+  ctx.afterCommit(() => ctx.log.info(`restarted ${count} jobs from job ${name}`));
   return ok(String(count));
+}
+
+/**
+ * Restarts tasks of array `head`: those in `planned`, or with `whole`
+ * (the array itself was named, or revived) every task that did not
+ * succeed (all when all did). Its head comes back in H with the tally
+ * of the tasks that stay ended. Returns how many tasks.
+ */
+function _restartArray(
+  ctx: DaemonContext,
+  jobs: RunningJobs,
+  head: JobRecord,
+  planned: ReadonlySet<number>,
+  whole: boolean,
+): number {
+  const { store, scheduler } = ctx;
+  const { first, last } = taskIds(head);
+  const ended = [...store.records(first, last)].filter((t) => isFinal(t.state));
+  let tasks = ended.filter((t) => whole ? t.state !== "S" : planned.has(t.id));
+  if (tasks.length === 0 && whole && isFinal(head.state)) tasks = ended;
+  if (tasks.length === 0) return 0;
+  const tally = store.arrayTally(head.id, first, last);
+  for (const t of tasks) {
+    const state = t.state as FinalState;
+    tally[state] = tally[state]! - 1;
+    if (tally[state] === 0) delete tally[state];
+  }
+  scheduler.reopenArray({ id: head.id, first, last, max: specOf(head).max }, tally);
+  if (isFinal(head.state)) store.restartJob(head.id, "H");
+  for (const task of tasks) _requeue(ctx, task);
+  // Every task aborted again at once (a dependency still failed): the array ends again.
+  if (scheduler.get(head.id)?.pending === 0) {
+    const now = store.arrayTally(head.id, first, last);
+    jobs.end(head.id, arrayOutcome(now), { ended: Date.now(), reason: tallyReason(now) });
+  }
+  return tasks.length;
 }
 
 /** An ended job back in the scheduler as if just submitted; its last end kept as an attempt. */
@@ -57,6 +130,7 @@ function _requeue(ctx: DaemonContext, job: Omit<JobRecord, "env">): void {
       priority: job.priority ?? 0,
       gpus: job.gpus ?? 0,
       ...(job.queue === undefined ? {} : { queue: job.queue }),
+      ...(job.arrayId === undefined ? {} : { array: job.arrayId }),
     },
     ctx.endedState,
   );

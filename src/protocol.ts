@@ -76,7 +76,7 @@ export type Request =
   | { kind: "submit"; options: SubmitOptions; errors: string[]; script: Uint8Array }
   | ({ kind: "kill" | "release" | "hold" | "wait" } & JobRef)
   | { kind: "status" | "info"; id: number | null; task?: number }
-  | { kind: "restart"; id: number; dependents: boolean }
+  | ({ kind: "restart"; dependents: boolean } & JobRef)
   | { kind: "clean"; olderThan: number; states: FinalState[] }
   | { kind: "config" }
   | { kind: "script"; id: number }
@@ -240,13 +240,13 @@ export class RequestParser {
       case "CLEAN":
         return parseClean(args);
       case "RESTART": {
-        const id = args.length >= 1 ? parseJobId(args[0]!) : null;
-        if (id === null) return { kind: "invalid", message: "Bad jobid" };
+        const ref = args.length >= 1 ? parseJobRef(args[0]!) : null;
+        if (ref === null) return { kind: "invalid", message: "Bad jobid" };
         const mode = args.slice(1).join(" ").toUpperCase();
         if (mode !== "" && mode !== "DEPENDENTS") {
           return { kind: "invalid", message: `Bad RESTART mode: ${args.slice(1).join(" ")}` };
         }
-        return { kind: "restart", id, dependents: mode === "DEPENDENTS" };
+        return { kind: "restart", ...ref, dependents: mode === "DEPENDENTS" };
       }
       case "SCRIPT": {
         const id = args.length === 1 ? parseJobId(args[0]!) : null;

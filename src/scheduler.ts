@@ -348,6 +348,25 @@ export class Scheduler {
     this.#addHead(head.id, head.first, head.last, head.max, tally);
   }
 
+  /**
+   * Brings an array back for restarted tasks (`sjq restart`): the head of an
+   * ended one returns in H; either way its tally becomes `tally`, the tasks
+   * that stay ended. The tasks are added after it (`add` with `array`).
+   */
+  reopenArray(
+    head: { id: number; first: number; last: number; max: number | null },
+    tally: Tally,
+  ): void {
+    const a = this.#arrays.get(head.id);
+    if (a === undefined) {
+      this.#addHead(head.id, head.first, head.last, head.max, tally);
+      return;
+    }
+    const old = a.tally;
+    a.tally = { ...tally };
+    this.#record(() => a.tally = old);
+  }
+
   /** Ends the heads of arrays with no task left (after a restore); their changes. */
   endIdleArrays(): Change[] {
     const changes: Change[] = [];

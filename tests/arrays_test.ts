@@ -178,3 +178,86 @@ Deno.test("ARRAY on the wire: bad specifications are an ERROR; the reply is the 
   assert.equal((await c.request(`WAIT ${id}_9\r\n`)).trimEnd(), `ERROR Unknown job ${id}_9`);
   assert.equal((await c.request(`WAIT ${id}\r\n`)).trimEnd(), "OK S -");
 });
+
+Deno.test("restart of array tasks: A_T alone, A for its unsuccessful tasks, --failed; the head and its dependents come back", async () => {
+  await using d = await TestDaemon.start({
+    rc: "[sjq]\nmaxprocs = 4\n[sjq.queue.one]\nmaxprocs = 1\n",
+  });
+  const dir = await workDir(d);
+  // Odd tasks fail until the file "fixed" exists; every run is counted in "runs".
+  await Deno.writeTextFile(
+    `${dir}/task.sh`,
+    `#!/bin/sh\necho "$SJQ_ARRAY_TASK_ID" >> runs\n` +
+      `[ -e fixed ] && exit 0\nexit $((SJQ_ARRAY_TASK_ID % 2))\n`,
+  );
+  const array = (await ok(d, ["submit", "-q", "one", "--array", "1-4", "task.sh"], dir)).trim();
+  const after = (await ok(d, ["submit", "--after", array, "--wrap", "true"], dir)).trim();
+  await d.cli(["wait", array]);
+  const states = async () =>
+    Object.fromEntries(
+      (await info(d, array)).map((j) => [j.array_task === null ? "head" : j.array_task, j.state]),
+    );
+  assert.deepEqual(await states(), { head: "F", 1: "F", 2: "S", 3: "F", 4: "S" });
+  assert.equal((await info(d, after))[0]!.state, "A");
+
+  await Deno.writeTextFile(`${dir}/fixed`, "");
+  // Task 1 alone: its array waits again, and so does the job the array aborted.
+  assert.equal(await ok(d, ["restart", `${array}_1`]), "2\n", "task 1 and the aborted job");
+  await d.cli(["wait", array]);
+  assert.deepEqual(await states(), { head: "F", 1: "S", 2: "S", 3: "F", 4: "S" });
+  const [head, task1] = await info(d, array);
+  assert.equal(head!.attempts.length, 1, "the head's first end is kept");
+  assert.deepEqual([task1!.attempts.length, task1!.queue], [1, "one"]);
+  assert.equal((await info(d, after))[0]!.state, "A", "task 3 still failed: aborted again");
+
+  // The whole array: only its task that did not succeed runs again.
+  assert.equal(await ok(d, ["restart", array]), "2\n", "task 3 and the aborted job");
+  await d.cli(["wait", after]);
+  assert.deepEqual(await states(), { head: "S", 1: "S", 2: "S", 3: "S", 4: "S" });
+  assert.equal((await info(d, after))[0]!.state, "S");
+  const runs = (await Deno.readTextFile(`${dir}/runs`)).trim().split("\n").map(Number);
+  assert.deepEqual(runs.slice(4), [1, 3], "tasks 2 and 4 were not run again");
+
+  // --failed takes a failed array whole, and is refused nothing.
+  await Deno.remove(`${dir}/fixed`);
+  const second = (await ok(d, ["submit", "--array", "1-2", "task.sh"], dir)).trim();
+  await d.cli(["wait", second]);
+  await Deno.writeTextFile(`${dir}/fixed`, "");
+  assert.equal(await ok(d, ["restart", "--failed"]), "1\n");
+  await d.cli(["wait", second]);
+  assert.equal((await info(d, second))[0]!.state, "S");
+
+  // A task the array does not have.
+  const bad = await d.cli(["restart", `${second}_9`]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, new RegExp(`Unknown job ${second}_9`));
+});
+
+Deno.test("a task restarted while its array runs goes back into it; the array survives a daemon crash", async () => {
+  await using d = await TestDaemon.start({ args: ["--maxprocs", "4"] });
+  const dir = await workDir(d);
+  // Task 1 fails at once; task 2 waits for the file "go".
+  await Deno.writeTextFile(
+    `${dir}/task.sh`,
+    `#!/bin/sh\n[ "$SJQ_ARRAY_TASK_ID" = 1 ] && [ ! -e fixed ] && exit 1\n` +
+      `while [ ! -e go ]; do sleep 0.02; done\n`,
+  );
+  const array = (await ok(d, ["submit", "--array", "1-2", "task.sh"], dir)).trim();
+  await waitFor(async () => (await info(d, `${array}_1`))[0]!.state === "F", "task 1 to fail");
+  const early = await d.cli(["restart", String(Number(array) + 2)]);
+  assert.equal(early.code, 1, "task 2 runs: it has not ended");
+  assert.match(early.stderr, /has not ended/);
+  await Deno.writeTextFile(`${dir}/fixed`, "");
+  assert.equal(await ok(d, ["restart", array]), "1\n", "the running array's failed task");
+  await waitFor(async () => (await info(d, `${array}_1`))[0]!.state === "R", "task 1 to run");
+  assert.equal((await info(d, array))[0]!.state, "H");
+
+  await d.crash();
+  await using again = await TestDaemon.start({ args: ["--maxprocs", "4"], home: d.home });
+  await Deno.writeTextFile(`${dir}/go`, "");
+  const out = await again.cli(["wait", array]);
+  assert.equal(out.code, 0, out.stderr);
+  const [head, t1, t2] = await info(again, array);
+  assert.deepEqual([head!.state, t1!.state, t2!.state], ["S", "S", "S"]);
+  assert.equal(t1!.attempts.length, 1);
+});

@@ -26,11 +26,17 @@ Puts failed, aborted, killed (or any other ended) jobs back in the queue,
 with the same id, script and options. The jobs that were aborted because of
 them come back too, and wait for them again; nothing else is touched. The
 earlier runs are kept: 'sjq status --json' lists them under "attempts".
-Prints how many jobs went back in the queue; exits 1 if the daemon refused
-any (an unknown id, a job that has not ended, a task of an array).
+An array's task (A_T) goes back into its array, whose head waits again
+(and the jobs it aborted come back); an array (A) gets back every task that
+did not succeed (every task, if all did), also while it still runs.
+
+Prints how many jobs went back in the queue (an array's head is not
+counted); exits 1 if the daemon refused any (an unknown id, a job that has
+not ended).
 
 Options:
-  --failed           every job that failed (F) or could not start (E)
+  --failed           every job that failed (F) or could not start (E); a failed
+                     array whole, a failed task of a running array alone
   --with-dependents  also every job that depends on them, however it ended
 ${AUTOSTART_FLAGS_HELP}
 
@@ -39,6 +45,7 @@ when it fails (see 'sjq submit --help').
 
 Examples:
   sjq restart 12
+  sjq restart 12_7                   # task 7 of array 12
   sjq restart --failed
   sjq restart --with-dependents 7    # align again, and everything after it
 `;
@@ -68,8 +75,12 @@ export const restartCommand: Command = {
       const reply = await client.request("INFO", true);
       if (!reply.ok) throw new Error(reply.text);
       const jobs = JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[];
-      ids = jobs.filter((j) => (j.state === "F" || j.state === "E") && j.array_id === null)
-        .map((j) => String(j.id));
+      const failed = jobs.filter((j) => j.state === "F" || j.state === "E");
+      const heads = new Set(failed.filter((j) => j.array !== null).map((j) => j.id));
+      // A failed array is restarted whole (its tasks that did not succeed); a task alone
+      // only while its array runs on.
+      ids = failed.filter((j) => j.array_id === null || !heads.has(j.array_id))
+        .map((j) => j.array_id === null ? String(j.id) : `${j.array_id}_${j.array_task}`);
     } else ids = given;
     const mode = values["with-dependents"] ? " DEPENDENTS" : "";
     let failed = 0;

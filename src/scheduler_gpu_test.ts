@@ -131,6 +131,7 @@ Deno.test("GPUs property: under a random workload no device is ever held by two 
       mem: (4 + pick(12)) * G,
       userProcs: null,
       gpus: devices,
+      queues: {},
     };
     const s = new Scheduler(capacity);
     // Lookahead (odd seeds) lets a job ahead of its slot take one smaller than itself, so

@@ -174,8 +174,7 @@ type Row = Record<string, string | number | null | Uint8Array>;
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
-  array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids`;
-  array_task, retries, retry_delay, retry_at, priority, queue`;
+  array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids, queue`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];

@@ -5,7 +5,9 @@
  * connects to `<spool>/shepherd.sock`, hands it jobs, and turns what it
  * says into executor events. If the shepherd dies, a new one is started:
  * it finds in the journal what the old one knew, and jobs it cannot account
- * for are reported lost, never left running in the store.
+ * for are reported lost, never left running in the store. The daemon is a
+ * child subreaper (src/orphan_reaper.ts): the jobs of a shepherd it started
+ * that dies are reparented to it, and it reaps them with their exit codes.
  *
  * Jobs of other users (a root daemon) run under a shell supervisor that
  * drops to the user (src/supervised_executor.ts, in `<spool>/as-user`).
@@ -23,6 +25,7 @@ import {
   type ToShepherd,
 } from "./shepherd_wire.ts";
 import { selfCommand } from "./cli/detach.ts";
+import { OrphanReaper } from "./orphan_reaper.ts";
 import { SupervisedExecutor } from "./supervised_executor.ts";
 
 /** How long a shepherd may take to start and answer. */
@@ -53,6 +56,14 @@ export class LocalExecutor implements Executor {
   #closed = false;
   /** Resolves when a connection has had its snapshot. */
   #connected: Promise<void> | null = null;
+  /** Shepherds this daemon started that still run. */
+  readonly #shepherds = new Set<number>();
+  /** Jobs of a shepherd that died, reaped by this daemon. */
+  readonly #orphans = new OrphanReaper((end) => {
+    if (!this.#jobs.has(end.id)) return;
+    this.#emit({ kind: "ended", ...end });
+    this.#send({ t: "adopted", ...end });
+  });
 
   constructor(ctx: ExecutorContext, options: { contain?: boolean } = {}) {
     this.#ctx = ctx;
@@ -126,9 +137,20 @@ export class LocalExecutor implements Executor {
     this.#snapshot = snapshot;
     this.#conn = conn;
     this.#send({ t: "config", contain: this.#contain });
+    // Ends this daemon reaped while no shepherd listened go into the new one's journal.
+    for (const end of this.#orphans.ends()) this.#send({ t: "adopted", ...end });
     for (const m of early) this.#heard(m);
     this.#listen(conn, reader, buf);
     return true;
+  }
+
+  /** This spool's job mark (src/shepherd.ts `spoolTag`), or "" before a shepherd made one. */
+  #tag(): string {
+    try {
+      return Deno.readTextFileSync(`${this.#spool}/tag`).trim();
+    } catch {
+      return "";
+    }
   }
 
   #spawnShepherd(): void {
@@ -141,7 +163,9 @@ export class LocalExecutor implements Executor {
         stdout: "null",
         stderr: "null",
       }).spawn();
-      child.status.catch(() => {});
+      // `setsid` execs the shepherd in place (it leads no group): this is the shepherd's pid.
+      this.#shepherds.add(child.pid);
+      child.status.catch(() => {}).finally(() => this.#shepherds.delete(child.pid));
       child.unref();
     } catch (e) {
       this.#ctx.log.error(`cannot start the shepherd: ${(e as Error).message}`);
@@ -173,6 +197,8 @@ export class LocalExecutor implements Executor {
       return;
     }
     // Whatever the old shepherd knew is in the new one's snapshot; what it never got did not start.
+    // Its jobs that ended meanwhile were reparented to this daemon: their ends come first.
+    this.#orphans.sweep();
     for (const id of handedOver) if (this.#jobs.has(id)) this.#settleFromSnapshot(id);
     for (const id of this.#snapshot.keys()) {
       if (!this.#jobs.has(id)) this.#send({ t: "forget", id });
@@ -181,7 +207,21 @@ export class LocalExecutor implements Executor {
 
   #heard(m: FromShepherd): void {
     if (m.t === "hello" || m.t === "ready" || !this.#jobs.has(m.id)) return;
-    this.#emit(toEvent(m));
+    this.#emit(this.#event(m, m.t === "lost"));
+  }
+
+  /**
+   * The event for what the shepherd says of a job, unless this daemon
+   * reaped the job itself (`reap`: try to, first): then its real end.
+   */
+  #event(m: JobNews, reap: boolean): ExecutorEvent {
+    if (m.t === "running" || (m.t === "lost" && m.pid !== undefined)) {
+      this.#orphans.track(m.id, m.pid!, m.ticks);
+    } else if (m.t === "lost" && m.spawning !== undefined && this.#orphans.active) {
+      this.#orphans.claim(m.id, m.spawning, this.#tag(), this.#shepherds);
+    }
+    const end = reap ? this.#orphans.endOf(m.id) : this.#orphans.reaped(m.id);
+    return end !== undefined ? { kind: "ended", ...end } : toEvent(m);
   }
 
   #emit(event: ExecutorEvent): void {
@@ -253,7 +293,9 @@ export class LocalExecutor implements Executor {
   /** Reports what the shepherd's snapshot says of a job we hold. */
   #settleFromSnapshot(id: number): void {
     const known = this.#snapshot.get(id);
-    if (known !== undefined) return this.#emit(toEvent(known));
+    if (known !== undefined) return this.#emit(this.#event(known, true));
+    const end = this.#orphans.endOf(id);
+    if (end !== undefined) return this.#emit({ kind: "ended", ...end });
     // Not in the journal, which has every job before it is spawned: it never started.
     if (this.#rebooted) return this.#emit(lost(id, "lost: the machine restarted while it ran"));
     this.#emit({ kind: "unstarted", id });
@@ -263,6 +305,7 @@ export class LocalExecutor implements Executor {
     if (this.#supervised.delete(id)) return this.#asUser!.forget(id);
     this.#jobs.delete(id);
     this.#snapshot.delete(id);
+    this.#orphans.forget(id);
     clearLongTimeout(this.#kills.get(id));
     this.#kills.delete(id);
     this.#send({ t: "forget", id });
@@ -274,6 +317,7 @@ export class LocalExecutor implements Executor {
       for (const id of this.#jobs) this.#send({ t: "kill", id, signal: SIGKILL });
     }
     this.#closed = true;
+    this.#orphans.close();
     for (const t of this.#kills.values()) clearLongTimeout(t);
     // What is queued (forgets, kills) goes out before the connection closes.
     const deadline = Date.now() + 2000;

@@ -62,6 +62,8 @@ interface Job {
   reason?: string;
   /** The script file, when it needed one. */
   file?: string;
+  /** When a shepherd that died began spawning it (its pid unknown: the daemon may find it). */
+  spawning?: number;
 }
 
 type JournalLine =
@@ -69,7 +71,15 @@ type JournalLine =
   | { t: "P"; id: number; at: number }
   | { t: "S"; id: number; pid: number; at: number; ticks?: string; file?: string }
   | { t: "E"; id: number; at: number; outcome: Outcome; usage: Usage | null }
-  | { t: "L"; id: number; at: number; reason: string }
+  | {
+    t: "L";
+    id: number;
+    at: number;
+    reason: string;
+    pid?: number;
+    ticks?: string;
+    spawning?: number;
+  }
   | { t: "F"; id: number };
 
 const encoder = new TextEncoder();
@@ -211,10 +221,12 @@ class Shepherd {
         case "L":
           this.#jobs.set(entry.id, {
             id: entry.id,
-            pid: 0,
+            pid: entry.pid ?? 0,
             state: "lost",
             at: entry.at,
             reason: entry.reason,
+            ...(entry.ticks ? { ticks: entry.ticks } : {}),
+            ...(entry.spawning ? { spawning: entry.spawning } : {}),
           });
           break;
         case "F":
@@ -225,6 +237,7 @@ class Shepherd {
     this.#rebooted = boot !== null && boot !== now;
     for (const job of this.#jobs.values()) {
       if (job.state === "prepared") {
+        job.spawning = job.at;
         this.#lose(job, "lost: its shepherd died as it started the job (the exit code is unknown)");
       } else if (job.state === "orphan") {
         if (this.#rebooted) this.#lose(job, "lost: the machine restarted while it ran");
@@ -262,9 +275,7 @@ class Shepherd {
           outcome: job.outcome!,
           usage: job.usage ?? null,
         });
-      } else if (job.state === "lost") {
-        lines.push({ t: "L", id: job.id, at: job.at, reason: job.reason! });
-      }
+      } else if (job.state === "lost") lines.push(lostLine(job));
     }
     const path = `${this.#spool}/journal`;
     const tmp = `${path}.tmp`;
@@ -347,7 +358,13 @@ class Shepherd {
     switch (job.state) {
       case "running":
       case "orphan":
-        return { t: "running", id: job.id, pid: job.pid, at: job.at };
+        return {
+          t: "running",
+          id: job.id,
+          pid: job.pid,
+          at: job.at,
+          ...(job.ticks ? { ticks: job.ticks } : {}),
+        };
       case "ended":
         return {
           t: "ended",
@@ -357,7 +374,7 @@ class Shepherd {
           usage: job.usage ?? null,
         };
       case "lost":
-        return { t: "lost", id: job.id, at: job.at, reason: job.reason! };
+        return { ...lostLine(job), t: "lost" };
       case "prepared":
         return null;
     }
@@ -391,6 +408,25 @@ class Shepherd {
       }
       case "config":
         this.#contain = message.contain;
+        return;
+      case "adopted": {
+        // A job of a shepherd that died, reaped by the daemon, which it was reparented to.
+        const job = this.#jobs.get(message.id);
+        if (job === undefined || job.state === "running" || job.state === "ended") return;
+        Object.assign(job, {
+          state: "ended",
+          at: message.at,
+          outcome: message.outcome,
+          usage: message.usage,
+        });
+        this.#record({
+          t: "E",
+          id: job.id,
+          at: job.at,
+          outcome: message.outcome,
+          usage: message.usage,
+        });
+      }
     }
   }
 
@@ -438,7 +474,9 @@ class Shepherd {
       ...(ticks ? { ticks } : {}),
       ...(job.file ? { file: job.file } : {}),
     });
-    this.#send({ t: "running", id: m.id, pid: job.pid, at: job.at });
+    // Written at once: a shepherd killed from here on leaves the pid, so the daemon can reap the job.
+    this.#flush();
+    this.#send({ t: "running", id: m.id, pid: job.pid, at: job.at, ...(ticks ? { ticks } : {}) });
   }
 
   /** Spawns the job; returns why it cannot start, or null. */
@@ -524,8 +562,9 @@ class Shepherd {
         job.state = "lost";
         job.at = Date.now();
         job.reason = "lost: its shepherd died while it ran (the exit code is unknown)";
-        this.#record({ t: "L", id: job.id, at: job.at, reason: job.reason });
-        this.#send({ t: "lost", id: job.id, at: job.at, reason: job.reason });
+        const line = lostLine(job);
+        this.#record(line);
+        this.#send({ ...line, t: "lost" });
         this.#slotFreed();
         ended = true;
       }
@@ -543,6 +582,8 @@ class Shepherd {
     job.outcome = outcome;
     job.usage = usage;
     this.#record({ t: "E", id: job.id, at: job.at, outcome, usage });
+    // Written at once: the child is reaped, so a shepherd killed before this line lost its exit code.
+    this.#flush();
     this.#send({ t: "ended", id: job.id, at: job.at, outcome, usage });
     if (job.file !== undefined) {
       try {
@@ -582,6 +623,19 @@ class Shepherd {
       }
     }
   }
+}
+
+/** The journal's `L` line of a lost job (with its process, when it had one). */
+function lostLine(job: Job): JournalLine & { t: "L" } {
+  return {
+    t: "L",
+    id: job.id,
+    at: job.at,
+    reason: job.reason!,
+    ...(job.pid > 0 ? { pid: job.pid } : {}),
+    ...(job.ticks ? { ticks: job.ticks } : {}),
+    ...(job.spawning ? { spawning: job.spawning } : {}),
+  };
 }
 
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {

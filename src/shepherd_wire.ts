@@ -30,6 +30,11 @@ export type ToShepherd =
   | StartMessage
   | { t: "kill"; id: number; signal: number }
   | { t: "forget"; id: number }
+  /**
+   * A job of a shepherd that died, reaped by the daemon (its subreaper,
+   * src/orphan_reaper.ts): journaled as the job's end.
+   */
+  | { t: "adopted"; id: number; at: number; outcome: Outcome; usage: Usage | null }
   /** Whether a job's escaped descendants are ended with it (`sjq.contain`). */
   | { t: "config"; contain: boolean };
 
@@ -37,9 +42,23 @@ export type ToShepherd =
 export type FromShepherd =
   /** First line on a connection: whether the machine restarted since the journal was written. */
   | { t: "hello"; rebooted: boolean }
-  | { t: "running"; id: number; pid: number; at: number }
+  /** `ticks`: the process's start time (/proc stat field 22), to recognise it later. */
+  | { t: "running"; id: number; pid: number; at: number; ticks?: string }
   | { t: "ended"; id: number; at: number; outcome: Outcome; usage: Usage | null }
-  | { t: "lost"; id: number; at: number; reason: string }
+  /**
+   * `pid`/`ticks`: the process that was lost, when there was one (the daemon
+   * may have reaped it); `spawning`: when a shepherd that died began to spawn
+   * it, its pid unknown (the daemon may find it among its children).
+   */
+  | {
+    t: "lost";
+    id: number;
+    at: number;
+    reason: string;
+    pid?: number;
+    ticks?: string;
+    spawning?: number;
+  }
   /** The end of the snapshot sent after `hello`: every job the shepherd knows has been named. */
   | { t: "ready" };
 

@@ -9,7 +9,7 @@
 
 import assert from "node:assert";
 import { TestDaemon, waitFor } from "./harness.ts";
-import { alive, infoOf, jobId, spoolOf } from "./inspect.ts";
+import { alive, infoOf, jobId, parentOf, shepherdPid, spoolOf } from "./inspect.ts";
 
 const ARGS = ["--maxprocs", "2", "--autoshutdown", "F"];
 /** Generous: the machine is shared, and only a hang should ever reach it. */
@@ -40,14 +40,9 @@ function open(dir: string, gate = "go"): Promise<void> {
 
 /** The shepherd of the daemon using `home`, found by its command line. */
 function shepherdOf(home: string): number {
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      if (argv.includes("__shepherd") && argv.includes(spoolOf(home))) return Number(e.name);
-    } catch { /* gone */ }
-  }
-  throw new Error(`No shepherd runs for ${home}`);
+  const pid = shepherdPid(spoolOf(home));
+  if (pid === null) throw new Error(`No shepherd runs for ${home}`);
+  return pid;
 }
 
 /** Kills the shepherd of `home` and job process group `job`, behind the daemon's back. */
@@ -242,21 +237,75 @@ Deno.test("adopt: a job marked running that never started is queued again and ru
   assert.equal((await starts(dir, "job")).length, 2);
 });
 
-Deno.test("adopt: when the shepherd is killed under a live daemon, jobs go on and none stays R", async () => {
+Deno.test("adopt: when the shepherd is killed under the daemon that started it, its jobs keep their exit codes", async () => {
   await using d = await TestDaemon.start({ args: ARGS });
   const dir = d.home;
   using c = await d.connect();
-  const running = jobId(await c.submit(gated(dir, "running", 0)));
-  await starts(dir, "running");
-  Deno.kill(shepherdOf(dir), "SIGKILL");
-  // A new shepherd runs new jobs at once.
+  const ok = jobId(await c.submit(gated(dir, "ok", 0)));
+  const failing = jobId(await c.submit(gated(dir, "failing", 3)));
+  await starts(dir, "ok");
+  await starts(dir, "failing");
+  const shepherd = shepherdOf(dir);
+  assert.equal(parentOf(shepherd), d.pid, "the daemon started this shepherd");
+  Deno.kill(shepherd, "SIGKILL");
+  await waitFor(() => !alive(shepherd), "the shepherd to die");
+  assert.equal(await c.state(ok), "R", "the orphaned job still runs");
+  await open(dir);
+  // Reparented to the daemon (a child subreaper), which reaps them.
+  assert.equal(await c.waitState(ok, "SFAKE", ENDS_MS), "S");
+  assert.equal(await c.waitState(failing, "SFAKE", ENDS_MS), "F");
+  assert.equal((await infoOf(c, ok)).exit_code, 0);
+  assert.equal((await infoOf(c, failing)).exit_code, 3);
+  assert.equal((await starts(dir, "ok")).length, 1, "never run twice");
+  // A new shepherd runs new jobs.
   const after = jobId(await c.submit("true\n"));
   assert.equal(await c.waitState(after, "SFAKE", ENDS_MS), "S");
-  assert.equal(await c.state(running), "R", "the orphaned job still runs");
+  // The new shepherd journaled the ends the daemon reaped.
+  await waitFor(
+    async () => (await journalOf(dir, ok)).some((l) => l.includes('"t":"E"')),
+    "the end the daemon reaped in the new shepherd's journal",
+  );
+});
+
+Deno.test("adopt: when the shepherd of an earlier daemon is killed, its running job ends F as lost", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const running = jobId(await c1.submit(gated(dir, "running", 0)));
+  await starts(dir, "running");
+  await d1.crash();
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  assert.equal(await c2.state(running), "R");
+  // Its parent is no daemon now: the job goes to init, and its exit code with it.
+  Deno.kill(shepherdOf(dir), "SIGKILL");
+  const after = jobId(await c2.submit("true\n"));
+  assert.equal(await c2.waitState(after, "SFAKE", ENDS_MS), "S");
   await open(dir);
-  assert.equal(await c.waitState(running, "SFAKE", ENDS_MS), "F");
-  const job = await infoOf(c, running);
+  assert.equal(await c2.waitState(running, "SFAKE", ENDS_MS), "F");
+  const job = await infoOf(c2, running);
   assert.equal(job.exit_code, null);
   assert.match(job.reason ?? "", /lost: its shepherd died while it ran/);
-  assert.deepEqual((await starts(dir, "running")).length, 1, "never run twice");
+  assert.equal((await starts(dir, "running")).length, 1, "never run twice");
+});
+
+Deno.test("adopt: when the daemon and its shepherd are killed together, a running job ends F as lost, once", async () => {
+  await using d1 = await TestDaemon.start({ args: ARGS });
+  const dir = d1.home;
+  using c1 = await d1.connect();
+  const running = jobId(await c1.submit(gated(dir, "running", 0)));
+  const queued = jobId(await c1.submit("true\n", { PROCS: "2" }));
+  await starts(dir, "running");
+  const shepherd = shepherdOf(dir);
+  Deno.kill(shepherd, "SIGKILL");
+  await d1.crash();
+  await using d2 = await TestDaemon.start({ home: dir, args: ARGS });
+  using c2 = await d2.connect();
+  await open(dir);
+  assert.equal(await c2.waitState(running, "SFAKE", ENDS_MS), "F");
+  const job = await infoOf(c2, running);
+  assert.equal(job.exit_code, null);
+  assert.match(job.reason ?? "", /lost: its shepherd died/);
+  assert.equal((await starts(dir, "running")).length, 1, "never run twice");
+  assert.equal(await c2.waitState(queued, "SFAKE", ENDS_MS), "S", "a waiting job still runs");
 });

@@ -1,10 +1,13 @@
 /**
  * Crash test: several pipelined clients submit a few thousand short jobs with
- * dependency chains while the daemon is SIGKILLed and restarted many times.
- * Every job appends its id to a ledger; at the end no acknowledged job is
- * missing, none ran twice, none ran before its dependencies, none is lost
- * but for the (at most 2) that ran when the shepherd was killed once, and
- * nothing is left in R, Q, H or U.
+ * dependency chains while the daemon is SIGKILLed and restarted 20 times.
+ * The shepherd is killed too: once under the daemon that started it (its
+ * jobs are reparented to the daemon, which keeps their exit codes: nothing
+ * may be lost), and once together with the daemon (the jobs then running,
+ * at most 2, end F as lost). Every job appends its id to a ledger; at the
+ * end no acknowledged job is missing, none ran twice, none ran before its
+ * dependencies, none is lost but for those of the double kill, and nothing
+ * is left in R, Q, H or U.
  *
  * @module
  */
@@ -12,6 +15,7 @@
 import assert from "node:assert";
 import type { JobInfo } from "../src/info.ts";
 import { RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
+import { parentOf, shepherdPid } from "./inspect.ts";
 
 const TOTAL = 3000;
 const CLIENTS = 4;
@@ -195,19 +199,16 @@ function problems(jobs: JobInfo[], ledger: number[], acked: Map<number, Planned>
   return out;
 }
 
-/** Kills the shepherd of the spool under `home` (the daemon starts a new one). */
-function killShepherd(home: string): boolean {
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      if (argv.includes("__shepherd") && argv.some((a) => a.startsWith(home))) {
-        Deno.kill(Number(e.name), "SIGKILL");
-        return true;
-      }
-    } catch { /* gone */ }
-  }
-  return false;
+/** The ids of the jobs in R. */
+async function runningJobs(d: TestDaemon): Promise<number[]> {
+  using c = await d.connect();
+  return (await infoAll(c)).filter((j) => j.state === "R").map((j) => j.id);
+}
+
+/** The jobs the store has as lost because their shepherd died. */
+async function lostJobs(d: TestDaemon): Promise<JobInfo[]> {
+  using c = await d.connect();
+  return (await infoAll(c)).filter((j) => /its shepherd died/.test(j.reason ?? ""));
 }
 
 Deno.test("crash: no acknowledged job is lost, run twice or run early across many SIGKILLs", async () => {
@@ -216,17 +217,41 @@ Deno.test("crash: no acknowledged job is lost, run twice or run early across man
   const w = new Workload(`${home}/ledger`);
   let d = await TestDaemon.start({ home, args: ARGS });
   let kills = 0;
-  const crashAndRestart = async () => {
+  let shepherdKills = 0;
+  const crashAndRestart = async (shepherd?: number) => {
     await delay(Math.random() * 250);
+    if (shepherd !== undefined) Deno.kill(shepherd, "SIGKILL");
     await d.crash();
     kills++;
     d = await TestDaemon.start({ home, args: ARGS });
   };
+  const spool = `${home}/.sjq.db-spool`;
+  const ran = async () => (await ledgerIds(w.ledger)).length;
   const clients = Array.from({ length: CLIENTS }, () => submitter(w, d.socket));
+  let lostBeforeDoubleKill: number[] = [];
   try {
     for (let i = 1; i <= KILLS_WHILE_SUBMITTING; i++) {
       const due = (i * TOTAL) / (KILLS_WHILE_SUBMITTING + 1);
       await waitFor(() => w.sent >= due, `${due} jobs sent`, PHASE_MS);
+      if (i === 1) {
+        // The shepherd, under the daemon that started it: its jobs go on as the daemon's.
+        const shepherd = shepherdPid(spool);
+        assert.ok(shepherd !== null, "a shepherd runs");
+        assert.equal(parentOf(shepherd), d.pid, "the first daemon started the shepherd");
+        Deno.kill(shepherd, "SIGKILL");
+        const base = await ran();
+        // Its jobs are the daemon's now: they must end before the daemon is killed too.
+        const orphans = await runningJobs(d);
+        await waitFor(
+          async () => {
+            const running = new Set(await runningJobs(d));
+            return (await ran()) >= base + 20 && !orphans.some((id) => running.has(id));
+          },
+          "jobs run by a new shepherd, and the dead one's to end",
+          PHASE_MS,
+        );
+        shepherdKills++;
+      }
       await crashAndRestart();
     }
     await Promise.all(clients);
@@ -239,9 +264,14 @@ Deno.test("crash: no acknowledged job is lost, run twice or run early across man
         `${due} jobs run`,
         PHASE_MS,
       );
-      await crashAndRestart();
-      // Once, halfway: the shepherd too, under a live daemon.
-      if (i === KILLS_WHILE_RUNNING / 2) assert.ok(killShepherd(home), "a shepherd ran");
+      if (i === KILLS_WHILE_RUNNING / 2) {
+        // Once, halfway: the daemon and the shepherd together (their jobs go to init).
+        lostBeforeDoubleKill = (await lostJobs(d)).map((j) => j.id);
+        const shepherd = shepherdPid(spool);
+        assert.ok(shepherd !== null, "a shepherd runs");
+        shepherdKills++;
+        await crashAndRestart(shepherd);
+      } else await crashAndRestart();
     }
     await waitFor(() => settled(d), "every job to end", PHASE_MS);
 
@@ -251,15 +281,17 @@ Deno.test("crash: no acknowledged job is lost, run twice or run early across man
     const found = problems(jobs, ledger, w.acked);
     const count = (state: string) => jobs.filter((j) => j.state === state).length;
     console.log(
-      `crash test: kills survived ${kills}, jobs sent ${w.sent}, acknowledged ${w.acked.size}, ` +
+      `crash test: daemon kills ${kills}, shepherd kills ${shepherdKills}, jobs sent ${w.sent}, acknowledged ${w.acked.size}, ` +
         `not acknowledged ${w.unacked}, in STATUS ${jobs.length}, ran ${new Set(ledger).size} ` +
         `(S ${count("S")}, F ${count("F")}), aborted ${count("A")}, ` +
         `duplicates: ${ledger.length - new Set(ledger).size}, ` +
         `lost: ${jobs.filter((j) => j.state === "F" && j.exit_code === null).length} ` +
-        `(running when the shepherd was killed)`,
+        `(${lostBeforeDoubleKill.length} before the daemon and the shepherd were killed together)`,
     );
     const lostCount = jobs.filter((j) => j.state === "F" && j.exit_code === null).length;
-    assert.ok(lostCount <= 2, `at most the 2 jobs running when the shepherd died: ${lostCount}`);
+    assert.deepEqual(lostBeforeDoubleKill, [], "the shepherd's own kill loses no job");
+    assert.ok(lostCount <= 2, `at most the 2 jobs running at the double kill: ${lostCount}`);
+    assert.equal(shepherdKills, 2);
     assert.deepEqual(w.errors, [], "no SUBMIT may be refused");
     assert.deepEqual(
       found.slice(0, 20),

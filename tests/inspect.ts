@@ -44,3 +44,32 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** The parent of process `pid`, or null when it is gone. */
+export function parentOf(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The pid of the shepherd serving `spool`, found by its command line, or
+ * null. A job the shepherd is spawning shows the shepherd's command line
+ * until its exec (the child shares its parent's memory): a match whose
+ * parent also matches is such a child, never the shepherd.
+ */
+export function shepherdPid(spool: string): number | null {
+  const matches: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      if (argv.includes("__shepherd") && argv.includes(spool)) matches.push(Number(e.name));
+    } catch { /* gone */ }
+  }
+  const parents = new Set(matches);
+  return matches.find((pid) => !parents.has(parentOf(pid) ?? 0)) ?? null;
+}

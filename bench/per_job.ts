@@ -1,0 +1,138 @@
+/**
+ * The per-job breakdown of docs/benchmarks.md: N `true` jobs on 2 slots over
+ * one pipelined connection, and what each process spent on them, from
+ * /proc (utime + stime): the daemon, the shepherd, and the jobs themselves
+ * (the shepherd's reaped children). Beside it, `xargs -P2` running the same
+ * N jobs in the same run, and the load average.
+ *
+ *     deno run -A bench/per_job.ts [N] [--cpu-prof DIR] [--strace FILE]
+ *
+ * `--cpu-prof DIR` has the daemon write a V8 CPU profile into DIR when it
+ * exits; `--strace FILE` counts the shepherd's system calls (`strace -c -f`,
+ * attached once it runs: the jobs are counted with it).
+ *
+ * @module
+ */
+
+import { RawClient } from "../tests/harness.ts";
+import { encodeSubmit, MAIN, repeat, submitPipelined, waitIdle } from "./sjq.ts";
+
+const args = [...Deno.args];
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const [, value] = args.splice(i, 2);
+  return value;
+};
+const cpuProf = flag("--cpu-prof");
+const straceOut = flag("--strace");
+const N = Number(args[0] ?? 5000);
+const TICK_MS = 10; // USER_HZ
+
+/** utime + stime, and the reaped children's cutime + cstime, of a process in ms. */
+function cpu(pid: number): { self: number; children: number } {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    self: (Number(f[11]) + Number(f[12])) * TICK_MS,
+    children: (Number(f[13]) + Number(f[14])) * TICK_MS,
+  };
+}
+
+function load(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+}
+
+function shepherdOf(spool: string): number {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      if (argv[argv.length - 2] === spool && argv.includes("__shepherd")) return Number(e.name);
+    } catch { /* gone */ }
+  }
+  throw new Error("no shepherd");
+}
+
+async function xargs(n: number): Promise<number> {
+  const t0 = performance.now();
+  const p = new Deno.Command("sh", {
+    args: ["-c", `seq ${n} | xargs -P2 -n1 sh -c true`],
+    stdout: "null",
+  }).spawn();
+  await p.status;
+  return performance.now() - t0;
+}
+
+const home = await Deno.makeTempDir({ prefix: "sjq-perjob-" });
+const socket = `${home}/sjq.sock`;
+const flags = cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProf}`] : [];
+const daemon = new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "-A",
+    "--quiet",
+    ...flags,
+    MAIN,
+    "daemon",
+    "--socket",
+    socket,
+    "--db",
+    `${home}/sjq.db`,
+    "--maxprocs",
+    "2",
+    "--autoshutdown",
+    "F",
+  ],
+  env: { HOME: home, SJQ_CONFIG: "/dev/null" },
+  stdin: "null",
+  stdout: "null",
+  stderr: "null",
+}).spawn();
+let c: RawClient | null = null;
+for (let i = 0; i < 500 && c === null; i++) {
+  c = await RawClient.connect(socket).catch(() => null);
+  if (c === null) await new Promise((r) => setTimeout(r, 20));
+}
+if (c === null) throw new Error("the daemon does not answer");
+const opts = { CWD: home, STDOUT: "/dev/null", STDERR: "/dev/null" };
+// Warm up: the shepherd starts with the first job.
+await submitPipelined(c, repeat(encodeSubmit("true\n", opts), 20), 20);
+await waitIdle(c, 5);
+const shepherd = shepherdOf(`${home}/sjq.db-spool`);
+let strace: Deno.ChildProcess | null = null;
+if (straceOut) {
+  strace = new Deno.Command("strace", {
+    args: ["-c", "-f", "-o", straceOut, "-p", String(shepherd)],
+    stderr: "null",
+  }).spawn();
+  await new Promise((r) => setTimeout(r, 500));
+}
+const loadBefore = load();
+const x = await xargs(N);
+const d0 = cpu(daemon.pid), s0 = cpu(shepherd);
+const t0 = performance.now();
+await submitPipelined(c, repeat(encodeSubmit("true\n", opts), N), N);
+await waitIdle(c, 5);
+const wall = performance.now() - t0;
+const d1 = cpu(daemon.pid), s1 = cpu(shepherd);
+if (strace !== null) {
+  Deno.kill(strace.pid, "SIGINT");
+  await strace.status;
+}
+const per = (ms: number) => (ms / N).toFixed(3);
+console.log(
+  `N=${N} true jobs, 2 slots; load ${loadBefore} → ${load()}\n` +
+    `xargs -P2: ${x.toFixed(0)} ms (${(N / x * 1000).toFixed(0)} jobs/s)\n` +
+    `sjq:       ${wall.toFixed(0)} ms (${(N / wall * 1000).toFixed(0)} jobs/s), ${
+      (wall / x).toFixed(2)
+    }× xargs\n` +
+    `per job (ms CPU): daemon ${per(d1.self - d0.self)}, shepherd ${
+      per(s1.self - s0.self)
+    }, the job's processes ${per(s1.children - s0.children)}`,
+);
+c[Symbol.dispose]();
+Deno.kill(daemon.pid, "SIGTERM");
+await daemon.status;
+Deno.kill(shepherd, "SIGKILL");
+await Deno.remove(home, { recursive: true }).catch(() => {});

@@ -106,3 +106,44 @@ Deno.test("arrayOutcome: S, A, K or F", () => {
   assert.equal(arrayOutcome({ S: 1, K: 2 }), "K");
   assert.equal(arrayOutcome({ S: 1, K: 1, E: 1 }), "F");
 });
+
+Deno.test("reopenArray: an ended array's head waits again for its restarted tasks, and ends with them", () => {
+  const s = new Scheduler({ procs: 4, mem: null });
+  const none = () => undefined;
+  s.addArray(newArray({ id: 1, count: 2 }), none);
+  assert.deepEqual(s.schedule().map((c) => c.id), [2, 3]);
+  s.end(2, "F");
+  assert.deepEqual(s.end(3, "S"), [{ id: 1, state: "F", tally: { F: 1, S: 1 } }]);
+  s.end(1, "F");
+  assert.equal(s.get(1), undefined);
+  // Task 2 comes back: the head is in H again with the tally of the task that stays ended.
+  s.begin();
+  s.reopenArray({ id: 1, first: 2, last: 3, max: null }, { S: 1 });
+  assert.deepEqual(s.add({ id: 2, procs: 1, mem: G, deps: [], hold: false, array: 1 }, none), {
+    state: "Q",
+  });
+  assert.deepEqual([s.get(1)?.state, s.get(1)?.pending], ["H", 1]);
+  s.rollback();
+  assert.equal(s.get(1), undefined, "a rollback takes the head out again");
+  s.reopenArray({ id: 1, first: 2, last: 3, max: null }, { S: 1 });
+  s.add({ id: 2, procs: 1, mem: G, deps: [], hold: false, array: 1 }, none);
+  assert.deepEqual(s.schedule().map((c) => c.id), [2]);
+  assert.deepEqual(s.end(2, "S"), [{ id: 1, state: "S", tally: { S: 2 } }]);
+});
+
+Deno.test("reopenArray of an array that runs on sets its tally; a restarted task counts against %max", () => {
+  const s = new Scheduler({ procs: 4, mem: null });
+  const none = () => undefined;
+  s.addArray(newArray({ id: 1, count: 3, max: 1 }), none);
+  assert.deepEqual(s.schedule().map((c) => c.id), [2]);
+  s.end(2, "F");
+  assert.deepEqual(s.schedule().map((c) => c.id), [3]);
+  s.reopenArray({ id: 1, first: 2, last: 4, max: 1 }, {});
+  s.add({ id: 2, procs: 1, mem: G, deps: [], hold: false, array: 1 }, none);
+  assert.deepEqual(s.schedule().map((c) => c.id), [], "%1: task 3 runs");
+  s.end(3, "S");
+  assert.deepEqual(s.schedule().map((c) => c.id), [2]);
+  s.end(2, "S");
+  assert.deepEqual(s.schedule().map((c) => c.id), [4]);
+  assert.deepEqual(s.end(4, "S"), [{ id: 1, state: "S", tally: { S: 3 } }]);
+});

@@ -114,3 +114,12 @@ Deno.test("no lookahead for a job of a limited queue: it could pass its queue's 
   s.add(job(3, "free"), none);
   assert.equal(s.reserveAhead()?.id, 3);
 });
+
+Deno.test("restored running jobs count against their queue", () => {
+  const s = new Scheduler({ procs: 8, mem: null, queues });
+  s.restore({ ...job(1, "two", 2), state: "R" }, none);
+  s.add(job(2, "two"), none);
+  s.add(job(3, "one"), none);
+  assert.deepEqual(started(s), [3], "queue two is full with the restored job");
+  assert.deepEqual(s.queueUsed("two"), { procs: 2, mem: G });
+});

@@ -84,7 +84,7 @@ export const configCommand: Command = {
       out(`${rows.find((r) => r.key === row.key)?.value ?? ""}\n`);
       return 0;
     }
-    const width = Math.max(...CONFIG_KEYS.map((k) => k.key.length));
+    const width = Math.max(...rows.map((r) => r.key.length));
     const lines = rows.map((r) => [`${r.key.padEnd(width)} = ${quote(r.value)}`, r.note] as const);
     const valueWidth = Math.max(...lines.map(([l]) => l.length));
     if (daemon !== null) {

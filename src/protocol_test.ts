@@ -246,3 +246,23 @@ Deno.test("encodeBase64 encodes UTF-8 bytes", () => {
   const long = "日本".repeat(20_000);
   assert.equal(atob(encodeBase64(long)).length, encoder.encode(long).length);
 });
+
+Deno.test("RequestParser: QUEUE (lower-cased) and MAIL options; RESTART of an array task", () => {
+  assert.deepEqual(
+    parse(new RequestParser(), "SUBMIT\r\nQUEUE GPU-a\r\nMAIL me@example.org\r\nSRC 1\r\nx"),
+    [submitted("x", { queue: "gpu-a", mail: "me@example.org" })],
+  );
+  const [bad] = parse(
+    new RequestParser(),
+    "SUBMIT\r\nQUEUE a.b\r\nMAIL -oi\r\nMAIL a b\r\nSRC 1\r\nx",
+  ) as Extract<Request, { kind: "submit" }>[];
+  assert.deepEqual(bad!.errors.map((e) => e.split(":")[0]), [
+    'Bad QUEUE value "a.b"',
+    'Bad MAIL value "-oi"',
+    'Bad MAIL value "a b"',
+  ]);
+  assert.deepEqual(parse(new RequestParser(), "RESTART 12_7 DEPENDENTS\r\nRESTART 3\r\n"), [
+    { kind: "restart", id: 12, task: 7, dependents: true },
+    { kind: "restart", id: 3, dependents: false },
+  ]);
+});

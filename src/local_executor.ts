@@ -52,7 +52,10 @@ export class LocalExecutor implements Executor {
   /** The last snapshot of the shepherd: what it knew of each job when we connected. */
   #snapshot = new Map<number, JobNews>();
   #rebooted = false;
+  /** SIGKILL after the grace, by job id. */
   readonly #kills = new Map<number, LongTimer>();
+  /** The last signal sent to each job being killed: sent again to a new shepherd. */
+  readonly #signalled = new Map<number, number>();
   #closed = false;
   /** Resolves when a connection has had its snapshot. */
   #connected: Promise<void> | null = null;
@@ -182,8 +185,7 @@ export class LocalExecutor implements Executor {
     } catch { /* gone */ }
     if (this.#conn !== conn || this.#closed) return;
     this.#conn = null;
-    // What was not written is void: jobs it started are reported unstarted, kills are sent
-    // again when the job is re-adopted (the daemon keeps why it stops a job).
+    // What was not written is void: jobs it started are reported unstarted, kills are sent again.
     this.#writer.clear();
     const handedOver = [...this.#jobs];
     this.#ctx.log.error("the shepherd went away: starting a new one");
@@ -200,6 +202,7 @@ export class LocalExecutor implements Executor {
     // Its jobs that ended meanwhile were reparented to this daemon: their ends come first.
     this.#orphans.sweep();
     for (const id of handedOver) if (this.#jobs.has(id)) this.#settleFromSnapshot(id);
+    for (const [id, signal] of this.#signalled) this.#send({ t: "kill", id, signal });
     for (const id of this.#snapshot.keys()) {
       if (!this.#jobs.has(id)) this.#send({ t: "forget", id });
     }
@@ -259,15 +262,20 @@ export class LocalExecutor implements Executor {
   kill(id: number, graceMs: number): void {
     if (this.#supervised.has(id)) return this.#asUser!.kill(id, graceMs);
     if (!this.#jobs.has(id)) return;
-    this.#send({ t: "kill", id, signal: SIGTERM });
+    this.#signal(id, SIGTERM);
     clearLongTimeout(this.#kills.get(id));
     this.#kills.set(
       id,
       setLongTimeout(() => {
         this.#kills.delete(id);
-        if (this.#jobs.has(id)) this.#send({ t: "kill", id, signal: SIGKILL });
+        if (this.#jobs.has(id)) this.#signal(id, SIGKILL);
       }, graceMs),
     );
+  }
+
+  #signal(id: number, signal: number): void {
+    this.#signalled.set(id, signal);
+    this.#send({ t: "kill", id, signal });
   }
 
   recover(all: readonly Recovering[]): void {
@@ -308,6 +316,7 @@ export class LocalExecutor implements Executor {
     this.#orphans.forget(id);
     clearLongTimeout(this.#kills.get(id));
     this.#kills.delete(id);
+    this.#signalled.delete(id);
     this.#send({ t: "forget", id });
   }
 

@@ -38,6 +38,8 @@ export class RunningJobs {
   readonly #ctx: DaemonContext;
   /** Jobs handed to the executor and not settled: none is ever started twice. */
   readonly #launched = new Set<number>();
+  /** Jobs this daemon has asked its executor to stop (see `signal`). */
+  readonly #signalled = new Set<number>();
   /** Jobs marked R ahead of their slot whose R is durable: they start when promoted. */
   readonly #aheadDurable = new Set<number>();
   /** Jobs promoted to a slot before their R was durable: they start once it is. */
@@ -110,6 +112,7 @@ export class RunningJobs {
   forget(id: number): void {
     this.#timeouts.clear(id);
     this.#launched.delete(id);
+    this.#signalled.delete(id);
     this.#ctx.executor.forget(id);
   }
 
@@ -123,9 +126,14 @@ export class RunningJobs {
     this.#ctx.afterCommit(() => this.signal(id));
   }
 
-  /** SIGTERM (or the backend's equivalent), SIGKILL after the grace. */
+  /**
+   * SIGTERM (or the backend's equivalent), SIGKILL after the grace; once per
+   * job in this daemon's life (the executor sees a kill through, even one
+   * that comes before it reported the start).
+   */
   signal(id: number): void {
-    if (this.#ctx.scheduler.get(id)?.state !== "R") return;
+    if (this.#ctx.scheduler.get(id)?.state !== "R" || this.#signalled.has(id)) return;
+    this.#signalled.add(id);
     this.#timeouts.clear(id);
     this.#ctx.executor.kill(id, this.#ctx.config.killgrace * 1000);
   }

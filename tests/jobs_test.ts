@@ -264,6 +264,32 @@ Deno.test("a running job that ignores SIGTERM is SIGKILLed after killgrace", asy
   assert.match(await b.read("signals"), /^TERM\n/, "SIGTERM came first and was ignored");
 });
 
+Deno.test("a job killed the moment it starts gets one SIGTERM, not one more when its start is heard", async () => {
+  // The KILL races the executor's report of the start: the start must not bring a second SIGTERM.
+  const n = 8;
+  await using d = await TestDaemon.start({ args: ["--maxprocs", String(n), "--killgrace", "2"] });
+  await using b = await Bench.open(d);
+  const script = `#!/bin/sh\ntrap 'echo TERM >> terms.$SJQ_JOB_ID' TERM\n` +
+    `echo "$SJQ_JOB_ID" >> ledger\nwhile :; do sleep 0.02; done\n`;
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) ids.push(await b.submit(script));
+  const killed = new Set<number>();
+  const deadline = Date.now() + 20_000;
+  while (killed.size < n) {
+    assert.ok(Date.now() < deadline, "every job starts");
+    for (const id of await b.ledger()) {
+      if (killed.has(id)) continue;
+      assert.equal(await b.request(`KILL ${id}`), "OK");
+      killed.add(id);
+    }
+    await new Promise((r) => setTimeout(r, 1)); // polled closely: the KILL must come right after the start
+  }
+  for (const id of ids) {
+    assert.match(await b.wait(id), /^OK K /);
+    assert.equal(await b.read(`terms.${id}`), "TERM\n", `job ${id}: one SIGTERM in its grace time`);
+  }
+});
+
 /** The passwd entry of the user tests run as: [name, shell]. */
 async function ownAccount(): Promise<[string, string]> {
   const uid = String(Deno.uid());

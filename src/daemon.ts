@@ -53,7 +53,7 @@ export class Daemon {
   readonly #ctx: DaemonContext;
   readonly #jobs: RunningJobs;
   readonly #events: ExecutorEvents;
-  readonly #waiters = new Waiters<Reply>();
+  readonly #waiters = new Waiters<Reply>(error("Nobody waits any more"));
   /** Whether the jobs of the last daemon have been restored (a failed restore is tried again). */
   #restored = false;
   /** Whether the executor has been given the running jobs (once, even when that tick failed). */
@@ -157,11 +157,13 @@ export class Daemon {
    * Handles one request from `caller` (the owner of the socket it came
    * through; the daemon's own user by default); the reply comes once what
    * it changed is durable. CONFIG and RELOAD are the live configuration's
-   * (src/live_config.ts).
+   * (src/live_config.ts). Once `gone` is aborted nobody reads the reply: a
+   * listing stops being built, a WAIT stops waiting.
    */
   handle(
     req: Exclude<Request, { kind: "config" | "reload" }>,
     caller: Caller = { uid: this.#ctx.uid },
+    gone?: AbortSignal,
   ): Promise<Reply> {
     if (this.#finished && req.kind !== "exit") {
       return Promise.resolve({ ...error("The daemon has stopped"), close: true });
@@ -181,9 +183,9 @@ export class Daemon {
       case "exit":
         return Promise.resolve({ line: "OK BYE", close: true });
       case "status":
-        return this.#ticks.read(() => status(store, resolveJob(store, req)));
+        return this.#ticks.read(() => status(store, resolveJob(store, req), gone));
       case "info":
-        return this.#ticks.read(() => info(store, resolveJob(store, req)));
+        return this.#ticks.read(() => info(store, resolveJob(store, req), gone));
       case "script":
         return this.#ticks.read(() => script(store, req.id));
       case "wait":
@@ -191,7 +193,7 @@ export class Daemon {
           const id = resolveJob(store, req);
           return id === 0
             ? error(`Unknown job ${req.id}_${req.task}`)
-            : wait(store, this.#waiters, id!);
+            : wait(store, this.#waiters, id!, gone);
         });
       case "submit":
         return this.#ticks.write(() => submit(ctx, this.#jobs, req, caller));

@@ -39,13 +39,13 @@ function _lastShown(store: Store, id: number | null): number | null {
 }
 
 /** STATUS [id] (`sjq status --raw`): the protocol's job table, built in slices (src/listing.ts). */
-export function status(store: Store, id: number | null): Promise<Reply> {
-  return statusListing(store, id, _lastShown(store, id));
+export function status(store: Store, id: number | null, gone?: AbortSignal): Promise<Reply> {
+  return statusListing(store, id, _lastShown(store, id), gone);
 }
 
 /** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON, built in slices. */
-export function info(store: Store, id: number | null): Promise<Reply> {
-  return infoListing(store, id, _lastShown(store, id));
+export function info(store: Store, id: number | null, gone?: AbortSignal): Promise<Reply> {
+  return infoListing(store, id, _lastShown(store, id), gone);
 }
 
 /** SCRIPT id (`sjq show`): the job's script. */
@@ -55,10 +55,15 @@ export function script(store: Store, id: number): Reply {
   return { line: `OK ${body.length}`, payload: body };
 }
 
-/** WAIT id (`sjq wait`): answers when the job has ended. */
-export function wait(store: Store, waiters: Waiters<Reply>, id: number): Reply | Promise<Reply> {
+/** WAIT id (`sjq wait`): answers when the job has ended (or once `gone` is aborted). */
+export function wait(
+  store: Store,
+  waiters: Waiters<Reply>,
+  id: number,
+  gone?: AbortSignal,
+): Reply | Promise<Reply> {
   const job = store.get(id);
   if (job === undefined) return error(`Unknown job ${id}`);
   if (isFinal(job.state)) return waitReply(job);
-  return waiters.wait(id);
+  return waiters.wait(id, gone);
 }

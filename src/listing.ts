@@ -3,7 +3,8 @@
  * a few milliseconds: a listing of 100,000 jobs takes a while, but never
  * holds the event loop for longer than a slice, so every other client is
  * answered meanwhile. The payload is kept in chunks that the server writes
- * as the client takes them.
+ * as the client takes them. A listing whose client has gone (its `gone`
+ * signal aborted) stops at the next slice.
  *
  * @module
  */
@@ -25,7 +26,13 @@ const encoder = new TextEncoder();
  * `STATUS [id]`: the protocol's job table, one `ID\tNAME\tSTATE\tDEPS\r\n`
  * line per job (every job, or those from `id` to `last`).
  */
-export function statusListing(store: Store, id: number | null, last = id): Promise<Reply> {
+export function statusListing(
+  store: Store,
+  id: number | null,
+  last = id,
+  gone?: AbortSignal,
+): Promise<Reply> {
+  if (gone?.aborted) return Promise.resolve(DROPPED);
   const snapshot = store.snapshot();
   return counted(
     (function* () {
@@ -34,11 +41,18 @@ export function statusListing(store: Store, id: number | null, last = id): Promi
       }
     })(),
     snapshot,
+    gone,
   );
 }
 
 /** `INFO [id]`: every field of the jobs (all, or from `id` to `last`) but their environment, as one JSON array. */
-export function infoListing(store: Store, id: number | null, last = id): Promise<Reply> {
+export function infoListing(
+  store: Store,
+  id: number | null,
+  last = id,
+  gone?: AbortSignal,
+): Promise<Reply> {
+  if (gone?.aborted) return Promise.resolve(DROPPED);
   const snapshot = store.snapshot();
   return counted(
     (function* () {
@@ -52,14 +66,23 @@ export function infoListing(store: Store, id: number | null, last = id): Promise
       yield "]";
     })(),
     snapshot,
+    gone,
   );
 }
 
+/** The reply of a listing given up because its client has gone (nobody reads it). */
+const DROPPED: Reply = { line: "ERROR The client has gone" };
+
 /**
  * A counted reply of the text `pieces` make, gathered in slices; `source`
- * (the snapshot they are read from) is disposed of once they are all read.
+ * (the snapshot they are read from) is disposed of once they are all read,
+ * or once `gone` is aborted.
  */
-async function counted(pieces: Iterator<string>, source: Disposable): Promise<Reply> {
+async function counted(
+  pieces: Iterator<string>,
+  source: Disposable,
+  gone?: AbortSignal,
+): Promise<Reply> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let text = "";
@@ -77,10 +100,12 @@ async function counted(pieces: Iterator<string>, source: Disposable): Promise<Re
       }
       if (n % ROWS_PER_CHECK === 0 && performance.now() - sliceStart >= SLICE_MS) {
         await pause();
+        if (gone?.aborted) return DROPPED;
         sliceStart = performance.now();
       }
     }
   } finally {
+    pieces.return?.(); // a listing given up: its statements are reset before the snapshot ends
     source[Symbol.dispose]();
   }
   const last = encoder.encode(text);

@@ -8,6 +8,13 @@
  * that reads nothing of a pending reply for `WRITE_STALL_TIMEOUT_MS` is
  * dropped. Connections beyond the cap are answered with one ERROR and closed.
  *
+ * A client that has gone is let go at once, with whatever it asked for: the
+ * server looks (an empty write fails only once the client has closed for
+ * good, not when it has only finished sending) when the client's side ends
+ * and every `PROBE_MS` while replies are pending, and then aborts the
+ * signal each request was handed, so a listing stops being built and a
+ * WAIT stops being waited for.
+ *
  * @module
  */
 
@@ -15,8 +22,12 @@ import type { Caller } from "./authorization.ts";
 import type { Reply } from "./reply.ts";
 import { type ParserLimits, type Request, RequestParser } from "./protocol.ts";
 
-/** What the server asks of the daemon: a request, and who sent it (the owner of the socket). */
-export type Handler = (req: Request, caller: Caller) => Promise<Reply>;
+/**
+ * What the server asks of the daemon: a request, and who sent it (the owner
+ * of the socket). `gone` is aborted once nobody can read the reply any more
+ * (the client has gone, or its connection was dropped).
+ */
+export type Handler = (req: Request, caller: Caller, gone: AbortSignal) => Promise<Reply>;
 
 /** How the server treats its clients. */
 export interface ServerLimits extends ParserLimits {
@@ -38,6 +49,8 @@ const MAX_OUTSTANDING = 1024;
 const MAX_QUEUED_BYTES = 256 * 1024;
 /** Bytes handed to the socket per write. */
 const WRITE_CHUNK = 64 * 1024;
+/** How often a connection with replies pending is looked at for a client that has gone. */
+const PROBE_MS = 1000;
 /** How long the server waits before it accepts again after accept failed (out of file descriptors). */
 const ACCEPT_RETRY_MS = 100;
 
@@ -86,7 +99,7 @@ export class Server {
       refuseNonSocket(path, () => listener.close());
       Deno.renameSync(tmp, path);
       const server = new Server(listener, path, Deno.lstatSync(path).ino);
-      server.#accept((req) => handler(req, caller), limits);
+      server.#accept((req, gone) => handler(req, caller, gone), limits);
       return server;
     } finally {
       Deno.removeSync(dir, { recursive: true });
@@ -98,7 +111,10 @@ export class Server {
     return this.#open;
   }
 
-  async #accept(handler: (req: Request) => Promise<Reply>, limits: ServerLimits): Promise<void> {
+  async #accept(
+    handler: (req: Request, gone: AbortSignal) => Promise<Reply>,
+    limits: ServerLimits,
+  ): Promise<void> {
     while (!this.#closed) {
       let conn: Deno.UnixConn;
       try {
@@ -137,7 +153,7 @@ export class Server {
    */
   async #serve(
     conn: Deno.UnixConn,
-    handler: (req: Request) => Promise<Reply>,
+    handler: (req: Request, gone: AbortSignal) => Promise<Reply>,
     limits: ParserLimits,
     release: () => void,
   ): Promise<void> {
@@ -179,6 +195,8 @@ export class Server {
         clearTimeout(timer);
         eof = true;
         release();
+        // Gone for good, or only done sending (and still reading)? Its pending replies depend on it.
+        out.probe();
         // A WAIT for a job that never ends must not hold the connection for good once its client has gone.
         grace = setTimeout(() => out.abandon(), AFTER_CLOSE_GRACE_MS);
         wake();
@@ -201,7 +219,7 @@ export class Server {
           wakeReader = null;
         }
         if (out.broken) break;
-        out.push(handler(req));
+        out.push(answer(handler, req, out.gone));
         if (req.kind === "exit" || req.kind === "shutdown" || req.kind === "fatal") done = true;
       }
       await out.finished();
@@ -235,6 +253,9 @@ export class Server {
  */
 class Outbox {
   readonly #conn: Deno.UnixConn;
+  readonly #gone = new AbortController();
+  /** Resolves once the connection is broken: pending replies are not waited for any more. */
+  readonly #broken: Promise<null>;
   #chain: Promise<void> = Promise.resolve();
   /** Replies pushed and not yet fully written. */
   #outstanding = 0;
@@ -242,11 +263,52 @@ class Outbox {
   #queued = 0;
   /** Wakes `admit` when a reply has been written. */
   #wake: (() => void) | null = null;
-  /** No more replies can be written (the client is gone, or a reply closed the connection). */
-  broken = false;
+  /** A reply is being written (which finds out by itself when the client has gone). */
+  #writing = false;
+  /** A look at whether the client has gone is under way. */
+  #probing = false;
+  #prober: ReturnType<typeof setInterval> | undefined;
 
   constructor(conn: Deno.UnixConn) {
     this.#conn = conn;
+    this.#broken = new Promise((resolve) =>
+      this.#gone.signal.addEventListener("abort", () => resolve(null), { once: true })
+    );
+  }
+
+  /** No more replies can be written (the client is gone, or a reply closed the connection). */
+  get broken(): boolean {
+    return this.#gone.signal.aborted;
+  }
+
+  /** Aborted once no more replies can be written: what is pending need not be worked on. */
+  get gone(): AbortSignal {
+    return this.#gone.signal;
+  }
+
+  /** Marks the connection broken (aborting `gone`) and closes it. */
+  #break(): void {
+    if (!this.broken) this.#gone.abort();
+    clearInterval(this.#prober);
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+    this.#wake?.();
+    this.#wake = null;
+  }
+
+  /**
+   * Looks whether the client has gone for good, unless a write is under way
+   * (it fails by itself then): an empty write fails once the client has
+   * closed its connection, not when it has only closed its sending side.
+   */
+  probe(): void {
+    if (this.broken || this.#writing || this.#probing || this.#outstanding === 0) return;
+    this.#probing = true;
+    this.#conn.write(new Uint8Array(0)).then(
+      () => this.#probing = false,
+      () => this.#break(),
+    );
   }
 
   /**
@@ -270,23 +332,29 @@ class Outbox {
   /** Queues a reply, written once those before it are. */
   push(reply: Promise<Reply>): void {
     this.#outstanding++;
+    // Replies that stay pending (a WAIT, a listing) are looked at now and then for a client gone.
+    this.#prober ??= setInterval(() => {
+      if (this.#outstanding > 0) return this.probe();
+      clearInterval(this.#prober);
+      this.#prober = undefined;
+    }, PROBE_MS);
     this.#chain = this.#chain.then(async () => {
-      const r = await reply;
-      if (this.broken) return;
+      // Once the connection is broken, nothing pending is waited for: it may never come.
+      const r = await Promise.race([reply, this.#broken]);
+      if (r === null || this.broken) return;
       const parts = encodeReply(r);
       const size = parts.reduce((n, p) => n + p.length, 0);
       this.#queued += size;
+      this.#writing = true;
       try {
         for (const part of parts) await this.#write(part);
       } finally {
+        this.#writing = false;
         this.#queued -= size;
       }
-      if (r.close) {
-        this.broken = true;
-        this.#conn.close();
-      }
+      if (r.close) this.#break();
     }).catch(() => {
-      this.broken = true;
+      this.#break();
     }).finally(() => {
       this.#outstanding--;
       this.#wake?.();
@@ -296,12 +364,7 @@ class Outbox {
 
   /** Gives up on the connection: no more replies are written, and it is closed. */
   abandon(): void {
-    this.broken = true;
-    try {
-      this.#conn.close();
-    } catch { /* closed */ }
-    this.#wake?.();
-    this.#wake = null;
+    this.#break();
   }
 
   /** Resolves once every reply pushed has been written (or can no longer be). */
@@ -312,18 +375,30 @@ class Outbox {
   /** Writes `bytes` as the socket takes them; drops the client if it takes nothing for too long. */
   async #write(bytes: Uint8Array): Promise<void> {
     for (let off = 0; off < bytes.length;) {
-      const stalled = setTimeout(() => {
-        this.broken = true;
-        try {
-          this.#conn.close();
-        } catch { /* closed */ }
-      }, WRITE_STALL_TIMEOUT_MS);
+      const stalled = setTimeout(() => this.#break(), WRITE_STALL_TIMEOUT_MS);
       try {
         off += await this.#conn.write(bytes.subarray(off, off + WRITE_CHUNK));
       } finally {
         clearTimeout(stalled);
       }
     }
+  }
+}
+
+/**
+ * The handler's reply to `req`; what it throws (a bug, a database it could
+ * not open for want of file descriptors) is answered as an ERROR.
+ */
+function answer(
+  handler: (req: Request, gone: AbortSignal) => Promise<Reply>,
+  req: Request,
+  gone: AbortSignal,
+): Promise<Reply> {
+  const failed = (e: unknown): Reply => ({ line: `ERROR ${(e as Error)?.message ?? e}` });
+  try {
+    return handler(req, gone).catch(failed);
+  } catch (e) {
+    return Promise.resolve(failed(e));
   }
 }
 

@@ -185,7 +185,8 @@ export async function fuzz(
   };
   await Promise.all(Array.from({ length: opts.parallel ?? 8 }, worker));
   using c = await RawClient.connect(d.socket);
-  if (!/^OK /.test(await c.request("PING\r\n"))) throw new Error("PING is not answered");
+  const pong = await c.request("PING\r\n");
+  if (!/^OK /.test(pong)) throw new Error(`PING is not answered: ${JSON.stringify(pong)}`);
   const last = /^OK (\d+)$/.exec(await c.submit(SCRIPT, { HOLD: "", CWD: cwd }))?.[1];
   if (last === undefined) throw new Error("a new job is refused after fuzzing");
   const ids = (await c.status()).map((row) => Number(row[0]));

@@ -171,7 +171,7 @@ async function runForeground(
         throw e;
       }
     };
-    const handler = (req: Request, caller: Caller): Promise<Reply> => {
+    const handler = (req: Request, caller: Caller, gone: AbortSignal): Promise<Reply> => {
       if (req.kind === "config") return Promise.resolve(counted(JSON.stringify(live.describe())));
       if (req.kind === "reload") {
         const denied = config.multiuser ? mayActOnDaemon(caller, "reload") : null;
@@ -182,7 +182,7 @@ async function runForeground(
           return Promise.resolve({ line: `ERROR ${(e as Error).message.replaceAll("\n", " ")}` });
         }
       }
-      return daemon.handle(req, caller);
+      return daemon.handle(req, caller, gone);
     };
     const limits = {
       ...DEFAULT_LIMITS,

@@ -81,7 +81,7 @@ export class GroupCommit<R> {
    */
   read(run: () => R | Promise<R>): Promise<R> {
     if (this.#tick === null) {
-      const reply = run();
+      const reply = settle(run);
       return this.#lastDurable.then(() => reply);
     }
     const tick = this.#tick;
@@ -147,7 +147,8 @@ export class GroupCommit<R> {
     this.#tick = null;
     if (tick.failure) {
       const reply = this.#hooks.rollback(tick.failure);
-      for (const p of tick.pending) p.resolve(p.readOnly ? p.run() : reply);
+      // Every request is answered: one read that throws must not strand those after it.
+      for (const p of tick.pending) p.resolve(p.readOnly ? settle(p.run) : reply);
       this.#hooks.afterTick();
       return;
     }
@@ -175,11 +176,16 @@ export class GroupCommit<R> {
   }
 }
 
-/** What `run` returns, or a rejection with what it throws. */
+/**
+ * What `run` returns, or a rejection with what it throws (marked handled:
+ * it is handed on to the request's promise only once the disk has caught up).
+ */
 function settle<R>(run: () => R | Promise<R>): R | Promise<R> {
   try {
     return run();
   } catch (e) {
-    return Promise.reject(e);
+    const rejected = Promise.reject(e);
+    rejected.catch(() => {});
+    return rejected;
   }
 }

@@ -161,3 +161,32 @@ Deno.test("a client gone while a listing waits behind its WAIT does not keep its
     return /^OK U:1\r\n$/.test(await again.request("PING\r\n"));
   }, "a new connection to be served");
 });
+
+Deno.test("a request the daemon cannot answer for want of file descriptors gets an ERROR, and the connection stays", async () => {
+  await using d = await TestDaemon.start();
+  using c = await d.connect();
+  await submitHeld(c, 1);
+  const fds = [...Deno.readDirSync(`/proc/${d.pid}/fd`)].length;
+  const limit = await new Deno.Command("prlimit", {
+    args: ["--pid", String(d.pid), `--nofile=${fds + 4}:${fds + 4}`],
+  }).output();
+  assert.equal(limit.code, 0, new TextDecoder().decode(limit.stderr));
+  const open: RawClient[] = [];
+  try {
+    // Every descriptor left is taken by a connection (the last ones wait in the backlog).
+    for (let i = 0; i < 10; i++) open.push(await d.connect());
+    await waitFor(
+      () => [...Deno.readDirSync(`/proc/${d.pid}/fd`)].length >= fds + 4,
+      "the daemon to run out of file descriptors",
+    );
+    // A listing reads from a database connection of its own, which cannot be opened now.
+    assert.match(await c.request("INFO\r\n"), /^ERROR .+\r\n$/);
+    assert.equal(await c.request("PING\r\n"), "OK U:1\r\n", "the connection still serves");
+  } finally {
+    for (const o of open) o[Symbol.dispose]();
+  }
+  await waitFor(async () => {
+    using again = await d.connect();
+    return /^OK \d+\r\n$/.test(await again.request("INFO\r\n"));
+  }, "listings to work again once descriptors are free");
+});

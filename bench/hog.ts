@@ -9,13 +9,8 @@
  */
 
 import { TestDaemon } from "../tests/harness.ts";
-import {
-  percentile,
-  pingLatencies,
-  rssMiB,
-  startHog,
-  submitHeld,
-} from "../tests/hostile_clients_test.ts";
+import { submitHeld } from "../tests/held_jobs.ts";
+import { percentile, pingLatencies, rssMiB, startHog } from "../tests/hostile_clients_test.ts";
 
 const jobs = Number(Deno.args[0] ?? 50_000);
 const requests = Number(Deno.args[1] ?? 2_000);

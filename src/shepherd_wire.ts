@@ -105,6 +105,8 @@ export class LineWriter {
   readonly #current: () => Deno.UnixConn | null;
   #out: Uint8Array[] = [];
   #writing = false;
+  /** A write is due at the end of this turn of the event loop. */
+  #queued = false;
 
   constructor(current: () => Deno.UnixConn | null) {
     this.#current = current;
@@ -112,14 +114,23 @@ export class LineWriter {
 
   /** Whether anything is queued or being written. */
   get busy(): boolean {
-    return this.#writing || this.#out.length > 0;
+    return this.#writing || this.#queued || this.#out.length > 0;
   }
 
-  /** Queues a line and writes it unless a write is under way or there is no connection. */
+  /**
+   * Queues a line. Lines queued in one turn of the event loop go out in one
+   * write, at the end of that turn (a microtask), unless a write is under
+   * way (then with the next) or there is no connection.
+   */
   send(line: Uint8Array): void {
     this.#out.push(line);
-    const conn = this.#current();
-    if (!this.#writing && conn !== null) void this.#drain(conn);
+    if (this.#writing || this.#queued) return;
+    this.#queued = true;
+    queueMicrotask(() => {
+      this.#queued = false;
+      const conn = this.#current();
+      if (!this.#writing && conn !== null && this.#out.length > 0) void this.#drain(conn);
+    });
   }
 
   /** Drops what is queued and not yet being written. */

@@ -611,14 +611,15 @@ export class Scheduler {
       : [...new Set(this.#fresh)].sort((a, b) => this.#compare(a, b));
     this.#freed = false;
     const picked: SchedJob[] = [];
-    /** The GPU devices each job picked in this pass gets. */
-    const devices = new Map<SchedJob, string[]>();
+    /** The GPU devices each GPU job picked in this pass gets (made at the first one). */
+    let devices: Map<SchedJob, string[]> | undefined;
     /** Tasks picked in this pass, by array. */
     const picking = new Map<number, number>();
     let freeProcs = this.#capacity.procs - this.#usedProcs;
     let freeMem = this.#capacity.mem === null ? Infinity : this.#capacity.mem - this.#usedMem;
     const userProcs = this.#capacity.userProcs ?? null;
-    const freeGpus = (this.#capacity.gpus ?? []).filter((d) => !this.#gpuHolders.has(d));
+    /** Devices no running job holds, in `sjq.gpus` order (listed at the first GPU job). */
+    let freeGpus: string[] | undefined;
     /** Procs each owner gains in this pass. */
     const gained = new Map<number, number>();
     /** Procs and memory each limited queue gains in this pass. */
@@ -627,7 +628,7 @@ export class Scheduler {
       if (freeProcs <= 0) break;
       const job = this.#jobs.get(candidates[i]!);
       if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
-      if ((job.gpus ?? 0) > freeGpus.length) continue;
+      if (job.gpus && job.gpus > (freeGpus ??= this.#freeGpus()).length) continue;
       const owner = userProcs === null ? undefined : job.owner;
       if (owner !== undefined) {
         const held = (this.#owners.get(owner)?.procs ?? 0) + (gained.get(owner) ?? 0);
@@ -662,16 +663,20 @@ export class Scheduler {
       freeProcs -= job.procs;
       freeMem -= job.mem;
       picked.push(job);
-      if (job.gpus) devices.set(job, freeGpus.splice(0, job.gpus));
+      if (job.gpus) (devices ??= new Map()).set(job, freeGpus!.splice(0, job.gpus));
     }
     this.#fresh = [];
     for (const job of picked) {
-      const ids = devices.get(job);
+      const ids = devices?.get(job);
       if (ids !== undefined) this.#setGpuIds(job, ids);
       this.#setState(job, "R");
       starts.push({ id: job.id, state: "R" });
     }
     return starts;
+  }
+
+  #freeGpus(): string[] {
+    return (this.#capacity.gpus ?? []).filter((d) => !this.#gpuHolders.has(d));
   }
 
   // Primitive mutations: the only places that change the model, each journaled.

@@ -266,3 +266,17 @@ Deno.test("RequestParser: QUEUE (lower-cased) and MAIL options; RESTART of an ar
     { kind: "restart", id: 3, dependents: false },
   ]);
 });
+
+Deno.test("SUBMIT GPUS: a whole number of devices; anything else is an error of the submit", () => {
+  const reqs = parse(
+    new RequestParser(),
+    "SUBMIT\r\nGPUS 2\r\nSRC 1\r\nx",
+    "SUBMIT\r\nGPUS -1\r\nSRC 1\r\nx",
+    "SUBMIT\r\ngpus 0\r\nSRC 1\r\nx",
+  );
+  assert.deepEqual(reqs, [
+    submitted("x", { gpus: 2 }),
+    submitted("x", {}, ['Bad GPUS value "-1": expected a whole number']),
+    submitted("x", { gpus: 0 }),
+  ]);
+});

@@ -8,8 +8,8 @@
  *     deno run -A bench/per_job.ts [N] [--cpu-prof DIR] [--strace FILE]
  *
  * `--cpu-prof DIR` has the daemon write a V8 CPU profile into DIR when it
- * exits; `--strace FILE` counts the shepherd's system calls (`strace -c -f`,
- * attached once it runs: the jobs are counted with it).
+ * exits; `--strace FILE` counts the shepherd's own system calls (`strace -c`,
+ * attached once it runs; add `--follow` to count the jobs' with them).
  *
  * @module
  */
@@ -26,6 +26,8 @@ const flag = (name: string): string | undefined => {
 };
 const cpuProf = flag("--cpu-prof");
 const straceOut = flag("--strace");
+const follow = args.includes("--follow");
+if (follow) args.splice(args.indexOf("--follow"), 1);
 const N = Number(args[0] ?? 5000);
 const TICK_MS = 10; // USER_HZ
 
@@ -103,7 +105,7 @@ const shepherd = shepherdOf(`${home}/sjq.db-spool`);
 let strace: Deno.ChildProcess | null = null;
 if (straceOut) {
   strace = new Deno.Command("strace", {
-    args: ["-c", "-f", "-o", straceOut, "-p", String(shepherd)],
+    args: ["-c", ...(follow ? ["-f"] : []), "-o", straceOut, "-p", String(shepherd)],
     stderr: "null",
   }).spawn();
   await new Promise((r) => setTimeout(r, 500));

@@ -79,6 +79,8 @@ export interface Config {
   mail: string | null;
   /** `sjq.sendmail`: the sendmail program mails go through; null finds one (src/mail.ts). */
   sendmail: string | null;
+  /** `sjq.memmargin`: memory kept free beyond what a starting job declares (src/memory_gate.ts); 0 for none. */
+  memmargin: number;
 }
 
 /** How a configuration value is written. */
@@ -393,6 +395,16 @@ export const CONFIG_KEYS = [
     doc:
       "The sendmail program for --mail; if empty, /usr/sbin/sendmail, /usr/lib/sendmail or PATH's",
   },
+  {
+    key: "sjq.memmargin",
+    field: "memmargin",
+    kind: "size",
+    default: "256M",
+    env: "SJQ_MEMMARGIN",
+    flag: "memmargin",
+    doc:
+      "A job starts only while MemAvailable holds its memory and this much more (0 for no margin)",
+  },
 ] as const satisfies readonly ConfigKeyInfo[];
 
 /** `sjq.maxprocs` of the Slurm backend when it is not set: no limit of sjq's own. */
@@ -610,8 +622,8 @@ function _value(row: ConfigKeyInfo, setting: Setting, home: string, cpus: number
       } catch {
         throw invalid("a size such as 512M, 2G or 1.5T");
       }
-      // No job fits in 0 bytes of memory, and no script in a 0-byte limit.
-      if (bytes === 0) throw invalid("a size above 0");
+      // No job fits in 0 bytes of memory, and no script in a 0-byte limit; a margin may be 0.
+      if (bytes === 0 && row.key !== "sjq.memmargin") throw invalid("a size above 0");
       return bytes;
     }
     case "text":

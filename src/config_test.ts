@@ -71,6 +71,7 @@ const DEFAULTS: Config = {
   notify: null,
   mail: null,
   sendmail: null,
+  memmargin: 256 * 1024 ** 2,
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -106,6 +107,7 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.notify": ["echo done", "echo done"],
   "sjq.mail": ["me@example.org", "me@example.org"],
   "sjq.sendmail": ["/usr/sbin/sendmail", "/usr/sbin/sendmail"],
+  "sjq.memmargin": ["0", 0],
 };
 
 function flagOf(key: ConfigKey): string {

@@ -185,7 +185,9 @@ export class Daemon {
       case "status":
         return this.#ticks.read(() => status(store, resolveJob(store, req), gone));
       case "info":
-        return this.#ticks.read(() => info(store, resolveJob(store, req), gone));
+        return this.#ticks.read(() =>
+          info(store, resolveJob(store, req), gone, this.#scheduler.memoryShort.waiting)
+        );
       case "script":
         return this.#ticks.read(() => script(store, req.id));
       case "wait":

@@ -71,7 +71,7 @@ export class ExecutorEvents {
         return;
       }
       case "ended":
-        return jobs.settle(id, event.outcome, event.at);
+        return jobs.settle(id, event.outcome, event.at, event.usage);
       case "lost":
         return jobs.settle(id, { kind: "failed", reason: event.reason }, event.at);
       case "unstarted":

@@ -52,6 +52,23 @@ export interface JobInfo {
   gpu_ids: string[];
   /** QUEUE: its named queue; null for a job from before queues. */
   queue: string | null;
+  /** Accounting of a job that ran (docs/accounting.md); null when not measured. */
+  usage: UsageInfo;
+  /** For a queued job the last scheduling pass held back for memory: the MemAvailable it saw, in bytes; else null. */
+  mem_available: number | null;
+}
+
+/**
+ * What a job used: CPU seconds in user and kernel mode, the peak resident
+ * memory of the whole job in bytes, its wall time in seconds (from start to
+ * end), and the signal that ended its main process. Null where unknown.
+ */
+export interface UsageInfo {
+  cpu_user: number | null;
+  cpu_system: number | null;
+  max_rss: number | null;
+  wall: number | null;
+  signal: number | null;
 }
 
 /** How an earlier attempt of a job ended. */
@@ -61,10 +78,16 @@ export interface AttemptInfo {
   ended: string | null;
   exit_code: number | null;
   reason: string | null;
+  /** What that attempt used. */
+  usage: UsageInfo;
 }
 
 /** The JSON form of a job. Its environment is left out: it can be large, and it can hold secrets. */
-export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[] = []): JobInfo {
+export function jobInfo(
+  job: Omit<JobRecord, "env">,
+  attempts: readonly Attempt[] = [],
+  memAvailable: number | null = null,
+): JobInfo {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: job.id,
@@ -96,6 +119,7 @@ export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[
       ended: iso(a.ended),
       exit_code: a.exitCode,
       reason: a.reason,
+      usage: usageInfo(a),
     })),
     retries: job.retries ?? 0,
     retry_delay: job.retryDelay ?? null,
@@ -104,5 +128,25 @@ export function jobInfo(job: Omit<JobRecord, "env">, attempts: readonly Attempt[
     gpus: job.gpus ?? 0,
     gpu_ids: job.gpuIds ?? [],
     queue: job.queue ?? null,
+    usage: usageInfo(job),
+    mem_available: job.state === "Q" ? memAvailable : null,
+  };
+}
+
+function usageInfo(job: {
+  started: number | null;
+  ended: number | null;
+  cpuUser?: number | null;
+  cpuSystem?: number | null;
+  maxRss?: number | null;
+  signal?: number | null;
+}): UsageInfo {
+  const ms = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    cpu_user: job.cpuUser == null ? null : ms(job.cpuUser),
+    cpu_system: job.cpuSystem == null ? null : ms(job.cpuSystem),
+    max_rss: job.maxRss ?? null,
+    wall: job.started === null || job.ended === null ? null : (job.ended - job.started) / 1000,
+    signal: job.signal ?? null,
   };
 }

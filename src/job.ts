@@ -118,6 +118,16 @@ export interface JobRecord {
   gpuIds?: string[];
   /** QUEUE: its named queue (src/queue_config.ts); absent for jobs from before queues. */
   queue?: string;
+  /**
+   * Accounting of a job that ran, as its executor measured it (src/executor.ts
+   * `Usage`): CPU seconds in user and kernel mode, the peak resident memory of
+   * the whole job in bytes; null or absent when not measured.
+   */
+  cpuUser?: number | null;
+  cpuSystem?: number | null;
+  maxRss?: number | null;
+  /** The signal that ended the job's main process, or null (its exit code is then 128 + it). */
+  signal?: number | null;
 }
 
 /** Why the daemon stops a running job; decides the state it ends in. */

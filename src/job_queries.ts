@@ -43,9 +43,18 @@ export function status(store: Store, id: number | null, gone?: AbortSignal): Pro
   return statusListing(store, id, _lastShown(store, id), gone);
 }
 
-/** INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as JSON, built in slices. */
-export function info(store: Store, id: number | null, gone?: AbortSignal): Promise<Reply> {
-  return infoListing(store, id, _lastShown(store, id), gone);
+/**
+ * INFO [id] (`sjq status`, `sjq status --json`): every field of the jobs, as
+ * JSON, built in slices; `memoryWaits` are the queued jobs the last pass held
+ * back for memory, with the MemAvailable it saw (src/scheduler.ts `memoryShort`).
+ */
+export function info(
+  store: Store,
+  id: number | null,
+  gone?: AbortSignal,
+  memoryWaits: ReadonlyMap<number, number> = new Map(),
+): Promise<Reply> {
+  return infoListing(store, id, _lastShown(store, id), gone, memoryWaits);
 }
 
 /** SCRIPT id (`sjq show`): the job's script. */

@@ -51,16 +51,20 @@ export function infoListing(
   id: number | null,
   last = id,
   gone?: AbortSignal,
+  memoryWaits: ReadonlyMap<number, number> = new Map(),
 ): Promise<Reply> {
   if (gone?.aborted) return Promise.resolve(DROPPED);
   const snapshot = store.snapshot();
+  // A copy: the listing is built in slices, while passes go on.
+  const waits = new Map(memoryWaits);
   return counted(
     (function* () {
       let first = true;
       yield "[";
       const attempts = snapshot.attempts(id, last);
       for (const job of snapshot.records(id, last)) {
-        yield `${first ? "" : ","}${JSON.stringify(jobInfo(job, attempts.get(job.id)))}`;
+        const info = jobInfo(job, attempts.get(job.id), waits.get(job.id) ?? null);
+        yield `${first ? "" : ","}${JSON.stringify(info)}`;
         first = false;
       }
       yield "]";

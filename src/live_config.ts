@@ -37,6 +37,7 @@ export const LIVE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   "sjq.notify",
   "sjq.mail",
   "sjq.sendmail",
+  "sjq.memmargin",
 ]);
 
 /** Keys only clients read: a daemon's value of them means nothing. */

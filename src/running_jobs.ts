@@ -9,7 +9,8 @@
  */
 
 import { abortReason, type FinalState, type JobRecord, type StopCause } from "./job.ts";
-import type { Outcome } from "./executor.ts";
+import type { Outcome, Usage } from "./executor.ts";
+import { memoryWarning, type UsageColumns, usageColumns } from "./job_usage.ts";
 import type { Change } from "./scheduler.ts";
 import type { DaemonContext } from "./daemon_context.ts";
 import { accountOf, jobEnvironment } from "./job_environment.ts";
@@ -18,6 +19,7 @@ import { JobTimers } from "./job_timers.ts";
 import { tallyReason } from "./arrays.ts";
 import { noticesDue, sendNotices } from "./end_notices.ts";
 import { waitReply } from "./reply.ts";
+import { MemoryGate } from "./memory_gate.ts";
 
 /**
  * Lookahead (jobs marked R ahead of a free slot, docs/durability.md) only
@@ -26,8 +28,8 @@ import { waitReply } from "./reply.ts";
  */
 const LOOKAHEAD_BACKLOG = 32;
 
-/** What an ending records of a job. */
-export interface EndFields {
+/** What an ending records of a job (and what it used, when it ran). */
+export interface EndFields extends Partial<UsageColumns> {
   ended: number;
   exitCode?: number | null;
   reason: string | null;
@@ -48,9 +50,12 @@ export class RunningJobs {
   readonly #timeouts = new JobTimers();
   /** Failed jobs waiting in U for their retry (RETRYDELAY). */
   readonly #retries = new JobTimers();
+  /** MemAvailable for each scheduling pass (sjq.memmargin). */
+  readonly #memory: MemoryGate;
 
   constructor(ctx: DaemonContext) {
     this.#ctx = ctx;
+    this.#memory = new MemoryGate(ctx.config, ctx.log, () => ctx.event(() => {}));
   }
 
   /** Whether job `id` has been handed to the executor (and not settled since). */
@@ -67,13 +72,16 @@ export class RunningJobs {
   startJobs(): void {
     const { store, scheduler, executor } = this.#ctx;
     const now = Date.now();
-    for (const { id } of scheduler.schedule()) {
+    // MemAvailable is read only when a job may start.
+    const room = scheduler.counts().Q > 0 ? this.#memory.room() : null;
+    for (const { id } of scheduler.schedule(room)) {
       const gpuIds = scheduler.get(id)!.gpuIds;
       store.update(id, { state: "R", started: now, ...(gpuIds ? { gpuIds: [...gpuIds] } : {}) });
       this.#ctx.afterCommit(() => this.#launch(id));
     }
+    if (room !== null) this.#memory.passed(scheduler.memoryShort, room.margin);
     while (scheduler.counts().Q >= LOOKAHEAD_BACKLOG) {
-      const ahead = scheduler.reserveAhead();
+      const ahead = scheduler.reserveAhead(room);
       if (ahead === null) return;
       store.update(ahead.id, { state: "R", started: now });
       this.#ctx.afterCommit(() => {
@@ -144,13 +152,16 @@ export class RunningJobs {
   }
 
   /** Records a running job's end, the state it earned, and what follows for its dependents. */
-  settle(id: number, outcome: Outcome, at: number): void {
+  settle(id: number, outcome: Outcome, at: number, usage: Usage | null = null): void {
     const job = this.#ctx.store.get(id)!;
     const ended = Math.max(at, job.started ?? at);
     const { state, exitCode, reason } = endingOf(outcome, job.stopping, job.timeout);
-    if (state === "F" && this.#retry(job, { ended, exitCode, reason })) return;
-    this.end(id, state, { ended, exitCode, reason });
+    const fields = { ended, exitCode, reason, ...usageColumns(outcome, usage) };
+    if (state === "F" && this.#retry(job, fields)) return;
+    this.end(id, state, fields);
     this.#ctx.afterCommit(() => {
+      const over = memoryWarning(job.mem, usage?.maxRss);
+      if (over !== null) this.#ctx.log.error(`job ${id}: warning: ${over}`);
       const took = ((ended - (job.started ?? ended)) / 1000).toFixed(3);
       const how = exitCode === null
         ? reason
@@ -209,7 +220,7 @@ export class RunningJobs {
    */
   #retry(
     job: JobRecord,
-    fields: { ended: number; exitCode: number | null; reason: string | null },
+    fields: EndFields,
   ): boolean {
     const { store, scheduler } = this.#ctx;
     const tries = store.attempts(job.id).get(job.id)?.length ?? 0;
@@ -249,5 +260,6 @@ export class RunningJobs {
   /** Cancels the timeouts (the daemon stops; running jobs go on for the next one). */
   clearTimers(): void {
     this.#timeouts.clearAll();
+    this.#memory.close();
   }
 }

@@ -102,6 +102,28 @@ export interface QueueCapacity {
   readonly maxmem: number | null;
 }
 
+/**
+ * The machine's memory as a scheduling pass sees it (read by an adapter,
+ * src/memory_gate.ts): a job starts only while `available` (MemAvailable)
+ * holds its declared memory and `margin` besides, less what the jobs
+ * started earlier in the same pass declared. When no job runs, the first
+ * job that fits the capacity starts whatever it says: waiting would free
+ * nothing of ours, and a machine with less memory than a job declares
+ * must not keep it waiting forever.
+ */
+export interface MemoryRoom {
+  available: number;
+  margin: number;
+}
+
+/** What the last pass found short of memory (see {@linkcode Scheduler.memoryShort}). */
+export interface MemoryShort {
+  /** Queued jobs it held back, with the MemAvailable it saw. */
+  readonly waiting: ReadonlyMap<number, number>;
+  /** Jobs it started although MemAvailable was short, as no other job ran. */
+  readonly forced: readonly number[];
+}
+
 /** A state change the scheduler decided. `cause` names the dependency behind an abort. */
 export type Change =
   | { id: number; state: "Q" | "H" | "U" | "R" }
@@ -189,6 +211,8 @@ export class Scheduler {
   #ahead: SchedJob[] = [];
   /** Jobs that left `ahead` for a real slot since the last `promoted()`. */
   #promoted: number[] = [];
+  /** What the last pass found short of memory; a pass that held a job back makes the next one look at every job. */
+  #memoryShort: MemoryShort = { waiting: new Map(), forced: [] };
 
   constructor(capacity: Capacity) {
     this.#capacity = { ...capacity };
@@ -269,6 +293,7 @@ export class Scheduler {
     this.#freed = true;
     this.#fresh = [];
     this.#promoted = [];
+    this.#memoryShort = { waiting: new Map(), forced: [] };
   }
 
   /**
@@ -498,7 +523,7 @@ export class Scheduler {
    * first slot that frees (`promoted`). At most one job is ahead per
    * running job; returns the job marked, or null.
    */
-  reserveAhead(): Change | null {
+  reserveAhead(room: MemoryRoom | null = null): Change | null {
     const running = this.#running.size - this.#ahead.length;
     // Per-user limits decide at the moment a slot frees: no lookahead under them.
     if (running <= this.#ahead.length || (this.#capacity.userProcs ?? null) !== null) return null;
@@ -516,11 +541,22 @@ export class Scheduler {
       if (job.procs > procs || job.mem > mem || job.array !== undefined || job.gpus) continue;
       // A job of a limited queue counts against its queue's limits when it starts, too.
       if (this.#queueCapacity(job) !== undefined) continue;
+      if (room !== null && job.mem + room.margin > room.available) continue;
       this.#setAhead(job, true);
       this.#setState(job, "R");
       return { id, state: "R" };
     }
     return null;
+  }
+
+  /**
+   * What the last scheduling pass found short of memory: the queued jobs
+   * it held back for it and the jobs it started anyway (see
+   * {@linkcode MemoryRoom}). Held-back jobs make every pass look at the
+   * whole queue, since memory frees without any job of ours ending.
+   */
+  get memoryShort(): MemoryShort {
+    return this.#memoryShort;
   }
 
   /** Whether job `id` is marked R ahead of its slot. */
@@ -598,13 +634,19 @@ export class Scheduler {
   /**
    * A scheduling pass: in id order, starts every queued job whose procs,
    * memory and GPUs fit into what is free, whose owner stays within
-   * `userProcs`, and whose queue stays within its limits, skipping those
-   * that do not. A GPU job is given the first free devices, in the order of
+   * `userProcs`, whose queue stays within its limits, and (given `room`)
+   * that the machine's available memory holds, skipping those that do not.
+   * A GPU job is given the first free devices, in the order of
    * `Capacity.gpus` (see `get(id).gpuIds`).
    */
-  schedule(): Change[] {
+  schedule(room: MemoryRoom | null = null): Change[] {
     const starts: Change[] = [];
-    const whole = this.#freed;
+    const whole = this.#freed || this.#memoryShort.waiting.size > 0;
+    const waiting = new Map<number, number>();
+    const forced: number[] = [];
+    // MemAvailable less the margin, less what the jobs picked in this pass declared.
+    let memLeft = room === null ? Infinity : room.available - room.margin;
+    const idle = this.#running.size === this.#ahead.length;
     // A job held and released again since the last pass is in #fresh twice.
     const candidates = whole
       ? this.#queue
@@ -645,26 +687,31 @@ export class Scheduler {
         if (limits.maxmem !== null && mem > limits.maxmem) continue;
       }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
-      if (a !== undefined) {
-        const taken = picking.get(job.array!) ?? 0;
-        if (a.max !== null && a.running + taken >= a.max) {
-          // Its tasks are consecutive in the queue: skip the rest of them at once.
-          // (Only without priorities: another job's rank may fall between theirs.)
-          if (whole && this.#prioritized === 0) i = this.#queueIndex(a.last + 1, a.last + 1) - 1;
-          continue;
-        }
-        picking.set(job.array!, taken + 1);
+      const taken = a === undefined ? 0 : picking.get(job.array!) ?? 0;
+      if (a !== undefined && a.max !== null && a.running + taken >= a.max) {
+        // Its tasks are consecutive in the queue: skip the rest of them at once.
+        // (Only without priorities: another job's rank may fall between theirs.)
+        if (whole && this.#prioritized === 0) i = this.#queueIndex(a.last + 1, a.last + 1) - 1;
+        continue;
       }
+      if (job.mem > memLeft && !(idle && picked.length === 0)) {
+        waiting.set(job.id, room!.available);
+        continue;
+      }
+      if (a !== undefined) picking.set(job.array!, taken + 1);
       if (owner !== undefined) gained.set(owner, (gained.get(owner) ?? 0) + job.procs);
       if (limits !== undefined) {
         const more = queueGained.get(job.queue!) ?? { procs: 0, mem: 0 };
         queueGained.set(job.queue!, { procs: more.procs + job.procs, mem: more.mem + job.mem });
       }
+      if (job.mem > memLeft) forced.push(job.id);
       freeProcs -= job.procs;
       freeMem -= job.mem;
+      memLeft -= job.mem;
       picked.push(job);
       if (job.gpus) (devices ??= new Map()).set(job, freeGpus!.splice(0, job.gpus));
     }
+    this.#memoryShort = { waiting, forced };
     this.#fresh = [];
     for (const job of picked) {
       const ids = devices?.get(job);

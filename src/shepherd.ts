@@ -32,6 +32,7 @@
 
 import type { Outcome, Usage } from "./executor.ts";
 import { Libc } from "./libc.ts";
+import { jobOf, MemorySampler } from "./memory_sampler.ts";
 import {
   encodeLine,
   type FromShepherd,
@@ -115,6 +116,8 @@ class Shepherd {
   readonly #libc = new Libc();
   readonly #jobs = new Map<number, Job>();
   readonly #subreaper: boolean;
+  /** The summed memory of each running job's processes (src/memory_sampler.ts). */
+  readonly #memory: MemorySampler;
   #journal!: Deno.FsFile;
   #pending: string[] = [];
   #flushQueued = false;
@@ -140,6 +143,7 @@ class Shepherd {
     Deno.mkdirSync(`${spool}/jobs`, { recursive: true, mode: 0o700 });
     Deno.chmodSync(`${spool}/jobs`, 0o700); // also one made by an older sjq
     this.#tag = spoolTag(spool);
+    this.#memory = new MemorySampler(this.#tag);
   }
 
   async serve(): Promise<void> {
@@ -167,6 +171,7 @@ class Shepherd {
     })().catch(() => {});
     await finished;
     clearInterval(sweep);
+    this.#memory.stop();
     this.#flush(true);
     try {
       Deno.removeSync(path);
@@ -464,6 +469,7 @@ class Shepherd {
     const problem = this.#spawn(job, m);
     if (problem !== null) return this.#end(job, { kind: "error", reason: problem }, null);
     job.state = "running";
+    this.#memory.track(job.id, job.pid);
     const ticks = startTicks(job.pid);
     if (ticks !== undefined) job.ticks = ticks;
     this.#record({
@@ -556,7 +562,8 @@ class Shepherd {
         const outcome: Outcome = r.code !== null
           ? { kind: "exit", code: r.code }
           : { kind: "signal", signal: r.signal! };
-        this.#end(job, outcome, { userMs: r.userMs, systemMs: r.systemMs, maxRss: r.maxRss });
+        const maxRss = this.#memory.untrack(job.pid, r.maxRss);
+        this.#end(job, outcome, { userMs: r.userMs, systemMs: r.systemMs, maxRss });
         ended = true;
       } else if (job.state === "orphan" && !sameProcess(job.pid, job.ticks)) {
         job.state = "lost";
@@ -702,20 +709,6 @@ function ownChildren(): number[] {
     return text === "" ? [] : text.split(" ").map(Number);
   } catch {
     return [];
-  }
-}
-
-/** The id in a process's `SJQ_JOB_TAG` when it carries `tag`, or null. */
-function jobOf(tag: string, pid: number): number | null {
-  try {
-    const env = Deno.readTextFileSync(`/proc/${pid}/environ`);
-    const mark = `\0SJQ_JOB_TAG=${tag}.`;
-    const at = `\0${env}`.indexOf(mark);
-    if (at < 0) return null;
-    const m = /^(\d+)\0/.exec(`\0${env}`.slice(at + mark.length));
-    return m === null ? null : Number(m[1]);
-  } catch {
-    return null;
   }
 }
 

@@ -29,6 +29,11 @@ export interface Attempt {
   ended: number | null;
   exitCode: number | null;
   reason: string | null;
+  /** Its accounting (see {@linkcode JobRecord.cpuUser}); null when not measured. */
+  cpuUser: number | null;
+  cpuSystem: number | null;
+  maxRss: number | null;
+  signal: number | null;
 }
 
 const SCHEMA_VERSION = "1";
@@ -91,6 +96,19 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "jobs.queue", sql: "ALTER TABLE jobs ADD COLUMN queue TEXT" },
   // MAIL: an address mailed when the job ends (src/mail.ts); NULL for none.
   { name: "jobs.mail", sql: "ALTER TABLE jobs ADD COLUMN mail TEXT" },
+  // Accounting (docs/accounting.md): CPU seconds (user, system), the whole job's peak RSS in
+  // bytes, and the signal that ended it; the same for each earlier attempt. NULL: not measured.
+  {
+    name: "usage",
+    sql: `ALTER TABLE jobs ADD COLUMN cpu_user REAL;
+      ALTER TABLE jobs ADD COLUMN cpu_system REAL;
+      ALTER TABLE jobs ADD COLUMN max_rss INTEGER;
+      ALTER TABLE jobs ADD COLUMN signal INTEGER;
+      ALTER TABLE attempts ADD COLUMN cpu_user REAL;
+      ALTER TABLE attempts ADD COLUMN cpu_system REAL;
+      ALTER TABLE attempts ADD COLUMN max_rss INTEGER;
+      ALTER TABLE attempts ADD COLUMN signal INTEGER;`,
+  },
 ];
 
 const SCHEMA = `
@@ -153,6 +171,10 @@ export type JobUpdate = Partial<
     | "handle"
     | "retryAt"
     | "gpuIds"
+    | "cpuUser"
+    | "cpuSystem"
+    | "maxRss"
+    | "signal"
   >
 >;
 
@@ -167,6 +189,10 @@ const COLUMN: Record<keyof JobUpdate, string> = {
   stopping: "stopping",
   handle: "handle",
   gpuIds: "gpu_ids",
+  cpuUser: "cpu_user",
+  cpuSystem: "cpu_system",
+  maxRss: "max_rss",
+  signal: "signal",
 };
 
 type Row = Record<string, string | number | null | Uint8Array>;
@@ -174,7 +200,8 @@ type Row = Record<string, string | number | null | Uint8Array>;
 /** Environments can be large: listings leave them out. */
 const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
   submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
-  array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids, queue`;
+  array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids, queue, cpu_user, cpu_system,
+  max_rss, signal`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];
@@ -566,9 +593,10 @@ export class Store implements Disposable {
    */
   restartJob(id: number, state: State): void {
     this.#db.prepare(
-      `INSERT INTO attempts (job_id, attempt, state, started, ended, exit_code, reason)
+      `INSERT INTO attempts (job_id, attempt, state, started, ended, exit_code, reason, cpu_user,
+         cpu_system, max_rss, signal)
        SELECT id, (SELECT count(*) FROM attempts WHERE job_id = ?1) + 1, state, started, ended,
-         exit_code, reason FROM jobs WHERE id = ?1`,
+         exit_code, reason, cpu_user, cpu_system, max_rss, signal FROM jobs WHERE id = ?1`,
     ).run(id);
     this.update(id, {
       state,
@@ -581,6 +609,10 @@ export class Store implements Disposable {
       handle: null,
       retryAt: null,
       gpuIds: [],
+      cpuUser: null,
+      cpuSystem: null,
+      maxRss: null,
+      signal: null,
     });
   }
 
@@ -636,6 +668,10 @@ export class Store implements Disposable {
         ended: r.ended === null ? null : Number(r.ended),
         exitCode: r.exit_code === null ? null : Number(r.exit_code),
         reason: r.reason as string | null,
+        cpuUser: r.cpu_user == null ? null : Number(r.cpu_user),
+        cpuSystem: r.cpu_system == null ? null : Number(r.cpu_system),
+        maxRss: r.max_rss == null ? null : Number(r.max_rss),
+        signal: r.signal == null ? null : Number(r.signal),
       });
       out.set(Number(r.job_id), list);
     }
@@ -788,6 +824,10 @@ function toRecord(row: Row, strict = false): JobRecord {
       ? { gpuIds: row.gpu_ids.split(",") }
       : {}),
     ...(row.queue == null ? {} : { queue: row.queue as string }),
+    ...(row.cpu_user == null ? {} : { cpuUser: Number(row.cpu_user) }),
+    ...(row.cpu_system == null ? {} : { cpuSystem: Number(row.cpu_system) }),
+    ...(row.max_rss == null ? {} : { maxRss: Number(row.max_rss) }),
+    ...(row.signal == null ? {} : { signal: Number(row.signal) }),
     ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
     ...(row.array_id == null
       ? {}

@@ -372,7 +372,7 @@ Deno.test("status: an aligned table, --state filter, --raw payload, no colour wi
 });
 
 /** Columns of the status table aligned to the right (numbers). */
-const RIGHT_ALIGNED = new Set(["ID", "PROCS", "MEM", "ELAPSED", "EXIT"]);
+const RIGHT_ALIGNED = new Set(["ID", "PROCS", "MEM", "PEAK", "ELAPSED", "EXIT"]);
 
 /**
  * The rows of a status table by column name, checking that every cell lines
@@ -433,6 +433,8 @@ const JSON_FIELDS = [
   "gpus",
   "gpu_ids",
   "queue",
+  "usage",
+  "mem_available",
 ];
 
 Deno.test("status --json: every field of every job, checked field by field", async () => {
@@ -502,6 +504,10 @@ Deno.test("status --json: every field of every job, checked field by field", asy
   assert.equal(job.pid, null);
   assert.equal(job.gpus, 0);
   assert.deepEqual(job.gpu_ids, []);
+  assert.deepEqual(Object.keys(job.usage), ["cpu_user", "cpu_system", "max_rss", "wall", "signal"]);
+  assert.ok(job.usage.cpu_user! >= 0 && job.usage.cpu_system! >= 0, "CPU times measured");
+  assert.equal(job.usage.wall, (times[2]! - times[1]!) / 1000, "wall time from start to end");
+  assert.equal(job.usage.signal, null);
   const failed = all[1]!;
   assert.deepEqual([failed.state, failed.state_name, failed.exit_code], ["F", "failed", 2]);
   assert.deepEqual(await jobs(d, ["--state", "F"]), [failed]);

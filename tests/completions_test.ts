@@ -38,6 +38,7 @@ _sjq; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.deepEqual(await complete("sjq", "submit", "--after", ""), ["1", "2"]);
   assert.deepEqual(await complete("sjq", "submit", "-p", "2", "-d", "1"), ["1"]);
   assert.deepEqual(await complete("sjq", "status", "--state", "u"), ["user-hold"]);
+  assert.deepEqual(await complete("sjq", "acct", "--by", "s"), ["state"]);
   const keys = await complete("sjq", "config", "sjq.max");
   for (const key of ["sjq.maxmem", "sjq.maxprocs", "sjq.maxscript"]) assert.ok(keys.includes(key));
   assert.ok(keys.every((k) => k.startsWith("sjq.max")));

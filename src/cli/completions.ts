@@ -7,6 +7,7 @@
 
 import { CONFIG_KEYS } from "../config.ts";
 import { STATE_NAMES } from "../job.ts";
+import { GROUP_KEYS } from "./acct.ts";
 import { type Command, flagNames, noPositionals, out, parseFlags, UsageError } from "./common.ts";
 
 /** Commands whose arguments are job ids: completed from the running daemon (never starting one). */
@@ -15,6 +16,8 @@ const ID_COMMANDS = ["status", "show", "wait", "log", "kill", "hold", "release",
 const ID_FLAGS = ["--depends", "-d", "--after", "--afterany", "--afternotok"];
 /** The state words `--state` takes. */
 const STATE_WORDS = Object.values(STATE_NAMES).join(" ");
+/** What `sjq acct --by` takes. */
+const BY_WORDS = GROUP_KEYS.join(" ");
 /** The configuration keys `sjq config KEY` takes. */
 const KEYS = CONFIG_KEYS.map((k) => k.key).join(" ");
 /** Prints the ids of the jobs the daemon knows, or nothing. */
@@ -26,8 +29,8 @@ Usage: sjq completions bash|zsh|fish
 
 Completes commands, each command's flags, job ids (asked of the running
 daemon; completion never starts one) for the commands that take them and
-after submit's --after/--depends flags, state words after --state, config
-keys after 'sjq config', and file names elsewhere.
+after submit's --after/--depends flags, state words after --state, the keys
+of 'sjq acct --by', config keys after 'sjq config', and file names elsewhere.
 
 Examples:
   sjq completions bash > /etc/bash_completion.d/sjq       # or: source <(sjq completions bash)
@@ -100,6 +103,8 @@ ${cases}
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
   elif [[ $prev == --state || $prev == -s ]]; then
     COMPREPLY=($(compgen -W "${STATE_WORDS}" -- "$cur"))
+  elif [[ $prev == --by ]]; then
+    COMPREPLY=($(compgen -W "${BY_WORDS}" -- "$cur"))
   elif [[ \${COMP_WORDS[1]} == config ]]; then
     COMPREPLY=($(compgen -W "${KEYS}" -- "$cur"))
   elif [[ \${COMP_WORDS[1]} == submit && " ${ID_FLAGS.join(" ")} " == *" $prev "* ]]; then
@@ -142,6 +147,8 @@ ${cases}
     compadd -a flags
   elif [[ $words[CURRENT-1] == --state || $words[CURRENT-1] == -s ]]; then
     compadd ${STATE_WORDS}
+  elif [[ $words[CURRENT-1] == --by ]]; then
+    compadd ${BY_WORDS}
   elif [[ $words[2] == config ]]; then
     compadd ${KEYS}
   elif [[ $words[2] == submit && " ${ID_FLAGS.join(" ")} " == *" $words[CURRENT-1] "* ]]; then
@@ -184,6 +191,8 @@ function fish(commands: Completable[]): string {
         ? ` -x -a ${quote(STATE_WORDS)}`
         : c.name === "submit" && ID_FLAGS.includes(flag)
         ? ` -x -a ${quote(`(${IDS})`)}`
+        : flag === "--by"
+        ? ` -x -a ${quote(BY_WORDS)}`
         : "";
       lines.push(
         `complete -c sjq ${when} ${

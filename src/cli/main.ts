@@ -32,6 +32,7 @@ const COMMANDS: Record<string, [file: string, exported: string]> = {
   shutdown: ["./shutdown.ts", "shutdownCommand"],
   clean: ["./clean.ts", "cleanCommand"],
   restart: ["./restart.ts", "restartCommand"],
+  acct: ["./acct.ts", "acctCommand"],
   config: ["./config.ts", "configCommand"],
   reload: ["./reload.ts", "reloadCommand"],
   completions: ["./completions.ts", "completionsCommand"],

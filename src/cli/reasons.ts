@@ -18,6 +18,8 @@ export interface Limits {
   gpus?: number | null;
   /** The limits of the named queues (`sjq.queue.NAME.*`); a queue not here is not limited. */
   queues?: Record<string, { maxprocs: number | null; maxmem: number | null }>;
+  /** `sjq.memmargin`; absent when unknown. */
+  memmargin?: number | null;
 }
 
 /** What {@linkcode jobReason} can look at besides the job. */
@@ -104,6 +106,12 @@ function waitingForRoom(job: JobInfo, { jobs, complete, limits }: ReasonContext)
   if (limits?.gpus != null && wanted > limits.gpus) {
     return `needs ${gpus}, more than sjq.gpus (${limits.gpus})`;
   }
+  if (job.mem_available != null) {
+    const margin = limits?.memmargin ? ` + ${formatSize(limits.memmargin)} margin` : "";
+    return `waiting for memory: MemAvailable ${formatSize(job.mem_available)} < ${
+      formatSize(job.mem)
+    }${margin}`;
+  }
   if (!complete || limits === null) {
     const limited = job.queue !== null && limits?.queues?.[job.queue] !== undefined;
     return `waiting for ${cpus}${wanted > 0 ? `, ${gpus}` : ""} and ${formatSize(job.mem)}${
@@ -158,6 +166,7 @@ export function limitsOf(
   const value = (key: string) => settings.find((s) => s.key === key)?.value ?? "";
   const procs = value("sjq.maxprocs");
   const mem = value("sjq.maxmem");
+  const margin = value("sjq.memmargin");
   // As the rc file writes it: "0" for none, else device ids joined by commas.
   const gpus = settings.find((s) => s.key === "sjq.gpus")?.value;
   const queues: NonNullable<Limits["queues"]> = {};
@@ -172,6 +181,7 @@ export function limitsOf(
   return {
     maxprocs: procs === "" ? null : Number(procs),
     maxmem: mem === "" ? null : parseSize(mem),
+    memmargin: margin === "" ? null : parseSize(margin),
     gpus: gpus === undefined ? null : gpus === "0" ? 0 : gpus.split(",").filter((d) => d).length,
     queues,
   };

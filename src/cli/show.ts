@@ -9,6 +9,7 @@
 import { formatDuration } from "../duration.ts";
 import type { JobInfo } from "../info.ts";
 import { formatSize } from "../size.ts";
+import { memoryWarning } from "../job_usage.ts";
 import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
@@ -31,8 +32,11 @@ Usage: sjq show ID [--lines N] [options]
 Prints every field of the job, one per line: its state and why (the
 dependency it waits for, the CPUs, memory or GPUs it lacks, the hold, or why it
 failed, was aborted or killed), its size, dependencies, directory, output
-files, times, exit code, the first lines of its script, and any accounting
-the daemon keeps. 'sjq status --json ID' has the same fields for scripts.
+files, times, exit code or signal, what it used once it ended (CPU time in
+user and system mode, the peak memory of all its processes together, wall
+time; a warning when the peak exceeded its declared memory), the first
+lines of its script. 'sjq status --json ID' has the same fields for
+scripts; docs/accounting.md says how they are measured.
 
 Options:
   -n, --lines N   script lines to show (default 10; 0 for none)
@@ -72,6 +76,7 @@ const KNOWN = new Set([
   "gpus",
   "gpu_ids",
   "queue",
+  "usage",
 ]);
 
 /** `sjq show`. */
@@ -153,6 +158,16 @@ function render(
     add("elapsed", formatDuration(Math.max(0, end - Date.parse(job.started)) / 1000));
   }
   add("exit code", job.exit_code === null ? null : String(job.exit_code));
+  const usage = job.usage;
+  if (usage !== undefined) {
+    add("signal", usage.signal === null ? null : String(usage.signal));
+    if (usage.cpu_user !== null && usage.cpu_system !== null) {
+      add("cpu", `${seconds(usage.cpu_user)} user, ${seconds(usage.cpu_system)} system`);
+    }
+    add("peak mem", usage.max_rss === null ? null : formatSize(usage.max_rss));
+    add("wall", usage.wall === null ? null : seconds(usage.wall));
+    add("warning", memoryWarning(job.mem, usage.max_rss));
+  }
   add("pid", job.pid === null ? null : String(job.pid));
   for (const [key, value] of Object.entries(job)) {
     if (KNOWN.has(key) || value === null || value === undefined) continue;
@@ -167,6 +182,11 @@ function render(
     text += all.slice(0, lines).map((l) => `    ${l}\n`).join("");
   }
   return text;
+}
+
+/** Seconds with millisecond precision: `1.234 s`. */
+function seconds(s: number): string {
+  return `${s.toFixed(3)} s`;
 }
 
 /** Local time `YYYY-MM-DD HH:MM:SS`. */

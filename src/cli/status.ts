@@ -34,10 +34,12 @@ Usage: sjq status [ID|FROM-TO...] [--state STATES] [--name GLOB] [--user USER]
 Without ids, shows every job the daemon knows (finished ones are kept for
 sjq.keepdone). The table has one row per job:
 
-  ID NAME STATE PROCS MEM DEPS STARTED ELAPSED EXIT REASON
+  ID NAME STATE PROCS MEM PEAK DEPS STARTED ELAPSED EXIT REASON
 
 STATE is a word (queued, holding, user-hold, running, success, failed,
-aborted, killed, error); DEPS lists dependencies (any:ID for --afterany,
+aborted, killed, error); MEM is the memory the job declared, PEAK the most
+its processes held together once it ended (docs/accounting.md; 'sjq acct'
+sums it up, 'sjq show' has CPU times); DEPS lists dependencies (any:ID for --afterany,
 notok:ID for --afternotok); STARTED is when the job started; ELAPSED is how
 long it ran or has run, as [D-]H:MM:SS; REASON says why a job waits (the
 dependency, the CPUs or memory it lacks, the hold) or why it ended as it did.
@@ -174,7 +176,7 @@ function summary(jobs: JobInfo[]): string {
 }
 
 /** A glob (`*`, `?`) as an anchored regular expression. */
-function globPattern(glob: string): RegExp {
+export function globPattern(glob: string): RegExp {
   const body = [...glob].map((c) =>
     c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")
   ).join("");
@@ -202,6 +204,7 @@ const COLUMNS = [
   "STATE",
   "PROCS",
   "MEM",
+  "PEAK",
   "DEPS",
   "STARTED",
   "ELAPSED",
@@ -209,7 +212,7 @@ const COLUMNS = [
   "REASON",
 ];
 /** Columns aligned to the right (numbers). */
-const RIGHT = new Set(["ID", "PROCS", "MEM", "ELAPSED", "EXIT"]);
+const RIGHT = new Set(["ID", "PROCS", "MEM", "PEAK", "ELAPSED", "EXIT"]);
 /** SGR colour of each state's word on a terminal. */
 const COLOURS: Record<State, string> = {
   Q: "0",
@@ -312,6 +315,7 @@ function row(j: JobInfo, reason: string | null, now: number): string[] {
     j.state_name,
     String(j.procs),
     formatSize(j.mem),
+    j.usage?.max_rss == null ? "-" : formatSize(j.usage.max_rss),
     deps.join(",") || "-",
     started === null ? "-" : clock(started, now),
     started === null ? "-" : elapsed(Math.max(0, end - started) / 1000),

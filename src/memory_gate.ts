@@ -1,0 +1,81 @@
+/**
+ * Memory that is really there: the adapter between /proc/meminfo and the
+ * scheduler's passes (src/scheduler.ts `MemoryRoom`). Before a pass with
+ * queued jobs it reads MemAvailable, so that no job starts while the
+ * machine lacks what it declares plus `sjq.memmargin`, whatever else runs
+ * on it. While a job waits for memory, a pass is made every second:
+ * memory frees without any event of sjq's. Jobs of the Slurm backend run
+ * elsewhere: no gate.
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+import type { MemoryRoom, MemoryShort } from "./scheduler.ts";
+import { formatSize } from "./size.ts";
+
+/** How soon a pass is made again while a job waits for memory. */
+const RECHECK_MS = 1000;
+
+/** MemAvailable of /proc/meminfo in bytes, or null where it cannot be read. */
+export function memAvailable(meminfo = "/proc/meminfo"): number | null {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB$/m.exec(Deno.readTextFileSync(meminfo));
+    return m === null ? null : Number(m[1]) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** The memory check of one daemon's scheduling passes. */
+export class MemoryGate {
+  readonly #config: Readonly<Config>;
+  readonly #log: { info(message: string): void };
+  readonly #pass: () => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #logged = new Set<number>();
+
+  /** `pass` makes a scheduling pass (a tick of its own). */
+  constructor(config: Readonly<Config>, log: { info(message: string): void }, pass: () => void) {
+    this.#config = config;
+    this.#log = log;
+    this.#pass = pass;
+  }
+
+  /** The room for a pass, or null for none (no gate: Slurm, or no MemAvailable to read). */
+  room(): MemoryRoom | null {
+    if (this.#config.backend !== "local") return null;
+    const available = memAvailable();
+    return available === null ? null : { available, margin: this.#config.memmargin };
+  }
+
+  /**
+   * After a pass: logs the jobs it started short of memory and those it
+   * first held back, and makes another pass soon while any is held back.
+   */
+  passed(short: MemoryShort, margin: number): void {
+    for (const id of short.forced) {
+      this.#log.info(
+        `job ${id} starts although MemAvailable is short of what it declares (+ ${
+          formatSize(margin)
+        } margin): no other job runs, waiting would free nothing`,
+      );
+    }
+    for (const [id, available] of short.waiting) {
+      if (this.#logged.has(id)) continue;
+      this.#log.info(`job ${id} waits for memory: MemAvailable ${formatSize(available)}`);
+    }
+    this.#logged = new Set(short.waiting.keys());
+    if (short.waiting.size === 0 || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#pass();
+    }, RECHECK_MS);
+  }
+
+  /** Stops the timer (the daemon stops). */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -81,6 +81,8 @@ export interface Config {
   sendmail: string | null;
   /** `sjq.memmargin`: memory kept free beyond what a starting job declares (src/memory_gate.ts); 0 for none. */
   memmargin: number;
+  /** `sjq.enforce`: `memory` limits each job to its declared memory (src/memory_cgroup.ts); `none` does not. */
+  enforce: "none" | "memory";
 }
 
 /** How a configuration value is written. */
@@ -396,6 +398,16 @@ export const CONFIG_KEYS = [
       "The sendmail program for --mail; if empty, /usr/sbin/sendmail, /usr/lib/sendmail or PATH's",
   },
   {
+    key: "sjq.enforce",
+    field: "enforce",
+    kind: "word",
+    default: "none",
+    env: "SJQ_ENFORCE",
+    flag: "enforce",
+    doc:
+      "memory: the kernel ends a job that takes more than it declared (cgroup v2); none: it does not",
+  },
+  {
     key: "sjq.memmargin",
     field: "memmargin",
     kind: "size",
@@ -566,6 +578,13 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
 
   const describe = (key: ConfigKey, value: string) =>
     `${key} = ${value} (from ${settings[key].place})`;
+  if (config.enforce !== "none" && config.enforce !== "memory") {
+    throw new ConfigError(
+      `Invalid value "${settings["sjq.enforce"].raw}" for sjq.enforce in ${
+        settings["sjq.enforce"].place
+      }: expected none or memory`,
+    );
+  }
   // Slurm schedules the cluster: sjq's own limits apply only when they are set.
   if (config.backend === "slurm" && sources["sjq.maxprocs"] === "default") {
     config.maxprocs = UNLIMITED_PROCS;

@@ -72,6 +72,7 @@ const DEFAULTS: Config = {
   mail: null,
   sendmail: null,
   memmargin: 256 * 1024 ** 2,
+  enforce: "none",
 };
 
 /** For every key, a value as written and what it parses to (paths absolute: no base applies). */
@@ -108,6 +109,7 @@ const SAMPLES: Record<ConfigKey, [string, Config[keyof Config]]> = {
   "sjq.mail": ["me@example.org", "me@example.org"],
   "sjq.sendmail": ["/usr/sbin/sendmail", "/usr/sbin/sendmail"],
   "sjq.memmargin": ["0", 0],
+  "sjq.enforce": ["Memory", "memory"],
 };
 
 function flagOf(key: ConfigKey): string {

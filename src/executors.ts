@@ -11,7 +11,11 @@ import { SlurmExecutor, slurmSettings } from "./slurm_executor.ts";
 
 /** Every backend, by the name `sjq.backend` selects it with. */
 export const EXECUTORS: ReadonlyMap<string, ExecutorFactory> = new Map<string, ExecutorFactory>([
-  ["local", (context) => new LocalExecutor(context, { contain: context.config?.contain ?? true })],
+  ["local", (context) =>
+    new LocalExecutor(context, {
+      contain: context.config?.contain ?? true,
+      enforceMemory: context.config?.enforce === "memory",
+    })],
   ["slurm", (context) => new SlurmExecutor(context, slurmSettings(context.config))],
 ]);
 

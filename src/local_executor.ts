@@ -27,6 +27,7 @@ import {
 import { selfCommand } from "./cli/detach.ts";
 import { OrphanReaper } from "./orphan_reaper.ts";
 import { SupervisedExecutor } from "./supervised_executor.ts";
+import { cgroupProblem } from "./memory_cgroup.ts";
 
 /** How long a shepherd may take to start and answer. */
 const CONNECT_MS = 15_000;
@@ -45,6 +46,9 @@ export class LocalExecutor implements Executor {
   readonly #ctx: ExecutorContext;
   readonly #spool: string;
   readonly #contain: boolean;
+  /** `sjq.enforce = memory`: each job in a cgroup limited to its declared memory. */
+  readonly #enforceMemory: boolean;
+  #enforceChecked = false;
   #conn: Deno.UnixConn | null = null;
   readonly #writer = new LineWriter(() => this.#conn);
   /** Jobs handed over (by `start` or `recover`) and not forgotten yet. */
@@ -68,10 +72,11 @@ export class LocalExecutor implements Executor {
     this.#send({ t: "adopted", ...end });
   });
 
-  constructor(ctx: ExecutorContext, options: { contain?: boolean } = {}) {
+  constructor(ctx: ExecutorContext, options: { contain?: boolean; enforceMemory?: boolean } = {}) {
     this.#ctx = ctx;
     this.#spool = ctx.spool;
     this.#contain = options.contain ?? true;
+    this.#enforceMemory = options.enforceMemory ?? false;
     Deno.mkdirSync(this.#spool, { recursive: true, mode: 0o700 });
     Deno.chmodSync(this.#spool, 0o700); // also one made by an older sjq
     this.#asUser = Deno.uid() === 0
@@ -87,8 +92,26 @@ export class LocalExecutor implements Executor {
 
   /** Connects to the shepherd (starting one if needed) and reads what it knows. */
   open(): Promise<void> {
-    this.#connected ??= this.#connect().finally(() => this.#connected = null);
+    this.#connected ??= this.#connect().then(() => this.#checkEnforce()).finally(() =>
+      this.#connected = null
+    );
     return this.#connected;
+  }
+
+  /** Refuses to run (once, at the first connection) when sjq.enforce = memory cannot be had. */
+  #checkEnforce(): void {
+    if (!this.#enforceMemory || this.#enforceChecked) return;
+    this.#enforceChecked = true;
+    const tag = Deno.readTextFileSync(`${this.#spool}/tag`).trim();
+    const problem = cgroupProblem(tag);
+    if (problem !== null) {
+      const message = `sjq.enforce = memory cannot be used here: ${problem}`;
+      this.#ctx.log.error(message);
+      throw new Error(`${message}; set sjq.enforce = none, or run where cgroup v2 can be used`);
+    }
+    if (this.#asUser !== null) {
+      this.#ctx.log.info("sjq.enforce = memory: jobs of other users are not limited yet");
+    }
   }
 
   async #connect(): Promise<void> {
@@ -256,6 +279,7 @@ export class LocalExecutor implements Executor {
       stdout: job.stdout,
       stderr: job.stderr,
       ...(ahead ? { ahead } : {}),
+      ...(this.#enforceMemory ? { memMax: job.mem } : {}),
     });
   }
 

@@ -2,9 +2,10 @@
  * The memory of whole jobs, sampled from /proc (what Slurm's
  * jobacct_gather/linux does): every so often the resident set sizes of all
  * the processes of each running job are summed, and the largest sum is the
- * job's peak. A job's processes are those in its session (the job's pid,
- * src/shepherd.ts spawns each job with setsid) and those that left it but
- * carry its `SJQ_JOB_TAG` in their environment.
+ * job's peak. A job's processes are its first one (spawned by the shepherd,
+ * src/shepherd.ts) and all its descendants, wherever their group or session,
+ * and those its ended processes left to the shepherd (a subreaper) that
+ * carry its `SJQ_JOB_TAG` in their environment, with their descendants.
  *
  * wait4's `ru_maxrss` is only the largest single process, and the job's
  * first one inherits the shepherd's own high-water mark (posix_spawn
@@ -100,47 +101,72 @@ export class MemorySampler {
     }, delay);
   }
 
-  /** One pass over /proc: each tracked job's summed RSS, its peak kept. */
+  /**
+   * One pass: each tracked job's summed RSS, its peak kept. The processes
+   * are found by walking down from the shepherd's children (the jobs, and
+   * what their ended parents left to it as a subreaper), not by reading
+   * every process of the machine: a pass costs what the jobs have.
+   */
   #sample(): void {
     if (this.#bySession.size === 0) return;
     const sums = new Map<number, number>();
     const marks = new Map<string, number | null>();
-    let entries: Iterable<Deno.DirEntry>;
-    try {
-      entries = Deno.readDirSync("/proc");
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const first = entry.name.charCodeAt(0);
-      if (first < 48 || first > 57) continue;
-      let stat: string;
-      try {
-        stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      } catch {
-        continue; // gone
-      }
-      // Fields after the command: 3 state … 6 session … 22 start time, 24 rss (pages).
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const rss = Number(f[21]) * this.#page;
-      if (!(rss > 0)) continue;
-      let session = Number(f[3]);
-      if (!this.#bySession.has(session)) {
-        const key = `${entry.name}:${f[19]}`;
+    for (const child of children(Deno.pid)) {
+      let session: number | undefined = this.#bySession.has(child) ? child : undefined;
+      const stat = statOf(child);
+      if (stat === null) continue;
+      if (session === undefined) {
+        // Left to the shepherd by an ended parent: its job is in its environment.
+        const key = `${child}:${stat.start}`;
         let id = this.#marks.get(key);
-        if (id === undefined) id = jobOf(this.#tag, entry.name);
+        if (id === undefined) id = jobOf(this.#tag, child);
         marks.set(key, id);
-        const owner = id === null ? undefined : this.#sessionOf.get(id);
-        if (owner === undefined) continue;
-        session = owner;
+        session = id === null ? undefined : this.#sessionOf.get(id);
+        if (session === undefined) continue;
       }
-      sums.set(session, (sums.get(session) ?? 0) + rss);
+      let sum = sums.get(session) ?? 0;
+      const todo = [child];
+      for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+        const rss = pid === child ? stat.rss : statOf(pid)?.rss ?? 0;
+        sum += rss * this.#page;
+        todo.push(...children(pid));
+      }
+      sums.set(session, sum);
     }
     this.#marks = marks;
     for (const [session, sum] of sums) {
       const job = this.#bySession.get(session)!;
       if (sum > job.peak) job.peak = sum;
     }
+  }
+}
+
+/** The children of process `pid`, of all its threads. */
+function children(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: Iterable<Deno.DirEntry>;
+  try {
+    tasks = Deno.readDirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // gone
+  }
+  for (const task of tasks) {
+    try {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`);
+      for (const word of text.trim().split(/\s+/)) if (word !== "") out.push(Number(word));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** A process's resident pages and start time (/proc stat fields 24 and 22), or null when gone. */
+function statOf(pid: number): { rss: number; start: string } | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { rss: Number(f[21]) || 0, start: f[19] ?? "" };
+  } catch {
+    return null;
   }
 }
 

@@ -33,6 +33,7 @@
 import type { Outcome, Usage } from "./executor.ts";
 import { Libc } from "./libc.ts";
 import { jobOf, MemorySampler } from "./memory_sampler.ts";
+import { inCgroup, JobCgroups } from "./memory_cgroup.ts";
 import {
   encodeLine,
   type FromShepherd,
@@ -65,6 +66,8 @@ interface Job {
   file?: string;
   /** When a shepherd that died began spawning it (its pid unknown: the daemon may find it). */
   spawning?: number;
+  /** Whether it runs in a cgroup of its own (`sjq.enforce = memory`, src/memory_cgroup.ts). */
+  cgroup?: boolean;
 }
 
 type JournalLine =
@@ -118,6 +121,7 @@ class Shepherd {
   readonly #subreaper: boolean;
   /** The summed memory of each running job's processes (src/memory_sampler.ts). */
   readonly #memory: MemorySampler;
+  readonly #cgroups: JobCgroups;
   #journal!: Deno.FsFile;
   #pending: string[] = [];
   #flushQueued = false;
@@ -144,6 +148,7 @@ class Shepherd {
     Deno.chmodSync(`${spool}/jobs`, 0o700); // also one made by an older sjq
     this.#tag = spoolTag(spool);
     this.#memory = new MemorySampler(this.#tag);
+    this.#cgroups = new JobCgroups(this.#tag);
   }
 
   async serve(): Promise<void> {
@@ -510,6 +515,12 @@ class Shepherd {
       argv = hashBang ? [name, ...m.args] : ["/bin/sh", name, ...m.args];
     }
     if (!isDirectory(m.cwd)) return `cannot enter working directory ${m.cwd}`;
+    if (m.memMax !== undefined) {
+      const cgroup = this.#cgroups.create(m.id, m.memMax);
+      if ("problem" in cgroup) return `cannot start: ${cgroup.problem}`;
+      argv = inCgroup(cgroup.dir, argv);
+      job.cgroup = true;
+    }
     const stdout = this.#libc.openOutput(m.stdout);
     if (typeof stdout === "string") return `cannot open stdout file ${m.stdout}: ${stdout}`;
     let stderr: number | string = stdout;
@@ -559,10 +570,16 @@ class Shepherd {
       if (job.state === "running") {
         const r = this.#libc.reap(job.pid);
         if (r === null) continue;
-        const outcome: Outcome = r.code !== null
+        let outcome: Outcome = r.code !== null
           ? { kind: "exit", code: r.code }
           : { kind: "signal", signal: r.signal! };
-        const maxRss = this.#memory.untrack(job.pid, r.maxRss);
+        let maxRss = this.#memory.untrack(job.pid, r.maxRss);
+        if (job.cgroup) {
+          const { peak, oomKilled } = this.#cgroups.finish(job.id);
+          if (peak !== null) maxRss = Math.max(maxRss ?? 0, peak);
+          const reason = "out of memory: it took more than it declared (sjq.enforce = memory)";
+          if (oomKilled) outcome = { ...outcome, reason };
+        }
         this.#end(job, outcome, { userMs: r.userMs, systemMs: r.systemMs, maxRss });
         ended = true;
       } else if (job.state === "orphan" && !sameProcess(job.pid, job.ticks)) {

@@ -23,6 +23,8 @@ export interface StartMessage {
   stderr: string;
   /** Lookahead: start it when one of the shepherd's jobs ends (src/executor.ts `Launch.ahead`). */
   ahead?: boolean;
+  /** `sjq.enforce = memory`: the job runs in a cgroup with this `memory.max` (src/memory_cgroup.ts). */
+  memMax?: number;
 }
 
 /** Daemon → shepherd. */

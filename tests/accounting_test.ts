@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type { JobInfo } from "../src/info.ts";
 import type { AcctRow } from "../src/cli/acct.ts";
+import { cgroupProblem } from "../src/memory_cgroup.ts";
 import { TestDaemon, waitFor } from "./harness.ts";
 
 const MiB = 1024 ** 2;
@@ -157,7 +158,7 @@ Deno.test("sjq acct sums ended jobs per name, state and day; filters; --json", a
 
   const table = (await ok(d, ["acct"])).trimEnd().split("\n");
   assert.match(table[0]!, /^NAME +RUNS +WALL +CPU-USER +CPU-SYS +PEAK$/);
-  assert.match(table[1]!, /^align +2 +\d+:\d\d:\d\d +\d+:\d\d:\d\d +\d+:\d\d:\d\d +(\S+|-)$/);
+  assert.match(table[1]!, /^align +2 +\d+:\d\d\.\d{3} +\d+:\d\d\.\d{3} +\d+:\d\d\.\d{3} +(\S+|-)$/);
   assert.match(table.at(-1)!, /^total +3 /);
 
   const bad = await d.cli(["acct", "--by", "colour"]);
@@ -202,4 +203,56 @@ Deno.test("a job waits while MemAvailable is short of its memory, and starts onc
   assert.equal((await d.cli(["wait", String(hungry)])).code, 0);
   assert.match(d.stderr, new RegExp(`job ${hungry} starts although MemAvailable is short`));
   assert.equal((await ok(d, ["config", "sjq.memmargin"])).trim(), "256M");
+});
+
+/** Why cgroup v2 memory limits cannot be used on this machine, or null (a probe cgroup is made and removed). */
+const CGROUP_PROBLEM = (() => {
+  const problem = cgroupProblem("probe");
+  if (problem === null) {
+    const mount = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+      .find((l) => l.split(" - ")[1]?.startsWith("cgroup2 "))!.split(" ")[4];
+    Deno.removeSync(`${mount}/sjq-probe`);
+  }
+  return problem;
+})();
+
+Deno.test({
+  name: `sjq.enforce = memory: the kernel ends a job that takes more than it declared${
+    CGROUP_PROBLEM === null ? "" : ` (ignored: ${CGROUP_PROBLEM})`
+  }`,
+  ignore: CGROUP_PROBLEM !== null || NO_PERL !== "",
+  async fn() {
+    await using d = await TestDaemon.start({ args: ["--enforce", "memory"] });
+    const dir = `${d.home}/work`;
+    await Deno.mkdir(dir);
+    const submit = async (...args: string[]) => Number(await ok(d, ["submit", ...args], dir));
+    const over = await submit("-m", "64M", "--wrap", holder(200, "over", []));
+    const fits = await submit("-m", "400M", "--wrap", holder(200, "fits", []));
+    await d.cli(["wait", String(over), String(fits)]);
+    const [a, b] = [await info(d, over), await info(d, fits)];
+    assert.equal(a.state, "F");
+    assert.match(a.reason ?? "", /out of memory: it took more than it declared/);
+    assert.ok(a.usage.max_rss! <= 64 * MiB * 1.1, "held to its limit");
+    assert.equal(b.state, "S");
+    within(b.usage.max_rss!, 200 * MiB, 0.1, "memory.peak of a job within its limit");
+  },
+});
+
+Deno.test({
+  name:
+    "sjq.enforce = memory: a daemon refuses to start where cgroup v2 memory limits cannot be used",
+  ignore: CGROUP_PROBLEM === null,
+  async fn() {
+    await using d = await TestDaemon.start({ args: ["--enforce", "memory"], noWait: true });
+    const status = await d.exited();
+    assert.notEqual(status.code, 0);
+    assert.match(d.stderr, /sjq\.enforce = memory cannot be used here: .+/);
+    const bad = await TestDaemon.start({ args: ["--enforce", "cpu"], noWait: true });
+    await using _ = bad;
+    assert.notEqual((await bad.exited()).code, 0);
+    assert.match(
+      bad.stderr,
+      /Invalid value "cpu" for sjq\.enforce in --enforce: expected none or memory/,
+    );
+  },
 });

@@ -39,7 +39,8 @@ sjq.keepdone), one row per group and a total:
 
 RUNS counts the jobs (each earlier attempt of a restarted or retried job is
 a run of its own); WALL is their summed wall time, CPU-USER and CPU-SYS the
-CPU time their processes spent in user and kernel mode, as [D-]H:MM:SS;
+CPU time their processes spent in user and kernel mode, as M:SS.mmm below
+an hour and [D-]H:MM:SS above;
 PEAK is the largest peak memory of one job of the group (all its processes
 together). Jobs that never ran (aborted, killed while waiting) count as runs
 that used nothing. docs/accounting.md says how the figures are measured.
@@ -230,7 +231,6 @@ function round(seconds: number): number {
 }
 
 function render(rows: AcctRow[], by: GroupKey): string {
-  const time = (s: number) => elapsed(s);
   const cells = rows.map((r) => [
     r.group,
     String(r.runs),
@@ -245,6 +245,19 @@ function render(rows: AcctRow[], by: GroupKey): string {
     shrink: [by.toUpperCase()],
     maxWidth: Infinity,
   });
+}
+
+/**
+ * A duration as sacct writes CPU times: `M:SS.mmm` below an hour, else
+ * `[D-]H:MM:SS` (src/cli/status.ts `elapsed`).
+ */
+export function time(seconds: number): string {
+  if (seconds >= 3600) return elapsed(seconds);
+  const ms = Math.round(seconds * 1000);
+  const s = Math.floor(ms / 1000) % 60;
+  return `${Math.floor(ms / 60000)}:${String(s).padStart(2, "0")}.${
+    String(ms % 1000).padStart(3, "0")
+  }`;
 }
 
 /** The local day of a time, `YYYY-MM-DD`. */

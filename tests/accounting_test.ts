@@ -122,17 +122,31 @@ Deno.test("sjq acct sums ended jobs per name, state and day; filters; --json", a
     await submit("-n", "merge", "--wrap", `${loop}; exit 3`),
   ];
   const waiting = await submit("-n", "later", "--hold", "--wrap", "true");
-  for (const id of ids) await d.cli(["wait", String(id)]);
+  // Retried once: its first attempt keeps its own usage and counts as a run.
+  const flaky = await submit("-n", "flaky", "--retries", "1", "--wrap", `${loop}; exit 1`);
+  for (const id of [...ids, flaky]) await d.cli(["wait", String(id)]);
+  const retried = await info(d, flaky);
+  assert.equal(retried.attempts.length, 1);
+  assert.ok(retried.attempts[0]!.usage.cpu_user! > 0, "the first attempt's CPU time is kept");
+  assert.ok(retried.attempts[0]!.usage.wall! > 0);
   const jobs = await Promise.all(ids.map((id) => info(d, id)));
   const acct = async (...args: string[]) =>
     JSON.parse(await ok(d, ["acct", "--json", ...args])) as AcctRow[];
   const close = (a: number, b: number) => Math.abs(a - b) < 0.002;
 
   const byName = await acct();
-  assert.deepEqual(byName.map((r) => [r.group, r.runs]), [["align", 2], ["merge", 1], [
-    "total",
-    3,
-  ]]);
+  assert.deepEqual(byName.map((r) => [r.group, r.runs]), [
+    ["align", 2],
+    ["flaky", 2],
+    ["merge", 1],
+    ["total", 5],
+  ]);
+  const flakyRow = byName[1]!;
+  assert.deepEqual(flakyRow.states, { F: 2 });
+  assert.ok(
+    close(flakyRow.cpu_user, retried.usage.cpu_user! + retried.attempts[0]!.usage.cpu_user!),
+    "both runs' CPU time",
+  );
   const align = byName[0]!;
   const [a, b] = [jobs[0]!.usage, jobs[1]!.usage];
   assert.ok(close(align.cpu_user, a.cpu_user! + b.cpu_user!), "CPU user time summed");
@@ -140,26 +154,26 @@ Deno.test("sjq acct sums ended jobs per name, state and day; filters; --json", a
   assert.ok(close(align.wall, a.wall! + b.wall!), "wall time summed");
   assert.equal(align.max_rss, Math.max(a.max_rss ?? 0, b.max_rss ?? 0) || null, "largest peak");
   assert.deepEqual(align.states, { S: 2 });
-  assert.ok(byName[2]!.cpu_user > 0, "the total has the CPU time");
+  assert.ok(byName[3]!.cpu_user > 0, "the total has the CPU time");
   assert.equal(byName.find((r) => r.group === "later"), undefined, "a job that has not ended");
 
   assert.deepEqual((await acct("--by", "state")).map((r) => [r.group, r.runs]), [
     ["success", 2],
-    ["failed", 1],
-    ["total", 3],
+    ["failed", 3],
+    ["total", 5],
   ]);
   const days = await acct("--by", "day");
   assert.equal(days.length, 2);
   assert.match(days[0]!.group, /^\d{4}-\d\d-\d\d$/);
-  assert.deepEqual((await acct("--state", "F")).map((r) => r.group), ["merge", "total"]);
+  assert.deepEqual((await acct("--state", "F")).map((r) => r.group), ["flaky", "merge", "total"]);
   assert.deepEqual((await acct("--name", "al*")).map((r) => r.group), ["align", "total"]);
-  assert.deepEqual((await acct("--since", "1h")).at(-1)!.runs, 3);
+  assert.deepEqual((await acct("--since", "1h")).at(-1)!.runs, 5);
   assert.deepEqual((await acct("--since", "2999-01-01")).map((r) => r.runs), [0]);
 
   const table = (await ok(d, ["acct"])).trimEnd().split("\n");
   assert.match(table[0]!, /^NAME +RUNS +WALL +CPU-USER +CPU-SYS +PEAK$/);
   assert.match(table[1]!, /^align +2 +\d+:\d\d\.\d{3} +\d+:\d\d\.\d{3} +\d+:\d\d\.\d{3} +(\S+|-)$/);
-  assert.match(table.at(-1)!, /^total +3 /);
+  assert.match(table.at(-1)!, /^total +5 /);
 
   const bad = await d.cli(["acct", "--by", "colour"]);
   assert.equal(bad.code, 2);

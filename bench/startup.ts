@@ -4,9 +4,13 @@
  * script in the same hyperfine run (what any Deno program pays to start), and
  * the same through the launcher `make build` writes (one more exec, of
  * /bin/sh). Prints a Markdown table with each median's ratio to the empty
- * `deno run`.
+ * `deno run`, and the same for CPU time (user + system), which other load on
+ * the machine moves less than wall time.
  *
- * Usage: deno run -A bench/startup.ts [--runs N]   (`make bench-startup`)
+ * Usage: deno run -A bench/startup.ts [--runs N] [--before CHECKOUT]   (`make bench-startup`)
+ *
+ * `--before` times `ping` and `submit` of another checkout of sjq in the
+ * same run (e.g. `git worktree add /tmp/old <commit>`), against this daemon.
  *
  * @module
  */
@@ -20,7 +24,7 @@ import { figure } from "./stats.ts";
 const BUILD = new URL("../build.sh", import.meta.url).pathname;
 
 interface _Hyperfine {
-  results: { command: string; times: number[] }[];
+  results: { command: string; times: number[]; user: number; system: number }[];
 }
 
 /** One row of the result: a label, the command hyperfine timed, and its times in ms. */
@@ -30,10 +34,15 @@ export interface StartupRow {
   median: number;
   min: number;
   max: number;
+  /** Mean CPU time (user + system) in ms: less moved by other load than wall time. */
+  cpu: number;
 }
 
-/** Times every client command `runs` times with hyperfine (no shell in between). */
-export async function clientStartup(runs: number): Promise<StartupRow[]> {
+/**
+ * Times every client command `runs` times with hyperfine (no shell in
+ * between); with `before` (another checkout of sjq), its ping and submit too.
+ */
+export async function clientStartup(runs: number, before?: string): Promise<StartupRow[]> {
   await using dir = await scratchDir("startup");
   const deno = Deno.execPath();
   const cache = await denoDir();
@@ -57,6 +66,11 @@ export async function clientStartup(runs: number): Promise<StartupRow[]> {
     ["launcher: sjq ping", `${dir.path}/sjq ping ${s}`],
     ["launcher: sjq submit", `${dir.path}/sjq submit ${s} --wrap true`],
   ];
+  if (before !== undefined) {
+    const old = `${deno} run -A --quiet --config ${before}/deno.json ${before}/main.ts`;
+    commands.push(["before: sjq ping", `${old} ping ${s}`]);
+    commands.push(["before: sjq submit", `${old} submit ${s} --wrap true`]);
+  }
   const json = `${dir.path}/hyperfine.json`;
   await run("hyperfine", [
     "-N",
@@ -75,21 +89,26 @@ export async function clientStartup(runs: number): Promise<StartupRow[]> {
   return out.results.map((r, i) => {
     const [label, command] = commands[i]!;
     const ms = figure(r.times.map((t) => t * 1000));
-    log(`${label}: median ${ms.median.toFixed(1)} ms`);
-    return { label, command, median: ms.median, min: ms.min, max: ms.max };
+    const cpu = (r.user + r.system) * 1000;
+    log(`${label}: median ${ms.median.toFixed(1)} ms, CPU ${cpu.toFixed(1)} ms`);
+    return { label, command, median: ms.median, min: ms.min, max: ms.max, cpu };
   });
 }
 
-/** The Markdown table of {@linkcode clientStartup}'s rows, ratios against the first row. */
+/**
+ * The Markdown table of {@linkcode clientStartup}'s rows: wall time (median,
+ * min–max) and CPU time, each with its ratio to the first row's.
+ */
 export function startupTable(rows: StartupRow[]): string {
-  const base = rows[0]!.median;
+  const base = rows[0]!;
+  const ratio = (value: number, of: number) => `${(value / of).toFixed(2)}×`;
   const lines = [
-    "| command | ms (min–max) | ÷ deno run (empty) |",
-    "| --- | --- | --- |",
+    "| command | ms (min–max) | ÷ deno run (empty) | CPU ms | CPU ÷ deno run (empty) |",
+    "| --- | --- | --- | --- | --- |",
     ...rows.map((r) =>
       `| ${r.label} | ${r.median.toFixed(1)} (${r.min.toFixed(1)}–${r.max.toFixed(1)}) | ${
-        (r.median / base).toFixed(2)
-      }× |`
+        ratio(r.median, base.median)
+      } | ${r.cpu.toFixed(1)} | ${ratio(r.cpu, base.cpu)} |`
     ),
   ];
   return `${lines.join("\n")}\n`;
@@ -98,5 +117,7 @@ export function startupTable(rows: StartupRow[]): string {
 if (import.meta.main) {
   const at = Deno.args.indexOf("--runs");
   const runs = at >= 0 ? Number(Deno.args[at + 1]) : 50;
-  console.log(startupTable(await clientStartup(runs)));
+  const from = Deno.args.indexOf("--before");
+  const before = from >= 0 ? Deno.args[from + 1] : undefined;
+  console.log(startupTable(await clientStartup(runs, before)));
 }

@@ -38,7 +38,8 @@ const report = async (what: string, ms: number[]) => {
  */
 async function listing(verb: string): Promise<number> {
   using conn = await Deno.connect({ transport: "unix", path: d.socket });
-  await conn.write(new TextEncoder().encode(`${verb}\r\n`));
+  const request = new TextEncoder().encode(`${verb}\r\n`);
+  for (let off = 0; off < request.length;) off += await conn.write(request.subarray(off));
   const buf = new Uint8Array(1 << 20);
   let have = 0;
   let head = -1;

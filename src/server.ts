@@ -126,7 +126,7 @@ export class Server {
         continue;
       }
       if (this.#open >= limits.maxConnections) {
-        refuse(conn, limits.maxConnections);
+        void refuse(conn, limits.maxConnections);
         continue;
       }
       this.#open++;
@@ -408,13 +408,16 @@ function isListing(req: Request): boolean {
 }
 
 /** Answers a connection past the cap with one ERROR line, then closes it. */
-function refuse(conn: Deno.UnixConn, max: number): void {
+async function refuse(conn: Deno.UnixConn, max: number): Promise<void> {
   const line = `ERROR Too many connections: this daemon serves at most ${max} at once\r\n`;
-  conn.write(new TextEncoder().encode(line)).catch(() => {}).finally(() => {
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  });
+  const bytes = new TextEncoder().encode(line);
+  try {
+    // A write may take only part of what it is given.
+    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+  } catch { /* the client has gone */ }
+  try {
+    conn.close();
+  } catch { /* closed */ }
 }
 
 /**

@@ -746,7 +746,10 @@ async function originalDaemon(socket: string, serve: () => Promise<void>): Promi
             const word = text.slice(0, i).trim().split(" ")[0]!;
             text = text.slice(i + 1);
             const reply = word === "PING" ? "OK \r\n" : `ERROR Unknown command: ${word}\r\n`;
-            await conn.write(new TextEncoder().encode(reply)).catch(() => {});
+            const bytes = new TextEncoder().encode(reply);
+            for (let off = 0; off < bytes.length;) {
+              off += await conn.write(bytes.subarray(off)).catch(() => bytes.length);
+            }
           }
         }
         conn.close();

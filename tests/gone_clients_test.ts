@@ -103,7 +103,8 @@ Deno.test("a client that half-closes with a WAIT pending still gets its answer",
   const [held] = await submitHeld(c, 1);
   const conn = await Deno.connect({ transport: "unix", path: d.socket });
   try {
-    await conn.write(encoder.encode(`WAIT ${held}\r\n`));
+    const wait = encoder.encode(`WAIT ${held}\r\n`);
+    for (let off = 0; off < wait.length;) off += await conn.write(wait.subarray(off));
     await conn.closeWrite();
     // Answered once the daemon has seen the half-close (and found the client still there).
     assert.match(await c.request("PING\r\n"), /^OK /);

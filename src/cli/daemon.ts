@@ -252,7 +252,8 @@ function lockDatabase(db: string): Disposable {
     throw new Error(`another sjq daemon${pid ? ` (pid ${pid})` : ""} is using ${db}`);
   }
   file.truncateSync(0);
-  file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  const pid = new TextEncoder().encode(`${Deno.pid}\n`);
+  for (let off = 0; off < pid.length;) off += file.writeSync(pid.subarray(off));
   return { [Symbol.dispose]: () => file.close() };
 }
 

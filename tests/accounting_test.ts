@@ -67,9 +67,19 @@ Deno.test({
       "--wrap",
       `${holder(100, "a", ["a", "b"])} &\n${holder(100, "b", ["a", "b"])}\nwait`,
     );
-    for (const id of [one, two]) assert.equal((await d.cli(["wait", String(id)])).code, 0);
+    // 100 MiB in a process that left the job (a new session, its parent gone: the shepherd's now).
+    const gone = await submit(
+      "-n",
+      "gone",
+      "-m",
+      "1G",
+      "--wrap",
+      `(setsid ${holder(100, "gone", [])} &)\nwhile [ ! -e gone ]; do sleep 0.02; done\nsleep 1.5`,
+    );
+    for (const id of [one, two, gone]) assert.equal((await d.cli(["wait", String(id)])).code, 0);
     const single = await info(d, one);
     const pair = await info(d, two);
+    within((await info(d, gone)).usage.max_rss!, 100 * MiB, 0.1, "a process that left the job");
     within(single.usage.max_rss!, 200 * MiB, 0.1, "one process of 200 MiB");
     within(pair.usage.max_rss!, 200 * MiB, 0.1, "two processes of 100 MiB");
     assert.ok(single.usage.wall! >= 1, `wall time ${single.usage.wall} s of a job that slept 1 s`);

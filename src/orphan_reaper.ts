@@ -126,7 +126,10 @@ export class OrphanReaper {
       outcome: r.code !== null
         ? { kind: "exit", code: r.code }
         : { kind: "signal", signal: r.signal! },
-      usage: { userMs: r.userMs, systemMs: r.systemMs, maxRss: r.maxRss },
+      // No peak: wait4's maxrss of a job's first process includes its dead shepherd's own
+      // (posix_spawn shares its memory until exec), and that shepherd's sample of the whole
+      // job died with it (src/memory_sampler.ts).
+      usage: { userMs: r.userMs, systemMs: r.systemMs, maxRss: null },
     };
     this.#ended.set(id, end);
     return end;

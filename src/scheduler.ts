@@ -527,8 +527,12 @@ export class Scheduler {
     const running = this.#running.size - this.#ahead.length;
     // Per-user limits decide at the moment a slot frees: no lookahead under them.
     if (running <= this.#ahead.length || (this.#capacity.userProcs ?? null) !== null) return null;
-    let procs = Infinity;
-    let mem = Infinity;
+    // Whichever running job ends first hands its slot to the first job ahead, and that
+    // one's slot goes to the next: each job ahead is no larger than any running job
+    // and than the jobs ahead before it (see `schedule` for the jobs that start meanwhile).
+    const last = this.#ahead.at(-1);
+    let procs = last?.procs ?? Infinity;
+    let mem = last?.mem ?? Infinity;
     for (const job of this.#running) {
       if (job.ahead) continue;
       procs = Math.min(procs, job.procs);
@@ -593,6 +597,8 @@ export class Scheduler {
     } else {
       delete job.ahead;
       this.#ahead = old.filter((j) => j !== job);
+      // Jobs skipped for being smaller than it may start now (see `schedule`).
+      this.#freed = true;
     }
     this.#record(() => {
       if (ahead) delete job.ahead;
@@ -666,10 +672,14 @@ export class Scheduler {
     const gained = new Map<number, number>();
     /** Procs and memory each limited queue gains in this pass. */
     const queueGained = new Map<string, { procs: number; mem: number }>();
+    // The slot of any running job may go to the first job ahead (the largest): no job smaller
+    // than it starts while it waits, or that job's slot would be too small for it.
+    const firstAhead = this.#ahead[0];
     for (let i = 0; i < candidates.length; i++) {
       if (freeProcs <= 0) break;
       const job = this.#jobs.get(candidates[i]!);
       if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
+      if (firstAhead && (job.procs < firstAhead.procs || job.mem < firstAhead.mem)) continue;
       if (job.gpus && job.gpus > (freeGpus ??= this.#freeGpus()).length) continue;
       const owner = userProcs === null ? undefined : job.owner;
       if (owner !== undefined) {

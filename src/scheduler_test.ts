@@ -507,6 +507,41 @@ Deno.test("Scheduler: lookahead marks one job R ahead of a busy slot; it takes t
   assert.deepEqual(s.schedule().map((c) => c.id), [4]);
 });
 
+Deno.test("Scheduler: lookahead never over-commits: a job ahead takes no slot smaller than itself", () => {
+  const ended = () => undefined;
+  const job = (id: number, procs: number) => ({ id, procs, mem: 1, deps: [], hold: false });
+  // X(4) and Y(4) of 8 run. C(1) goes ahead; D(4) may not follow it: C's own slot,
+  // once C runs, could be the next to free, and would be too small for D.
+  const s = new Scheduler({ procs: 8, mem: null });
+  s.add(job(1, 4), ended);
+  s.add(job(2, 4), ended);
+  assert.deepEqual(s.schedule().map((c) => c.id), [1, 2]);
+  s.add(job(3, 1), ended);
+  s.add(job(4, 4), ended);
+  s.add(job(5, 3), ended);
+  assert.equal(s.reserveAhead()?.id, 3);
+  assert.equal(s.reserveAhead(), null, "D(4) and E(3) are larger than C, ahead before them");
+  s.end(1, "S");
+  assert.deepEqual(s.promoted(), [3]);
+  assert.deepEqual(s.schedule().map((c) => c.id), [5], "E(3) fills what X left beside C");
+  assert.deepEqual(s.used, { procs: 8, mem: 3 });
+
+  // X(4) and Y(3) of 8 run, D(3) waits ahead. C(1) fits the free proc but may not start:
+  // its end would hand D a slot of 1.
+  const t = new Scheduler({ procs: 8, mem: null });
+  t.add(job(1, 4), ended);
+  t.add(job(2, 3), ended);
+  assert.deepEqual(t.schedule().map((c) => c.id), [1, 2]);
+  t.add(job(3, 3), ended);
+  assert.equal(t.reserveAhead()?.id, 3);
+  t.add(job(4, 1), ended);
+  assert.deepEqual(t.schedule(), [], "no job smaller than the one ahead starts");
+  t.end(1, "S");
+  assert.deepEqual(t.promoted(), [3]);
+  assert.deepEqual(t.schedule().map((c) => c.id), [4], "with nothing ahead, C starts");
+  assert.deepEqual(t.used, { procs: 7, mem: 3 });
+});
+
 Deno.test("Scheduler: a job ahead of its slot that is killed frees nothing and leaves room for another", () => {
   const s = new Scheduler({ procs: 1, mem: null });
   const ended = () => undefined;

@@ -16,6 +16,8 @@ import { formatSize } from "./size.ts";
 
 /** How soon a pass is made again while a job waits for memory. */
 const RECHECK_MS = 1000;
+/** How long one reading of MemAvailable serves the passes that follow. */
+const READING_MS = 100;
 
 /** MemAvailable of /proc/meminfo in bytes, or null where it cannot be read. */
 export function memAvailable(meminfo = "/proc/meminfo"): number | null {
@@ -34,6 +36,8 @@ export class MemoryGate {
   readonly #pass: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #logged = new Set<number>();
+  /** The last reading of MemAvailable, and when it was read. */
+  #reading: { available: number; at: number } | null = null;
 
   /** `pass` makes a scheduling pass (a tick of its own). */
   constructor(config: Readonly<Config>, log: { info(message: string): void }, pass: () => void) {
@@ -42,11 +46,23 @@ export class MemoryGate {
     this.#pass = pass;
   }
 
-  /** The room for a pass, or null for none (no gate: Slurm, or no MemAvailable to read). */
+  /**
+   * The room for a pass, or null for none (no gate: Slurm, or no
+   * MemAvailable to read). A reading serves the passes of the next
+   * READING_MS: a busy queue does not read /proc/meminfo at every tick.
+   * (Jobs started meanwhile are not taken off it: a reading made just
+   * after their start would not show them either, they have not
+   * allocated yet; each pass takes off what it starts itself.)
+   */
   room(): MemoryRoom | null {
     if (this.#config.backend !== "local") return null;
-    const available = memAvailable();
-    return available === null ? null : { available, margin: this.#config.memmargin };
+    const now = performance.now();
+    if (this.#reading === null || now - this.#reading.at >= READING_MS) {
+      const available = memAvailable();
+      this.#reading = available === null ? null : { available, at: now };
+    }
+    if (this.#reading === null) return null;
+    return { available: this.#reading.available, margin: this.#config.memmargin };
   }
 
   /**

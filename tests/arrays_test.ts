@@ -261,3 +261,19 @@ Deno.test("a task restarted while its array runs goes back into it; the array su
   assert.deepEqual([head!.state, t1!.state, t2!.state], ["S", "S", "S"]);
   assert.equal(t1!.attempts.length, 1);
 });
+
+Deno.test("restarting the job an array waited for brings the aborted array back whole", async () => {
+  await using d = await TestDaemon.start({ args: ["--maxprocs", "4"] });
+  const dir = await workDir(d);
+  await Deno.writeTextFile(`${dir}/first.sh`, "#!/bin/sh\n[ -e fixed ]\n");
+  const first = (await ok(d, ["submit", "first.sh"], dir)).trim();
+  await d.cli(["wait", first]);
+  const array = (await ok(d, ["submit", "--after", first, "--array", "1-2", "--wrap", "true"], dir))
+    .trim();
+  assert.deepEqual((await info(d, array)).map((j) => j.state), ["A", "A", "A"]);
+  await Deno.writeTextFile(`${dir}/fixed`, "");
+  assert.equal(await ok(d, ["restart", first]), "3\n", "the job and both tasks");
+  const out = await d.cli(["wait", array]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual((await info(d, array)).map((j) => j.state), ["S", "S", "S"]);
+});

@@ -61,8 +61,9 @@ Deno.test("two queues with limits 1 and 2 never exceed them; a full queue does n
   assert.equal((await b.info(one[0]!)).queue, "one");
 
   const table = await d.cli(["status"]);
+  assert.match(table.stdout, /^ *ID +NAME +STATE +PROCS +MEM .*QUEUE +DEPS /);
   const row = table.stdout.split("\n").find((l) => l.trimStart().startsWith(`${one[1]} `));
-  assert.match(row ?? "", /queue one is full \(1 of 1 CPUs in use\)$/);
+  assert.match(row ?? "", / one +- .*queue one is full \(1 of 1 CPUs in use\)$/);
   const alone = await d.cli(["status", String(one[1])]);
   assert.match(alone.stdout, /waiting for 1 CPU and 2G in queue one/);
   const listed = await d.cli(["status", "--queue", "two", "--json"]);

@@ -34,12 +34,13 @@ Usage: sjq status [ID|FROM-TO...] [--state STATES] [--name GLOB] [--user USER]
 Without ids, shows every job the daemon knows (finished ones are kept for
 sjq.keepdone). The table has one row per job:
 
-  ID NAME STATE PROCS MEM PEAK DEPS STARTED ELAPSED EXIT REASON
+  ID NAME STATE PROCS MEM PEAK [QUEUE] DEPS STARTED ELAPSED EXIT REASON
 
 STATE is a word (queued, holding, user-hold, running, success, failed,
 aborted, killed, error); MEM is the memory the job declared, PEAK the most
 its processes held together once it ended (docs/accounting.md; 'sjq acct'
-sums it up, 'sjq show' has CPU times); DEPS lists dependencies (any:ID for --afterany,
+sums it up, 'sjq show' has CPU times); QUEUE, shown when the jobs are in
+more than one queue, is the job's queue (sjq submit --queue); DEPS lists dependencies (any:ID for --afterany,
 notok:ID for --afternotok); STARTED is when the job started; ELAPSED is how
 long it ran or has run, as [D-]H:MM:SS; REASON says why a job waits (the
 dependency, the CPUs or memory it lacks, the hold) or why it ended as it did.
@@ -233,9 +234,16 @@ async function table(
   now: number,
   colour: boolean,
 ): Promise<string> {
-  const rows = jobs.map((j) => row(j, jobReason(j, context), now));
+  let rows = jobs.map((j) => row(j, jobReason(j, context), now));
+  let columns: readonly string[] = COLUMNS;
+  // Jobs of more than one queue (sjq submit --queue): a QUEUE column before DEPS.
+  if (new Set(jobs.map((j) => j.queue ?? "-")).size > 1) {
+    const at = COLUMNS.indexOf("DEPS");
+    columns = [...COLUMNS.slice(0, at), "QUEUE", ...COLUMNS.slice(at)];
+    rows = rows.map((r, i) => [...r.slice(0, at), jobs[i]!.queue ?? "-", ...r.slice(at)]);
+  }
   return renderTable(rows, {
-    columns: COLUMNS,
+    columns,
     right: RIGHT,
     shrink: ["REASON", "DEPS", "NAME"],
     maxWidth: terminalWidth(),

@@ -92,7 +92,7 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
       ALTER TABLE jobs ADD COLUMN gpu_ids TEXT;`,
   },
   // QUEUE: the named queue of a job (src/queue_config.ts); NULL for a job from before queues.
-  // A task's is its head's, copied at submit.
+  // A task's row has none: it is its head's.
   { name: "jobs.queue", sql: "ALTER TABLE jobs ADD COLUMN queue TEXT" },
   // MAIL: an address mailed when the job ends (src/mail.ts); NULL for none.
   { name: "jobs.mail", sql: "ALTER TABLE jobs ADD COLUMN mail TEXT" },
@@ -232,7 +232,7 @@ export class Store implements Disposable {
   readonly #counts: StatementSync;
   readonly #wal: WalSync;
   /** What the tasks of each array inherit from its head, by head id (read once). */
-  readonly #heads = new Map<number, Pick<JobRecord, "env" | "stdout" | "stderr">>();
+  readonly #heads = new Map<number, Pick<JobRecord, "env" | "stdout" | "stderr" | "queue">>();
   readonly #path: string;
   /** Idle read-only connections for snapshots. */
   readonly #readers: DatabaseSync[] = [];
@@ -401,9 +401,9 @@ export class Store implements Disposable {
     const insertRange = this.#db.prepare(
       `WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < ?1 - 1)
        INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
-         timeout, submitted, ended, reason, array_id, array_task, priority, queue)
+         timeout, submitted, ended, reason, array_id, array_task, priority)
        SELECT ?2 + n, name, ?3, procs, mem, deps, cwd, '', '', '{}', uid, gid,
-         timeout, submitted, ?4, ?5, id, ?6 + n * ?7, priority, queue
+         timeout, submitted, ?4, ?5, id, ?6 + n * ?7, priority
        FROM k, (SELECT * FROM jobs WHERE id = ?8)`,
     );
     const ended = isFinal(tasks.state) ? head.submitted : null;
@@ -719,12 +719,13 @@ export class Store implements Disposable {
     if (job.arrayId === undefined) return job;
     let head = this.#heads.get(job.arrayId);
     if (head === undefined) {
-      const h = this.#db.prepare("SELECT env, stdout, stderr FROM jobs WHERE id = ?")
+      const h = this.#db.prepare("SELECT env, stdout, stderr, queue FROM jobs WHERE id = ?")
         .get(job.arrayId) as Row | undefined;
       head = {
         env: h ? JSON.parse(h.env as string) : {},
         stdout: (h?.stdout as string | undefined) ?? "",
         stderr: (h?.stderr as string | undefined) ?? "",
+        ...(typeof h?.queue === "string" ? { queue: h.queue } : {}),
       };
       this.#heads.set(job.arrayId, head);
     }
@@ -738,6 +739,7 @@ export class Store implements Disposable {
     job.stdout = expandOutputName(head.stdout, facts);
     job.stderr = expandOutputName(head.stderr, facts);
     if (row.env !== undefined) job.env = head.env;
+    if (head.queue !== undefined) job.queue = head.queue;
     return job;
   }
 

@@ -9,11 +9,10 @@ import { isFinal, STATE_NAMES } from "../job.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
-  type Command,
   connect,
-  flagNames,
+  flagsOnlyCommand,
   out,
-  parseFlags,
+  requestOk,
   UsageError,
 } from "./common.ts";
 import { parseStates } from "./states.ts";
@@ -45,31 +44,26 @@ const OPTIONS = {
 } as const;
 
 /** `sjq clean`. */
-export const cleanCommand: Command = {
+export const cleanCommand = flagsOnlyCommand({
   name: "clean",
   summary: "forget ended jobs",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS, false);
-    if (values.help) return out(HELP), 0;
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    let seconds = 0;
-    try {
-      if (values["older-than"] !== undefined) seconds = parseDuration(values["older-than"]);
-    } catch (e) {
-      throw new UsageError(`--older-than: ${(e as Error).message}`);
-    }
-    const states = values.state === undefined ? "S,F,A,K,E" : finalStates(values.state);
-    using client = await connect(values);
-    const reply = await client.request(`CLEAN ${seconds} ${states}`);
-    if (!reply.ok) throw new Error(reply.text);
-    out(`${reply.text}\n`);
-    const n = Number(reply.text);
-    console.error(`sjq: forgot ${n} ended job${n === 1 ? "" : "s"}`);
-    return 0;
-  },
-};
+  options: OPTIONS,
+}, async (values) => {
+  let seconds = 0;
+  try {
+    if (values["older-than"] !== undefined) seconds = parseDuration(values["older-than"]);
+  } catch (e) {
+    throw new UsageError(`--older-than: ${(e as Error).message}`);
+  }
+  const states = values.state === undefined ? "S,F,A,K,E" : finalStates(values.state);
+  using client = await connect(values);
+  const reply = await requestOk(client, `CLEAN ${seconds} ${states}`);
+  out(`${reply.text}\n`);
+  const n = Number(reply.text);
+  console.error(`sjq: forgot ${n} ended job${n === 1 ? "" : "s"}`);
+  return 0;
+});
 
 /** `--state` as CLEAN takes it (letters of end states); the same words as `status --state`. */
 function finalStates(text: string): string {

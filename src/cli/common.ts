@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type Flags, parseArgs } from "./args.ts";
+import { type Flags, type FlagValues, parseArgs } from "./args.ts";
 import { type ConfigKey, loadConfig, type LoadedConfig } from "../config.ts";
-import { Client, NoDaemonError } from "../client.ts";
+import { Client, type ClientReply, NoDaemonError } from "../client.ts";
 
 /** A usage error: printed as `error: …` with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -186,6 +186,40 @@ export async function connect(values: ClientValues): Promise<Client> {
     }
     throw e;
   }
+}
+
+/**
+ * A subcommand that takes flags only (`options`, which include
+ * {@linkcode CLIENT_FLAGS}): `--help` and stray arguments are handled here,
+ * `run` gets the parsed flags and returns the exit code.
+ */
+export function flagsOnlyCommand<O extends typeof CLIENT_FLAGS & Flags>(
+  spec: { name: string; summary: string; help: string; options: O },
+  run: (values: FlagValues<O>) => Promise<number>,
+): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    help: spec.help,
+    flags: flagNames(spec.options),
+    run(args) {
+      const { values, positionals } = parseFlags(args, spec.options);
+      if (values.help) return out(spec.help), Promise.resolve(0);
+      noPositionals(positionals);
+      return run(values);
+    },
+  };
+}
+
+/** Sends one request and returns its OK reply; an ERROR reply is thrown with its text. */
+export async function requestOk(
+  client: Client,
+  line: string,
+  counted = false,
+): Promise<ClientReply> {
+  const reply = await client.request(line, counted);
+  if (!reply.ok) throw new Error(reply.text);
+  return reply;
 }
 
 /**

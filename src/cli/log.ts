@@ -17,6 +17,7 @@ import {
   out,
   parseFlags,
   parseIdList,
+  requestOk,
   UsageError,
 } from "./common.ts";
 import { lazyImport } from "./lazy.ts";
@@ -62,8 +63,7 @@ export const logCommand: Command = {
     if (ids.length !== 1) throw new UsageError("give exactly one job id");
     const id = ids[0]!;
     using client = await connectDaemon(values);
-    const reply = await client.request(`INFO ${id}`, true);
-    if (!reply.ok) throw new Error(reply.text);
+    const reply = await requestOk(client, `INFO ${id}`, true);
     const job = (JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[])[0];
     if (job === undefined) throw new Error(`unknown job ${id}`);
     const path = values.stderr ? job.stderr : job.stdout;

@@ -7,12 +7,10 @@
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
-  type Command,
   connect,
-  flagNames,
-  noPositionals,
+  flagsOnlyCommand,
   out,
-  parseFlags,
+  requestOk,
 } from "./common.ts";
 
 const HELP = `sjq ping: ask the daemon whether it is alive
@@ -31,19 +29,13 @@ Examples:
 `;
 
 /** `sjq ping`. */
-export const pingCommand: Command = {
+export const pingCommand = flagsOnlyCommand({
   name: "ping",
   summary: "check that the daemon answers; print job counts",
   help: HELP,
-  flags: flagNames(CLIENT_FLAGS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, CLIENT_FLAGS);
-    if (values.help) return out(HELP), 0;
-    noPositionals(positionals);
-    using client = await connect(values);
-    const reply = await client.request("PING");
-    if (!reply.ok) throw new Error(reply.text);
-    out(`${reply.text}\n`);
-    return 0;
-  },
-};
+  options: CLIENT_FLAGS,
+}, async (values) => {
+  using client = await connect(values);
+  out(`${(await requestOk(client, "PING")).text}\n`);
+  return 0;
+});

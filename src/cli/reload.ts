@@ -5,16 +5,7 @@
  * @module
  */
 
-import {
-  CLIENT_FLAGS,
-  CLIENT_FLAGS_HELP,
-  type Command,
-  connect,
-  flagNames,
-  noPositionals,
-  out,
-  parseFlags,
-} from "./common.ts";
+import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, connect, flagsOnlyCommand } from "./common.ts";
 
 const HELP = `sjq reload: apply a changed rc file to the running daemon
 
@@ -41,22 +32,18 @@ Examples:
 `;
 
 /** `sjq reload`. */
-export const reloadCommand: Command = {
+export const reloadCommand = flagsOnlyCommand({
   name: "reload",
   summary: "apply a changed rc file to the running daemon",
   help: HELP,
-  flags: flagNames(CLIENT_FLAGS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, CLIENT_FLAGS);
-    if (values.help) return out(HELP), 0;
-    noPositionals(positionals);
-    using client = await connect(values);
-    const reply = await client.request("RELOAD", true);
-    if (!reply.ok) throw new Error(`the daemon kept its settings: ${reply.text}`);
-    const text = new TextDecoder().decode(reply.payload);
-    console.error(
-      text === "" ? "sjq: reloaded: nothing changed" : `sjq: reloaded:\n${text.trimEnd()}`,
-    );
-    return 0;
-  },
-};
+  options: CLIENT_FLAGS,
+}, async (values) => {
+  using client = await connect(values);
+  const reply = await client.request("RELOAD", true);
+  if (!reply.ok) throw new Error(`the daemon kept its settings: ${reply.text}`);
+  const text = new TextDecoder().decode(reply.payload);
+  console.error(
+    text === "" ? "sjq: reloaded: nothing changed" : `sjq: reloaded:\n${text.trimEnd()}`,
+  );
+  return 0;
+});

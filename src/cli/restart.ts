@@ -14,6 +14,7 @@ import {
   out,
   parseFlags,
   parseIdList,
+  requestOk,
   UsageError,
 } from "./common.ts";
 
@@ -72,8 +73,7 @@ export const restartCommand: Command = {
     using client = await connectDaemon(values);
     let ids: string[];
     if (given === null) {
-      const reply = await client.request("INFO", true);
-      if (!reply.ok) throw new Error(reply.text);
+      const reply = await requestOk(client, "INFO", true);
       const jobs = JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[];
       const failed = jobs.filter((j) => j.state === "F" || j.state === "E");
       const heads = new Set(failed.filter((j) => j.array !== null).map((j) => j.id));

@@ -7,12 +7,9 @@
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
-  type Command,
   connect,
-  flagNames,
-  noPositionals,
-  out,
-  parseFlags,
+  flagsOnlyCommand,
+  requestOk,
   UsageError,
 } from "./common.ts";
 
@@ -44,35 +41,30 @@ Examples:
 const OPTIONS = { ...CLIENT_FLAGS, drain: { type: "boolean" }, kill: { type: "boolean" } } as const;
 
 /** `sjq shutdown`. */
-export const shutdownCommand: Command = {
+export const shutdownCommand = flagsOnlyCommand({
   name: "shutdown",
   summary: "stop the daemon (running jobs go on; --kill, --drain)",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    noPositionals(positionals);
-    if (values.drain && values.kill) throw new UsageError("--kill and --drain exclude each other");
-    using client = await connect(values);
-    const ping = await client.request("PING");
-    const running = ping.ok ? Number(/\bR:(\d+)/.exec(ping.text)?.[1] ?? 0) : 0;
-    const mode = values.kill ? " KILL" : values.drain ? " DRAIN" : "";
-    const reply = await client.request(`SHUTDOWN${mode}`);
-    if (!reply.ok) throw new Error(reply.text);
-    const one = running === 1;
-    const jobs = `${running} running job${one ? "" : "s"}`;
-    console.error(
-      running === 0
-        ? "sjq: the daemon is stopping; no job was running"
-        : values.kill
-        ? `sjq: the daemon is killing ${jobs} (ending in K), then stops`
-        : values.drain
-        ? `sjq: the daemon starts nothing new and stops once ${jobs} ${one ? "has" : "have"} ended`
-        : `sjq: the daemon is stopping; ${jobs} ${one ? "goes" : "go"} on (the next daemon adopts ${
-          one ? "it" : "them"
-        })`,
-    );
-    return 0;
-  },
-};
+  options: OPTIONS,
+}, async (values) => {
+  if (values.drain && values.kill) throw new UsageError("--kill and --drain exclude each other");
+  using client = await connect(values);
+  const ping = await client.request("PING");
+  const running = ping.ok ? Number(/\bR:(\d+)/.exec(ping.text)?.[1] ?? 0) : 0;
+  const mode = values.kill ? " KILL" : values.drain ? " DRAIN" : "";
+  await requestOk(client, `SHUTDOWN${mode}`);
+  const one = running === 1;
+  const jobs = `${running} running job${one ? "" : "s"}`;
+  console.error(
+    running === 0
+      ? "sjq: the daemon is stopping; no job was running"
+      : values.kill
+      ? `sjq: the daemon is killing ${jobs} (ending in K), then stops`
+      : values.drain
+      ? `sjq: the daemon starts nothing new and stops once ${jobs} ${one ? "has" : "have"} ended`
+      : `sjq: the daemon is stopping; ${jobs} ${one ? "goes" : "go"} on (the next daemon adopts ${
+        one ? "it" : "them"
+      })`,
+  );
+  return 0;
+});

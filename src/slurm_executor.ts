@@ -24,11 +24,10 @@ import {
   type ExitFile,
   isFinalState,
   parseExitFile,
-  parseSacct,
-  parseSqueue,
   slurmOutcome,
   type SlurmRow,
 } from "./slurm_states.ts";
+import { sbatchRunning, SlurmCommands, slurmMessage, UNCLEAR } from "./slurm_commands.ts";
 import { clearLongTimeout, type LongTimer, setLongTimeout } from "./long_timer.ts";
 import type { Config } from "./config.ts";
 import { splitWords } from "./cli/directives.ts";
@@ -89,9 +88,6 @@ const SUBMITTERS = 4;
 /** Attempts at an sbatch that fails without a clear answer, with this delay between them. */
 const SBATCH_ATTEMPTS = 5;
 const SBATCH_RETRY_MS = 2000;
-/** An sbatch failure that may or may not have submitted the job. */
-const UNCLEAR =
-  /timed? ?out|unable to contact|connection refused|socket|temporarily|try again|communication|slurm_persist|send\/recv|Zero Bytes/i;
 
 /** What the executor keeps about one job until `forget`. */
 interface Tracked {
@@ -106,13 +102,6 @@ interface Tracked {
   goneSince: number | null;
   /** Whether its exit file has been noticed (its end in Slurm follows within moments). */
   exitNoticed: boolean;
-}
-
-/** Output of a Slurm command. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** The Slurm backend; see the module documentation. */
@@ -132,13 +121,13 @@ export class SlurmExecutor implements Executor {
   #polling: Promise<void> | null = null;
   #closed = false;
   #maxPollMs: number;
-  /** Whether `sacct` answers (accounting storage is on); null until asked. */
-  #accounting: boolean | null = null;
+  readonly #slurm: SlurmCommands;
 
   constructor(ctx: ExecutorContext, settings: SlurmSettings) {
     this.#ctx = ctx;
     this.#settings = settings;
     this.#maxPollMs = settings.maxPollMs;
+    this.#slurm = new SlurmCommands(settings.env, ctx.log);
     this.#spool = `${ctx.spool}/slurm`;
     this.#tag = daemonTag(`${Deno.hostname()}:${this.#spool}`);
     Deno.mkdirSync(this.#spool, { recursive: true, mode: 0o700 });
@@ -259,7 +248,7 @@ export class SlurmExecutor implements Executor {
     await Deno.writeFile(script, launch.script, { mode: 0o700 });
     await Deno.chmod(script, 0o700);
     for (let attempt = 1;; attempt++) {
-      const run = await this.#command(
+      const run = await this.#slurm.run(
         "sbatch",
         this.#sbatchArgs(launch),
         wrapper(launch, this.#spool),
@@ -268,7 +257,7 @@ export class SlurmExecutor implements Executor {
         const slurmId = run.stdout.trim().split(";")[0]!;
         if (/^\d+$/.test(slurmId)) return this.#submitted(job, slurmId);
       }
-      const message = sbatchMessage(run);
+      const message = slurmMessage(run);
       if (!UNCLEAR.test(message) || attempt >= SBATCH_ATTEMPTS) {
         // A clear refusal (bad partition, too much memory…): the job cannot run.
         const found = UNCLEAR.test(message) ? await this.#findByName([job]) : null;
@@ -347,18 +336,9 @@ export class SlurmExecutor implements Executor {
     };
     rows.forEach(keep);
     const missing = jobs.filter((j) => !byName.has(j.name));
-    if (missing.length > 0 && await this.#hasAccounting()) {
-      const run = await this.#command("sacct", [
-        "-n",
-        "-P",
-        "-X",
-        `--name=${missing.map((j) => j.name).join(",")}`,
-        "-S",
-        "now-30days",
-        "-o",
-        "JobID,JobName,State,Reason,ExitCode",
-      ]);
-      if (run.code === 0) parseSacct(run.stdout).forEach(keep);
+    if (missing.length > 0) {
+      const names = `--name=${missing.map((j) => j.name).join(",")}`;
+      (await this.#slurm.sacct([names, "-S", "now-30days"])).forEach(keep);
     }
     const found = new Map<number, string>();
     for (const job of jobs) {
@@ -450,16 +430,9 @@ export class SlurmExecutor implements Executor {
     if (rows === null) return; // the controller did not answer: nothing is concluded
     const bySlurmId = new Map(rows.map((r) => [r.slurmId, r]));
     const missing = watched.filter((j) => !bySlurmId.has(j.slurmId!));
-    if (missing.length > 0 && await this.#hasAccounting()) {
-      const run = await this.#command("sacct", [
-        "-n",
-        "-P",
-        "-X",
-        `--jobs=${missing.map((j) => j.slurmId).join(",")}`,
-        "-o",
-        "JobID,JobName,State,Reason,ExitCode",
-      ]);
-      if (run.code === 0) { for (const r of parseSacct(run.stdout)) bySlurmId.set(r.slurmId, r); }
+    if (missing.length > 0) {
+      const ids = `--jobs=${missing.map((j) => j.slurmId).join(",")}`;
+      for (const r of await this.#slurm.sacct([ids])) bySlurmId.set(r.slurmId, r);
     }
     let changed = false;
     for (const job of watched) {
@@ -518,78 +491,21 @@ export class SlurmExecutor implements Executor {
   }
 
   /** This daemon's jobs in squeue (pending, running and recently ended); null when it failed. */
-  async #squeue(): Promise<SlurmRow[] | null> {
-    const run = await this.#command("squeue", [
-      "-h",
-      "-t",
-      "all",
-      "-u",
-      String(Deno.uid()),
-      "-O",
-      "JobID:|,Name:|,State:|,Reason:|,exit_code:|",
-    ]);
-    if (run.code !== 0) {
-      this.#ctx.log.error(`squeue failed: ${sbatchMessage(run)}`);
-      return null;
-    }
-    const prefix = `sjq-${this.#tag}-`;
-    return parseSqueue(run.stdout).filter((r) => r.name.startsWith(prefix));
-  }
-
-  /** Whether sacct works here (asked once), and MinJobAge for the poll cap. */
-  async #hasAccounting(): Promise<boolean> {
-    if (this.#accounting === null) {
-      const run = await this.#command("sacct", ["-n", "-X", "-j", "1", "-o", "JobID"]);
-      this.#accounting = run.code === 0 && !/disabled/i.test(run.stderr + run.stdout);
-    }
-    return this.#accounting;
+  #squeue(): Promise<SlurmRow[] | null> {
+    return this.#slurm.squeue(`sjq-${this.#tag}-`);
   }
 
   /** Reads MinJobAge: polls stay well below it (a quarter), or jobs could vanish between two. */
   async #readMinJobAge(): Promise<void> {
-    const run = await this.#command("scontrol", ["show", "config"]);
-    const m = /^MinJobAge\s*=\s*(\d+)/m.exec(run.stdout);
-    if (m && Number(m[1]) > 0) {
-      this.#maxPollMs = Math.max(
-        MIN_POLL_MS,
-        Math.min(this.#settings.maxPollMs, Number(m[1]) * 250),
-      );
+    const age = await this.#slurm.minJobAge();
+    if (age !== null) {
+      this.#maxPollMs = Math.max(MIN_POLL_MS, Math.min(this.#settings.maxPollMs, age * 250));
     }
   }
 
   #scancel(job: Tracked): void {
-    const attempt = async (tries: number): Promise<void> => {
-      const run = await this.#command("scancel", [job.slurmId!]);
-      if (
-        run.code !== 0 && tries > 1 && job.phase === "submitted" && UNCLEAR.test(sbatchMessage(run))
-      ) {
-        await new Promise((r) => setTimeout(r, 1000));
-        return attempt(tries - 1);
-      }
-    };
-    attempt(10).catch(() => {}).finally(() => this.#schedulePoll(MIN_POLL_MS));
-  }
-
-  async #command(program: string, args: string[], stdin?: string): Promise<Run> {
-    try {
-      const child = new Deno.Command(program, {
-        args,
-        env: { ...this.#settings.env },
-        clearEnv: true,
-        stdin: stdin === undefined ? "null" : "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      if (stdin !== undefined) {
-        const w = child.stdin.getWriter();
-        await w.write(new TextEncoder().encode(stdin)).finally(() => w.close());
-      }
-      const out = await child.output();
-      const dec = new TextDecoder();
-      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-    } catch (e) {
-      return { code: 127, stdout: "", stderr: `cannot run ${program}: ${(e as Error).message}` };
-    }
+    this.#slurm.scancel(job.slurmId!, () => job.phase === "submitted")
+      .catch(() => {}).finally(() => this.#schedulePoll(MIN_POLL_MS));
   }
 }
 
@@ -624,31 +540,6 @@ c=$?
 record "exit $c"
 exit $c
 `;
-}
-
-/** sbatch's (or squeue's) complaint in one line, without the `sbatch: error:` prefixes. */
-function sbatchMessage(run: Run): string {
-  const text = (run.stderr.trim() || run.stdout.trim() || `exit status ${run.code}`)
-    .split("\n").map((l) => l.replace(/^\w+: error: /, "").trim()).filter((l) => l !== "").join(
-      "; ",
-    );
-  return text;
-}
-
-/** Whether an sbatch for job name `name` is running on this machine (started by an earlier daemon). */
-function sbatchRunning(name: string): boolean {
-  try {
-    for (const e of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(e.name)) continue;
-      try {
-        const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-        if (argv.some((a) => a.endsWith("sbatch")) && argv.includes(`--job-name=${name}`)) {
-          return true;
-        }
-      } catch { /* gone */ }
-    }
-  } catch { /* no /proc */ }
-  return false;
 }
 
 /** An 8-hex-digit FNV-1a hash of `text`: the daemon's tag in Slurm job names. */

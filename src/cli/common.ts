@@ -223,6 +223,35 @@ export async function requestOk(
 }
 
 /**
+ * Sends `request(id)` for each job id at once (pipelined) and reads the
+ * replies in order: a refusal is printed as `error: job ID: …`, an OK reply's
+ * text goes to `ok`. Returns how many were refused.
+ */
+export async function requestPerJob(
+  client: Client,
+  ids: readonly string[],
+  request: (id: string) => string,
+  ok: (id: string, text: string) => void,
+): Promise<number> {
+  const requests = ids.map(request);
+  const sending = client.send(new TextEncoder().encode(requests.map((r) => `${r}\r\n`).join("")));
+  let refused = 0;
+  try {
+    for (const [i, id] of ids.entries()) {
+      const reply = await client.reply(false, requests[i]);
+      if (reply.ok) ok(id, reply.text);
+      else {
+        console.error(`error: job ${id}: ${reply.text}`);
+        refused++;
+      }
+    }
+  } finally {
+    await sending.catch(() => {});
+  }
+  return refused;
+}
+
+/**
  * Parses job ids and ranges (`7`, `3-5`, `3:4`, `3,4`) and array tasks
  * (`12_7`, `12_1-3`) into a list of the ids as requests name them.
  */

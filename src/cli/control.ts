@@ -14,6 +14,7 @@ import {
   out,
   parseFlags,
   parseIdList,
+  requestPerJob,
 } from "./common.ts";
 
 function controlCommand(name: string, verb: string, summary: string, what: string): Command {
@@ -45,26 +46,11 @@ Examples:
       if (values.help) return out(help), 0;
       const ids = parseIdList(positionals);
       using client = await connectDaemon(values);
-      const requests = ids.map((id) => `${verb} ${id}`);
-      const sending = client.send(
-        new TextEncoder().encode(requests.map((r) => `${r}\r\n`).join("")),
-      );
-      let failed = 0;
-      try {
-        for (const [i, id] of ids.entries()) {
-          const reply = await client.reply(false, requests[i]);
-          if (!reply.ok) {
-            console.error(`error: job ${id}: ${reply.text}`);
-            failed++;
-          } else if (reply.text !== "") {
-            const note = noopNote(name, id, reply.text);
-            if (note !== null) console.error(`sjq: ${note}`);
-          }
-        }
-      } finally {
-        await sending.catch(() => {});
-      }
-      return failed > 0 ? 1 : 0;
+      const refused = await requestPerJob(client, ids, (id) => `${verb} ${id}`, (id, text) => {
+        const note = text === "" ? null : noopNote(name, id, text);
+        if (note !== null) console.error(`sjq: ${note}`);
+      });
+      return refused > 0 ? 1 : 0;
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   parseFlags,
   parseIdList,
   requestOk,
+  requestPerJob,
   UsageError,
 } from "./common.ts";
 
@@ -83,17 +84,11 @@ export const restartCommand: Command = {
         .map((j) => j.array_id === null ? String(j.id) : `${j.array_id}_${j.array_task}`);
     } else ids = given;
     const mode = values["with-dependents"] ? " DEPENDENTS" : "";
-    let failed = 0;
     let restarted = 0;
-    for (const id of ids) {
-      const reply = await client.request(`RESTART ${id}${mode}`);
-      if (reply.ok) restarted += Number(reply.text);
-      else {
-        console.error(`error: job ${id}: ${reply.text}`);
-        failed++;
-      }
-    }
+    const refused = await requestPerJob(client, ids, (id) => `RESTART ${id}${mode}`, (_, text) => {
+      restarted += Number(text);
+    });
     out(`${restarted}\n`);
-    return failed > 0 ? 1 : 0;
+    return refused > 0 ? 1 : 0;
   },
 };

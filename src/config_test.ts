@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  type Config,
-  CONFIG_KEYS,
-  ConfigError,
-  type ConfigKey,
-  formatConfigValue,
-  loadConfig,
-  type LoadedConfig,
-} from "./config.ts";
+import { type Config, CONFIG_KEYS, ConfigError, type ConfigKey } from "./config.ts";
+import { loadConfig, type LoadedConfig } from "./config_loader.ts";
+import { formatConfigValue } from "./config_values.ts";
 
 const GIB = 1024 ** 3;
 const HOME = "/home/u";

@@ -9,14 +9,9 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import {
-  CONFIG_KEYS,
-  type ConfigInput,
-  type ConfigKey,
-  formatConfigValue,
-  loadConfig,
-  type LoadedConfig,
-} from "./config.ts";
+import { CONFIG_KEYS, type ConfigKey } from "./config.ts";
+import { type ConfigInput, loadConfig, type LoadedConfig } from "./config_loader.ts";
+import { formatConfigValue } from "./config_values.ts";
 import { queueSettings } from "./queue_config.ts";
 import { formatSize } from "./size.ts";
 

@@ -13,7 +13,7 @@
  */
 
 import { Client, NoDaemonError } from "../client.ts";
-import type { LoadedConfig } from "../config.ts";
+import type { LoadedConfig } from "../config_loader.ts";
 import { clientConfig, type ClientValues, socketProblem, startCommand } from "./common.ts";
 import { lazyImport } from "./lazy.ts";
 

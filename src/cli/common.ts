@@ -6,7 +6,8 @@
  */
 
 import { type Flags, type FlagValues, parseArgs } from "./args.ts";
-import { type ConfigKey, loadConfig, type LoadedConfig } from "../config.ts";
+import { type ConfigKey } from "../config.ts";
+import { loadConfig, type LoadedConfig } from "../config_loader.ts";
 import { Client, type ClientReply, NoDaemonError } from "../client.ts";
 
 /** A usage error: printed as `error: …` with a hint, exit code 2. */

@@ -7,7 +7,9 @@
  */
 
 import { NoDaemonError, UnsupportedError } from "../client.ts";
-import { CONFIG_KEYS, type ConfigKey, formatConfigValue, type LoadedConfig } from "../config.ts";
+import { CONFIG_KEYS, type ConfigKey } from "../config.ts";
+import { type LoadedConfig } from "../config_loader.ts";
+import { formatConfigValue } from "../config_values.ts";
 import type { DaemonSettings } from "../live_config.ts";
 import { queueKey, queueSettings } from "../queue_config.ts";
 import { formatSize } from "../size.ts";

@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { ConfigInput, ConfigKey, LoadedConfig } from "../config.ts";
+import type { ConfigKey } from "../config.ts";
+import type { ConfigInput, LoadedConfig } from "../config_loader.ts";
 import { Daemon } from "../daemon.ts";
 import type { Reply } from "../reply.ts";
 import { checkDaemonPaths, ownerOnly } from "../daemon_files.ts";

@@ -7,7 +7,8 @@
  */
 
 import { Client } from "../client.ts";
-import { CONFIG_KEYS, type ConfigKey, type LoadedConfig } from "../config.ts";
+import { CONFIG_KEYS, type ConfigKey } from "../config.ts";
+import { type LoadedConfig } from "../config_loader.ts";
 
 /** Daemon flags (`--maxprocs`…) and the configuration keys they set: all but sjq.daemon and sjq.autostart. */
 export const DAEMON_FLAGS: Record<string, ConfigKey> = Object.fromEntries(

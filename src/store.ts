@@ -8,16 +8,18 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import {
-  type ActiveState,
-  type Dependency,
-  type FinalState,
-  isFinal,
-  type JobRecord,
-  type State,
-} from "./job.ts";
+import { type ActiveState, type FinalState, isFinal, type JobRecord, type State } from "./job.ts";
 import { ownerOnly } from "./daemon_files.ts";
 import { WalSync } from "./wal_sync.ts";
+import {
+  COLUMNS_BUT_ENV,
+  columnValue,
+  type JobUpdate,
+  parseDeps,
+  type Row,
+  rowToRecord,
+  UPDATE_COLUMNS,
+} from "./job_rows.ts";
 import { parseArraySpec, taskCount, type TaskRange } from "./array_spec.ts";
 import { expandOutputName } from "./output_path.ts";
 import type { EndedJob } from "./restart.ts";
@@ -156,52 +158,6 @@ CREATE TRIGGER IF NOT EXISTS jobs_uncounted AFTER DELETE ON jobs BEGIN
   UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
 END;
 `;
-
-/** Columns of `jobs` that change after a submit. */
-export type JobUpdate = Partial<
-  Pick<
-    JobRecord,
-    | "state"
-    | "started"
-    | "ended"
-    | "exitCode"
-    | "reason"
-    | "pid"
-    | "stopping"
-    | "handle"
-    | "retryAt"
-    | "gpuIds"
-    | "cpuUser"
-    | "cpuSystem"
-    | "maxRss"
-    | "signal"
-  >
->;
-
-const COLUMN: Record<keyof JobUpdate, string> = {
-  state: "state",
-  started: "started",
-  ended: "ended",
-  exitCode: "exit_code",
-  reason: "reason",
-  retryAt: "retry_at",
-  pid: "pid",
-  stopping: "stopping",
-  handle: "handle",
-  gpuIds: "gpu_ids",
-  cpuUser: "cpu_user",
-  cpuSystem: "cpu_system",
-  maxRss: "max_rss",
-  signal: "signal",
-};
-
-type Row = Record<string, string | number | null | Uint8Array>;
-
-/** Environments can be large: listings leave them out. */
-const COLUMNS_BUT_ENV = `id, name, state, procs, mem, deps, cwd, stdout, stderr, uid, gid, timeout,
-  submitted, started, ended, exit_code, reason, pid, stopping, args, handle, array_spec, array_id,
-  array_task, retries, retry_delay, retry_at, priority, gpus, gpu_ids, queue, cpu_user, cpu_system,
-  max_rss, signal`;
 
 /** A job as the STATUS columns: id, name, state, dependency ids joined by `:`. */
 export type StatusRow = [number, string, State, string];
@@ -434,11 +390,11 @@ export class Store implements Disposable {
     const cacheKey = keys.join(",");
     let stmt = this.#updates.get(cacheKey);
     if (stmt === undefined) {
-      const sets = keys.map((k) => `${COLUMN[k]} = ?`).join(", ");
+      const sets = keys.map((k) => `${UPDATE_COLUMNS[k]} = ?`).join(", ");
       stmt = this.#db.prepare(`UPDATE jobs SET ${sets} WHERE id = ?`);
       this.#updates.set(cacheKey, stmt);
     }
-    stmt.run(...keys.map((k) => column(fields[k])), id);
+    stmt.run(...keys.map((k) => columnValue(fields[k])), id);
   }
 
   /** One job, or undefined. */
@@ -715,7 +671,7 @@ export class Store implements Disposable {
 
   /** A record from a row; a task's inherited fields filled from its head. */
   #toRecord(row: Row, strict = false): JobRecord {
-    const job = toRecord(row, strict);
+    const job = rowToRecord(row, strict);
     if (job.arrayId === undefined) return job;
     let head = this.#heads.get(job.arrayId);
     if (head === undefined) {
@@ -750,89 +706,4 @@ export class Store implements Disposable {
     this.#db.close();
     this.#wal[Symbol.dispose]();
   }
-}
-
-/**
- * The dependencies column. A damaged one throws when `strict` (recovery must
- * know), and reads as none otherwise (listings must go on).
- */
-function parseDeps(text: unknown, strict: boolean): Dependency[] {
-  try {
-    const deps = JSON.parse(text as string) as [number, Dependency["kind"]][];
-    if (!Array.isArray(deps)) throw new TypeError(`Not a list of dependencies: ${text}`);
-    return deps.map(([id, kind]) => {
-      if (!Number.isSafeInteger(id) || !["afterok", "afterany", "afternotok"].includes(kind)) {
-        throw new TypeError(`Bad dependency: ${JSON.stringify([id, kind])}`);
-      }
-      return { id, kind };
-    });
-  } catch (e) {
-    if (strict) throw new TypeError(`Cannot read the dependencies: ${(e as Error).message}`);
-    return [];
-  }
-}
-
-function parseEnv(text: unknown, strict: boolean): Record<string, string> {
-  try {
-    return JSON.parse(text as string) as Record<string, string>;
-  } catch (e) {
-    if (strict) throw new TypeError(`Cannot read the environment: ${(e as Error).message}`);
-    return {};
-  }
-}
-
-const WAITING: ReadonlySet<State> = new Set(["Q", "H", "U"]);
-
-/** A JobUpdate value as its column holds it: lists (GPU ids) comma-joined, none as NULL. */
-function column(value: JobUpdate[keyof JobUpdate]): string | number | null {
-  if (Array.isArray(value)) return value.length === 0 ? null : value.join(",");
-  return (value ?? null) as string | number | null;
-}
-
-function toRecord(row: Row, strict = false): JobRecord {
-  // Listings select no env column: they get an empty one.
-  const num = (v: unknown) => (v === null ? null : Number(v));
-  return {
-    id: Number(row.id),
-    name: row.name as string,
-    state: row.state as State,
-    procs: Number(row.procs),
-    mem: Number(row.mem),
-    deps: parseDeps(row.deps, strict),
-    cwd: row.cwd as string,
-    stdout: row.stdout as string,
-    stderr: row.stderr as string,
-    env: row.env === undefined ? {} : parseEnv(row.env, strict),
-    uid: Number(row.uid),
-    gid: Number(row.gid),
-    timeout: num(row.timeout),
-    submitted: Number(row.submitted),
-    started: num(row.started),
-    ended: num(row.ended),
-    exitCode: num(row.exit_code),
-    reason: row.reason as string | null,
-    pid: num(row.pid),
-    stopping: row.stopping as JobRecord["stopping"],
-    ...(typeof row.args === "string" ? { args: JSON.parse(row.args) as string[] } : {}),
-    ...(typeof row.slurm_opts === "string" ? { slurmOpts: JSON.parse(row.slurm_opts) } : {}),
-    handle: (row.handle ?? null) as string | null,
-    ...(row.retries == null ? {} : { retries: Number(row.retries) }),
-    ...(row.retry_delay == null ? {} : { retryDelay: Number(row.retry_delay) }),
-    ...(row.retry_at == null ? {} : { retryAt: Number(row.retry_at) }),
-    ...(row.priority == null ? {} : { priority: Number(row.priority) }),
-    ...(row.gpus == null || row.gpus === 0 ? {} : { gpus: Number(row.gpus) }),
-    // Devices are held while a job runs and shown once it ran; a job queued again holds none.
-    ...(typeof row.gpu_ids === "string" && row.gpu_ids !== "" && !WAITING.has(row.state as State)
-      ? { gpuIds: row.gpu_ids.split(",") }
-      : {}),
-    ...(row.queue == null ? {} : { queue: row.queue as string }),
-    ...(row.cpu_user == null ? {} : { cpuUser: Number(row.cpu_user) }),
-    ...(row.cpu_system == null ? {} : { cpuSystem: Number(row.cpu_system) }),
-    ...(row.max_rss == null ? {} : { maxRss: Number(row.max_rss) }),
-    ...(row.signal == null ? {} : { signal: Number(row.signal) }),
-    ...(typeof row.array_spec === "string" ? { array: row.array_spec } : {}),
-    ...(row.array_id == null
-      ? {}
-      : { arrayId: Number(row.array_id), arrayTask: Number(row.array_task) }),
-  };
 }

@@ -32,6 +32,16 @@
 
 import type { Outcome, Usage } from "./executor.ts";
 import { Libc } from "./libc.ts";
+import {
+  bootId,
+  groupOf,
+  markedProcesses,
+  ownChildren,
+  sameProcess,
+  signalGroup,
+  signalOne,
+  startTicks,
+} from "./processes.ts";
 import { jobOf, MemorySampler } from "./memory_sampler.ts";
 import { inCgroup, JobCgroups } from "./memory_cgroup.ts";
 import {
@@ -675,60 +685,6 @@ function syncDir(dir: string): void {
   } catch { /* best effort */ }
 }
 
-function signalGroup(pid: number, signal: number): void {
-  try {
-    Deno.kill(-pid, signal as unknown as Deno.Signal);
-  } catch { /* gone, or not a group leader */ }
-}
-
-function signalOne(pid: number, signal: number): void {
-  try {
-    Deno.kill(pid, signal as unknown as Deno.Signal);
-  } catch { /* gone */ }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time), or undefined. */
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether `pid` is still the process that started at `ticks` (and not a zombie). */
-function sameProcess(pid: number, ticks: string | undefined): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z") return false;
-    return ticks === undefined || fields[19] === ticks;
-  } catch {
-    return false;
-  }
-}
-
-/** The process group of `pid`, or null when it is gone. */
-function groupOf(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return null;
-  }
-}
-
-/** The shepherd's children (orphans are reparented to the main thread). */
-function ownChildren(): number[] {
-  try {
-    const text = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/children`).trim();
-    return text === "" ? [] : text.split(" ").map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** The spool's random tag, made once and kept in `<spool>/tag`. */
 function spoolTag(spool: string): string {
   const path = `${spool}/tag`;
@@ -740,17 +696,6 @@ function spoolTag(spool: string): string {
   const tag = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
   Deno.writeTextFileSync(path, `${tag}\n`, { mode: 0o600 });
   return tag;
-}
-
-/** Every process whose environment names job `id` of this spool (its descendants, wherever they went). */
-function markedProcesses(tag: string, id: number): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    const pid = Number(e.name);
-    if (pid !== Deno.pid && jobOf(tag, pid) === id) out.push(pid);
-  }
-  return out;
 }
 
 function isDirectory(path: string): boolean {
@@ -772,13 +717,4 @@ function interpreterProblem(script: string): string | null {
     if (st.isFile && ((st.mode ?? 0) & 0o111) !== 0) return null;
   } catch { /* missing */ }
   return `interpreter not found or not executable: ${interpreter}`;
-}
-
-/** This boot of the machine. */
-function bootId(): string {
-  try {
-    return Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
-  } catch {
-    return "unknown";
-  }
 }

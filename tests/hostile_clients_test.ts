@@ -154,7 +154,12 @@ Deno.test("a client gone while a listing waits behind its WAIT does not keep its
   for (let i = 0; i < 10; i++) {
     // INFO waits for the WAIT before it, which never comes; the client goes away.
     using w = await d.connect();
-    await w.send(`WAIT ${held}\r\nINFO\r\nPING\r\n`);
+    // One refused at the cap (the last ones not let go yet) may be closed before it is written to.
+    await w.send(`WAIT ${held}\r\nINFO\r\nPING\r\n`).catch((e) => {
+      if (!(e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionReset)) {
+        throw e;
+      }
+    });
   }
   await waitFor(async () => {
     using again = await d.connect();

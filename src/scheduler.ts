@@ -10,6 +10,9 @@
  */
 
 import { type ActiveState, type Dependency, dependencySatisfied, type FinalState } from "./job.ts";
+import { Admission, type Capacity, Resources } from "./scheduler_resources.ts";
+
+export type { Capacity, QueueCapacity } from "./scheduler_resources.ts";
 
 /** What the scheduler needs to know of a job. */
 export interface SchedJob {
@@ -82,24 +85,6 @@ export function arrayOutcome(tally: Tally): FinalState {
   if (S + K + F + E === 0) return "A";
   if (F + E + A === 0) return "K";
   return "F";
-}
-
-/** The resources the scheduler hands out; `mem: null` is unlimited. */
-export interface Capacity {
-  procs: number;
-  mem: number | null;
-  /** Procs the running jobs of one owner may hold together (`sjq.user.maxprocs`); null: no limit. */
-  userProcs?: number | null;
-  /** The GPU devices (`sjq.gpus`), handed out whole, each to one running job at a time; none if absent. */
-  gpus?: readonly string[];
-  /** What the running jobs of each named queue may hold together; a queue not here is not limited. */
-  queues?: Readonly<Record<string, QueueCapacity>>;
-}
-
-/** The limits of one named queue (`[sjq.queue.NAME]`); null fields are not limited. */
-export interface QueueCapacity {
-  readonly maxprocs: number | null;
-  readonly maxmem: number | null;
 }
 
 /**
@@ -181,7 +166,7 @@ export type EndedLookup = (id: number) => FinalState | undefined;
 
 /** First come, first served with skipping, over the jobs that have not ended. */
 export class Scheduler {
-  #capacity: Capacity;
+  readonly #resources: Resources;
   readonly #jobs = new Map<number, SchedJob>();
   /** Dependents of each active job, by its id. */
   readonly #dependents = new Map<number, number[]>();
@@ -192,14 +177,6 @@ export class Scheduler {
   #prioritized = 0;
   /** Arrays whose head has not ended, by head id. */
   readonly #arrays = new Map<number, ArrayState>();
-  #usedProcs = 0;
-  #usedMem = 0;
-  /** Which running job holds each GPU device, by device id. */
-  readonly #gpuHolders = new Map<string, number>();
-  /** Procs and memory held by the running jobs of each named queue. */
-  readonly #queueUsed = new Map<string, { procs: number; mem: number }>();
-  /** Procs held by running jobs, and jobs not ended, of each owner. */
-  readonly #owners = new Map<number, { procs: number; active: number }>();
   /** Resources were freed since the last pass: every queued job must be looked at again. */
   #freed = true;
   /** Jobs queued since the last pass; without freed resources only they can start. */
@@ -215,7 +192,7 @@ export class Scheduler {
   #memoryShort: MemoryShort = { waiting: new Map(), forced: [] };
 
   constructor(capacity: Capacity) {
-    this.#capacity = { ...capacity };
+    this.#resources = new Resources(capacity);
   }
 
   /** The job with this id, if it has not ended. */
@@ -235,23 +212,22 @@ export class Scheduler {
 
   /** Procs and memory in use by running jobs. */
   get used(): { procs: number; mem: number } {
-    return { procs: this.#usedProcs, mem: this.#usedMem };
+    return this.#resources.used;
   }
 
   /** How many GPU devices running jobs hold. */
   get usedGpus(): number {
-    return this.#gpuHolders.size;
+    return this.#resources.usedGpus;
   }
 
   /** The running job that holds GPU device `device`, if any. */
   gpuHolder(device: string): number | undefined {
-    return this.#gpuHolders.get(device);
+    return this.#resources.gpuHolder(device);
   }
 
   /** Procs and memory in use by the running jobs of queue `name`. */
   queueUsed(name: string): { procs: number; mem: number } {
-    const q = this.#queueUsed.get(name);
-    return { procs: q?.procs ?? 0, mem: q?.mem ?? 0 };
+    return this.#resources.queueUsed(name);
   }
 
   /**
@@ -259,20 +235,18 @@ export class Scheduler {
    * Running jobs go on; below what they use, nothing starts until enough end.
    */
   setCapacity(capacity: Capacity): void {
-    this.#capacity = { ...capacity };
+    this.#resources.setCapacity(capacity);
     this.#freed = true;
   }
 
   /** How many jobs of `owner` have not ended (for `sjq.user.maxjobs`). */
   activeOf(owner: number): number {
-    return this.#owners.get(owner)?.active ?? 0;
+    return this.#resources.activeOf(owner);
   }
 
   /** Whether a job of this size could ever start. */
   fits(procs: number, mem: number, gpus = 0): boolean {
-    return procs <= this.#capacity.procs &&
-      (this.#capacity.mem === null || mem <= this.#capacity.mem) &&
-      gpus <= (this.#capacity.gpus?.length ?? 0);
+    return this.#resources.fits(procs, mem, gpus);
   }
 
   /** Starts journaling mutations, for `commit` or `rollback`. */
@@ -526,7 +500,9 @@ export class Scheduler {
   reserveAhead(room: MemoryRoom | null = null): Change | null {
     const running = this.#running.size - this.#ahead.length;
     // Per-user limits decide at the moment a slot frees: no lookahead under them.
-    if (running <= this.#ahead.length || (this.#capacity.userProcs ?? null) !== null) return null;
+    if (running <= this.#ahead.length || (this.#resources.capacity.userProcs ?? null) !== null) {
+      return null;
+    }
     // Whichever running job ends first hands its slot to the first job ahead, and that
     // one's slot goes to the next: each job ahead is no larger than any running job
     // and than the jobs ahead before it (see `schedule` for the jobs that start meanwhile).
@@ -544,7 +520,7 @@ export class Scheduler {
       // its devices when it starts: neither goes ahead of a slot.
       if (job.procs > procs || job.mem > mem || job.array !== undefined || job.gpus) continue;
       // A job of a limited queue counts against its queue's limits when it starts, too.
-      if (this.#queueCapacity(job) !== undefined) continue;
+      if (this.#resources.queueLimits(job) !== undefined) continue;
       if (room !== null && job.mem + room.margin > room.available) continue;
       this.#setAhead(job, true);
       this.#setState(job, "R");
@@ -663,39 +639,15 @@ export class Scheduler {
     let devices: Map<SchedJob, string[]> | undefined;
     /** Tasks picked in this pass, by array. */
     const picking = new Map<number, number>();
-    let freeProcs = this.#capacity.procs - this.#usedProcs;
-    let freeMem = this.#capacity.mem === null ? Infinity : this.#capacity.mem - this.#usedMem;
-    const userProcs = this.#capacity.userProcs ?? null;
-    /** Devices no running job holds, in `sjq.gpus` order (listed at the first GPU job). */
-    let freeGpus: string[] | undefined;
-    /** Procs each owner gains in this pass. */
-    const gained = new Map<number, number>();
-    /** Procs and memory each limited queue gains in this pass. */
-    const queueGained = new Map<string, { procs: number; mem: number }>();
+    const admission = new Admission(this.#resources);
     // The slot of any running job may go to the first job ahead (the largest): no job smaller
     // than it starts while it waits, or that job's slot would be too small for it.
     const firstAhead = this.#ahead[0];
     for (let i = 0; i < candidates.length; i++) {
-      if (freeProcs <= 0) break;
+      if (admission.full) break;
       const job = this.#jobs.get(candidates[i]!);
-      if (job?.state !== "Q" || job.procs > freeProcs || job.mem > freeMem) continue;
+      if (job?.state !== "Q" || !admission.admits(job)) continue;
       if (firstAhead && (job.procs < firstAhead.procs || job.mem < firstAhead.mem)) continue;
-      if (job.gpus && job.gpus > (freeGpus ??= this.#freeGpus()).length) continue;
-      const owner = userProcs === null ? undefined : job.owner;
-      if (owner !== undefined) {
-        const held = (this.#owners.get(owner)?.procs ?? 0) + (gained.get(owner) ?? 0);
-        if (held + job.procs > userProcs!) continue;
-      }
-      // A full queue skips its job, as a full machine does: the jobs of other queues go on.
-      const limits = this.#queueCapacity(job);
-      if (limits !== undefined) {
-        const used = this.#queueUsed.get(job.queue!);
-        const more = queueGained.get(job.queue!);
-        const procs = (used?.procs ?? 0) + (more?.procs ?? 0) + job.procs;
-        const mem = (used?.mem ?? 0) + (more?.mem ?? 0) + job.mem;
-        if (limits.maxprocs !== null && procs > limits.maxprocs) continue;
-        if (limits.maxmem !== null && mem > limits.maxmem) continue;
-      }
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       const taken = a === undefined ? 0 : picking.get(job.array!) ?? 0;
       if (a !== undefined && a.max !== null && a.running + taken >= a.max) {
@@ -709,17 +661,11 @@ export class Scheduler {
         continue;
       }
       if (a !== undefined) picking.set(job.array!, taken + 1);
-      if (owner !== undefined) gained.set(owner, (gained.get(owner) ?? 0) + job.procs);
-      if (limits !== undefined) {
-        const more = queueGained.get(job.queue!) ?? { procs: 0, mem: 0 };
-        queueGained.set(job.queue!, { procs: more.procs + job.procs, mem: more.mem + job.mem });
-      }
       if (job.mem > memLeft) forced.push(job.id);
-      freeProcs -= job.procs;
-      freeMem -= job.mem;
       memLeft -= job.mem;
       picked.push(job);
-      if (job.gpus) (devices ??= new Map()).set(job, freeGpus!.splice(0, job.gpus));
+      const ids = admission.admit(job);
+      if (ids !== undefined) (devices ??= new Map()).set(job, ids);
     }
     this.#memoryShort = { waiting, forced };
     this.#fresh = [];
@@ -732,17 +678,13 @@ export class Scheduler {
     return starts;
   }
 
-  #freeGpus(): string[] {
-    return (this.#capacity.gpus ?? []).filter((d) => !this.#gpuHolders.has(d));
-  }
-
   // Primitive mutations: the only places that change the model, each journaled.
 
   #insert(job: SchedJob): void {
     this.#jobs.set(job.id, job);
     const head = job.array === undefined ? undefined : this.#jobs.get(job.array);
     if (head !== undefined) head.pending++;
-    this.#countOwner(job, 1);
+    this.#resources.countActive(job, 1);
     for (const dep of job.deps) {
       if (!this.#jobs.has(dep.id)) continue;
       const list = this.#dependents.get(dep.id);
@@ -758,7 +700,7 @@ export class Scheduler {
         if (list?.at(-1) === job.id) list.pop();
       }
       this.#jobs.delete(job.id);
-      this.#countOwner(job, -1);
+      this.#resources.countActive(job, -1);
     });
   }
 
@@ -769,52 +711,14 @@ export class Scheduler {
     if (head !== undefined) head.pending--;
     const array = this.#arrays.get(job.id);
     if (array !== undefined) this.#arrays.delete(job.id);
-    this.#countOwner(job, -1);
+    this.#resources.countActive(job, -1);
     this.#record(() => {
       if (array !== undefined) this.#arrays.set(job.id, array);
       if (head !== undefined) head.pending++;
       this.#jobs.set(job.id, job);
-      this.#countOwner(job, 1);
+      this.#resources.countActive(job, 1);
       this.#enter(job, job.state);
     });
-  }
-
-  /** Counts a job in or out of its owner's active jobs (not journaled: its callers are). */
-  #countOwner(job: SchedJob, by: 1 | -1): void {
-    if (job.owner === undefined) return;
-    const o = this.#owners.get(job.owner) ?? { procs: 0, active: 0 };
-    o.active += by;
-    if (o.active === 0 && o.procs === 0) this.#owners.delete(job.owner);
-    else this.#owners.set(job.owner, o);
-  }
-
-  /** Adds `procs` to what the owner's running jobs hold. */
-  #ownerProcs(job: SchedJob, procs: number): void {
-    if (job.owner === undefined) return;
-    const o = this.#owners.get(job.owner) ?? { procs: 0, active: 0 };
-    o.procs += procs;
-    if (o.active === 0 && o.procs === 0) this.#owners.delete(job.owner);
-    else this.#owners.set(job.owner, o);
-  }
-
-  /** Counts a running job's procs and memory in or out of its queue's (not journaled: its callers are). */
-  #queueProcs(job: SchedJob, by: 1 | -1): void {
-    if (job.queue === undefined) return;
-    const q = this.#queueUsed.get(job.queue) ?? { procs: 0, mem: 0 };
-    q.procs += by * job.procs;
-    q.mem += by * job.mem;
-    if (q.procs === 0 && q.mem === 0) this.#queueUsed.delete(job.queue);
-    else this.#queueUsed.set(job.queue, q);
-  }
-
-  /** The limits of a job's queue, if it has limits. */
-  #queueCapacity(job: SchedJob): QueueCapacity | undefined {
-    if (job.queue === undefined) return undefined;
-    const queues = this.#capacity.queues;
-    const limits = queues !== undefined && Object.hasOwn(queues, job.queue)
-      ? queues[job.queue]
-      : undefined;
-    return limits?.maxprocs === null && limits.maxmem === null ? undefined : limits;
   }
 
   #deleteDependents(id: number): void {
@@ -865,13 +769,9 @@ export class Scheduler {
     } else if (state === "R") {
       this.#running.add(job);
       if (job.ahead) return;
-      this.#usedProcs += job.procs;
-      this.#usedMem += job.mem;
-      if (job.gpuIds) { for (const device of job.gpuIds) this.#gpuHolders.set(device, job.id); }
+      this.#resources.claim(job);
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running++;
-      this.#ownerProcs(job, job.procs);
-      this.#queueProcs(job, 1);
     }
   }
 
@@ -884,17 +784,9 @@ export class Scheduler {
     } else if (state === "R") {
       this.#running.delete(job);
       if (job.ahead) return;
-      this.#usedProcs -= job.procs;
-      this.#usedMem -= job.mem;
-      if (job.gpuIds) {
-        for (const d of job.gpuIds) {
-          if (this.#gpuHolders.get(d) === job.id) this.#gpuHolders.delete(d);
-        }
-      }
+      this.#resources.release(job);
       const a = job.array === undefined ? undefined : this.#arrays.get(job.array);
       if (a !== undefined) a.running--;
-      this.#ownerProcs(job, -job.procs);
-      this.#queueProcs(job, -1);
       this.#freed = true;
     }
   }

@@ -10,6 +10,7 @@
  */
 
 import { type ActiveState, type Dependency, dependencySatisfied, type FinalState } from "./job.ts";
+import { Lookahead } from "./scheduler_lookahead.ts";
 import { Admission, type Capacity, Resources } from "./scheduler_resources.ts";
 
 export type { Capacity, QueueCapacity } from "./scheduler_resources.ts";
@@ -184,10 +185,7 @@ export class Scheduler {
   #journal: (() => void)[] | null = null;
   /** Running jobs (those ahead of their slot included). */
   readonly #running = new Set<SchedJob>();
-  /** Jobs marked R ahead of a slot, in the order they take the slots that free. */
-  #ahead: SchedJob[] = [];
-  /** Jobs that left `ahead` for a real slot since the last `promoted()`. */
-  #promoted: number[] = [];
+  readonly #lookahead = new Lookahead((undo) => this.#record(undo));
   /** What the last pass found short of memory; a pass that held a job back makes the next one look at every job. */
   #memoryShort: MemoryShort = { waiting: new Map(), forced: [] };
 
@@ -266,7 +264,7 @@ export class Scheduler {
     for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
     this.#freed = true;
     this.#fresh = [];
-    this.#promoted = [];
+    this.#lookahead.forgetPromoted();
     this.#memoryShort = { waiting: new Map(), forced: [] };
   }
 
@@ -498,35 +496,17 @@ export class Scheduler {
    * running job; returns the job marked, or null.
    */
   reserveAhead(room: MemoryRoom | null = null): Change | null {
-    const running = this.#running.size - this.#ahead.length;
-    // Per-user limits decide at the moment a slot frees: no lookahead under them.
-    if (running <= this.#ahead.length || (this.#resources.capacity.userProcs ?? null) !== null) {
-      return null;
-    }
-    // Whichever running job ends first hands its slot to the first job ahead, and that
-    // one's slot goes to the next: each job ahead is no larger than any running job
-    // and than the jobs ahead before it (see `schedule` for the jobs that start meanwhile).
-    const last = this.#ahead.at(-1);
-    let procs = last?.procs ?? Infinity;
-    let mem = last?.mem ?? Infinity;
-    for (const job of this.#running) {
-      if (job.ahead) continue;
-      procs = Math.min(procs, job.procs);
-      mem = Math.min(mem, job.mem);
-    }
-    for (const id of this.#queue.slice(0, 16)) {
-      const job = this.#jobs.get(id)!;
-      // An array's task counts against its array's limit when it starts, and a GPU job gets
-      // its devices when it starts: neither goes ahead of a slot.
-      if (job.procs > procs || job.mem > mem || job.array !== undefined || job.gpus) continue;
-      // A job of a limited queue counts against its queue's limits when it starts, too.
-      if (this.#resources.queueLimits(job) !== undefined) continue;
-      if (room !== null && job.mem + room.margin > room.available) continue;
-      this.#setAhead(job, true);
-      this.#setState(job, "R");
-      return { id, state: "R" };
-    }
-    return null;
+    const job = this.#lookahead.choose(
+      this.#running,
+      this.#queue,
+      this.#jobs,
+      room,
+      this.#resources,
+    );
+    if (job === undefined) return null;
+    this.#setAhead(job, true);
+    this.#setState(job, "R");
+    return { id: job.id, state: "R" };
   }
 
   /**
@@ -546,13 +526,11 @@ export class Scheduler {
 
   /** Jobs that left lookahead for a real slot since the last call: they may start now. */
   promoted(): number[] {
-    const out = this.#promoted;
-    this.#promoted = [];
-    return out;
+    return this.#lookahead.promoted();
   }
 
   #promoteAhead(): void {
-    const job = this.#ahead[0];
+    const job = this.#lookahead.first;
     if (job === undefined) return;
     this.#leave(job, "R");
     this.#setAhead(job, false);
@@ -562,25 +540,17 @@ export class Scheduler {
       job.ahead = true;
       this.#enter(job, "R");
     });
-    this.#promoted.push(job.id);
+    this.#lookahead.notePromoted(job.id);
   }
 
   #setAhead(job: SchedJob, ahead: boolean): void {
-    const old = this.#ahead;
     if (ahead) {
-      job.ahead = true;
-      this.#ahead = [...old, job];
+      this.#lookahead.mark(job);
     } else {
-      delete job.ahead;
-      this.#ahead = old.filter((j) => j !== job);
+      this.#lookahead.unmark(job);
       // Jobs skipped for being smaller than it may start now (see `schedule`).
       this.#freed = true;
     }
-    this.#record(() => {
-      if (ahead) delete job.ahead;
-      else job.ahead = true;
-      this.#ahead = old;
-    });
   }
 
   /** Moves a user-held job on (to Q, or H while dependencies are pending); null if not in U. */
@@ -628,7 +598,7 @@ export class Scheduler {
     const forced: number[] = [];
     // MemAvailable less the margin, less what the jobs picked in this pass declared.
     let memLeft = room === null ? Infinity : room.available - room.margin;
-    const idle = this.#running.size === this.#ahead.length;
+    const idle = this.#running.size === this.#lookahead.size;
     // A job held and released again since the last pass is in #fresh twice.
     const candidates = whole
       ? this.#queue
@@ -642,7 +612,7 @@ export class Scheduler {
     const admission = new Admission(this.#resources);
     // The slot of any running job may go to the first job ahead (the largest): no job smaller
     // than it starts while it waits, or that job's slot would be too small for it.
-    const firstAhead = this.#ahead[0];
+    const firstAhead = this.#lookahead.first;
     for (let i = 0; i < candidates.length; i++) {
       if (admission.full) break;
       const job = this.#jobs.get(candidates[i]!);

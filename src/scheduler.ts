@@ -11,9 +11,11 @@
 
 import { type ActiveState, type Dependency, dependencySatisfied, type FinalState } from "./job.ts";
 import { Lookahead } from "./scheduler_lookahead.ts";
+import { RankedQueue } from "./scheduler_priority.ts";
 import { Admission, type Capacity, Resources } from "./scheduler_resources.ts";
 
 export type { Capacity, QueueCapacity } from "./scheduler_resources.ts";
+export { PRIORITY_MAX, PRIORITY_STEP, rankOf } from "./scheduler_priority.ts";
 
 /** What the scheduler needs to know of a job. */
 export interface SchedJob {
@@ -38,28 +40,6 @@ export interface SchedJob {
   gpuIds?: readonly string[];
   /** The named queue it belongs to (src/queue_config.ts); its limits are {@linkcode Capacity.queues}'. */
   readonly queue?: string;
-}
-
-/** Priorities jobs may have: from -PRIORITY_MAX to PRIORITY_MAX (`--urgent`). */
-export const PRIORITY_MAX = 1000;
-
-/**
- * How many later-submitted jobs one point of priority lets a job pass: the
- * queue is ordered by {@linkcode rankOf}, `id - PRIORITY_STEP * priority`.
- */
-export const PRIORITY_STEP = 1000;
-
-/**
- * A job's place in the queue (lower first; equal ranks in id order). A job
- * of priority p is placed as if it had been submitted PRIORITY_STEP × p jobs
- * earlier: it passes at most that many jobs of priority 0 submitted before
- * it, and a job is never passed by more than PRIORITY_STEP × (PRIORITY_MAX −
- * its priority) later jobs. That bound is the aging that keeps low
- * priorities from starving: a job grows older with every job submitted
- * after it, and no newer job, however urgent, can keep passing it.
- */
-export function rankOf(job: { readonly id: number; readonly priority?: number }): number {
-  return job.id - PRIORITY_STEP * (job.priority ?? 0);
 }
 
 /** How many tasks of an array ended in each state. */
@@ -171,11 +151,9 @@ export class Scheduler {
   readonly #jobs = new Map<number, SchedJob>();
   /** Dependents of each active job, by its id. */
   readonly #dependents = new Map<number, number[]>();
-  /** Ids of queued (Q) jobs, ascending. */
-  readonly #queue: number[] = [];
+  /** Queued (Q) jobs. */
+  readonly #queue = new RankedQueue(this.#jobs);
   readonly #counts: Record<ActiveState, number> = { Q: 0, H: 0, U: 0, R: 0 };
-  /** Queued jobs with a priority other than 0. */
-  #prioritized = 0;
   /** Arrays whose head has not ended, by head id. */
   readonly #arrays = new Map<number, ArrayState>();
   /** Resources were freed since the last pass: every queued job must be looked at again. */
@@ -498,7 +476,7 @@ export class Scheduler {
   reserveAhead(room: MemoryRoom | null = null): Change | null {
     const job = this.#lookahead.choose(
       this.#running,
-      this.#queue,
+      this.#queue.ids,
       this.#jobs,
       room,
       this.#resources,
@@ -601,8 +579,8 @@ export class Scheduler {
     const idle = this.#running.size === this.#lookahead.size;
     // A job held and released again since the last pass is in #fresh twice.
     const candidates = whole
-      ? this.#queue
-      : [...new Set(this.#fresh)].sort((a, b) => this.#compare(a, b));
+      ? this.#queue.ids
+      : [...new Set(this.#fresh)].sort((a, b) => this.#queue.compare(a, b));
     this.#freed = false;
     const picked: SchedJob[] = [];
     /** The GPU devices each GPU job picked in this pass gets (made at the first one). */
@@ -623,7 +601,7 @@ export class Scheduler {
       if (a !== undefined && a.max !== null && a.running + taken >= a.max) {
         // Its tasks are consecutive in the queue: skip the rest of them at once.
         // (Only without priorities: another job's rank may fall between theirs.)
-        if (whole && this.#prioritized === 0) i = this.#queueIndex(a.last + 1, a.last + 1) - 1;
+        if (whole && !this.#queue.prioritized) i = this.#queue.indexOf(a.last + 1, a.last + 1) - 1;
         continue;
       }
       if (job.mem > memLeft && !(idle && picked.length === 0)) {
@@ -733,9 +711,8 @@ export class Scheduler {
   #enter(job: SchedJob, state: ActiveState): void {
     this.#counts[state]++;
     if (state === "Q") {
-      this.#queue.splice(this.#queueIndex(rankOf(job), job.id), 0, job.id);
+      this.#queue.insert(job);
       this.#fresh.push(job.id);
-      if (job.priority) this.#prioritized++;
     } else if (state === "R") {
       this.#running.add(job);
       if (job.ahead) return;
@@ -748,9 +725,7 @@ export class Scheduler {
   #leave(job: SchedJob, state: ActiveState): void {
     this.#counts[state]--;
     if (state === "Q") {
-      const i = this.#queueIndex(rankOf(job), job.id);
-      if (this.#queue[i] === job.id) this.#queue.splice(i, 1);
-      if (job.priority) this.#prioritized--;
+      this.#queue.delete(job);
     } else if (state === "R") {
       this.#running.delete(job);
       if (job.ahead) return;
@@ -759,33 +734,5 @@ export class Scheduler {
       if (a !== undefined) a.running--;
       this.#freed = true;
     }
-  }
-
-  /** Where the job of `rank` and `id` is, or would be inserted, in the queue (by rank, then id). */
-  #queueIndex(rank: number, id: number): number {
-    const q = this.#queue;
-    const before = (other: number) => {
-      const r = this.#rank(other);
-      return r < rank || (r === rank && other < id);
-    };
-    if (q.length === 0 || before(q[q.length - 1]!)) return q.length;
-    let lo = 0;
-    let hi = q.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(q[mid]!)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  #rank(id: number): number {
-    const job = this.#jobs.get(id);
-    return job === undefined ? id : rankOf(job);
-  }
-
-  /** Queue order of two job ids. */
-  #compare(a: number, b: number): number {
-    return this.#rank(a) - this.#rank(b) || a - b;
   }
 }

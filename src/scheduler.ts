@@ -10,12 +10,14 @@
  */
 
 import { type ActiveState, type Dependency, dependencySatisfied, type FinalState } from "./job.ts";
+import { arrayOutcome, ArrayTable, type Tally } from "./scheduler_arrays.ts";
 import { Lookahead } from "./scheduler_lookahead.ts";
 import { RankedQueue } from "./scheduler_priority.ts";
 import { Admission, type Capacity, Resources } from "./scheduler_resources.ts";
 
 export type { Capacity, QueueCapacity } from "./scheduler_resources.ts";
 export { PRIORITY_MAX, PRIORITY_STEP, rankOf } from "./scheduler_priority.ts";
+export { arrayOutcome, type Tally } from "./scheduler_arrays.ts";
 
 /** What the scheduler needs to know of a job. */
 export interface SchedJob {
@@ -40,32 +42,6 @@ export interface SchedJob {
   gpuIds?: readonly string[];
   /** The named queue it belongs to (src/queue_config.ts); its limits are {@linkcode Capacity.queues}'. */
   readonly queue?: string;
-}
-
-/** How many tasks of an array ended in each state. */
-export type Tally = Partial<Record<FinalState, number>>;
-
-/**
- * An array of tasks (jobs `first`…`last`, consecutive ids) under its head, a
- * job of its own that stays in H until every task has ended, and then ends
- * itself: S when every task succeeded (see {@linkcode arrayOutcome}).
- */
-interface ArrayState {
-  readonly first: number;
-  readonly last: number;
-  /** How many tasks may run at once, or null. */
-  readonly max: number | null;
-  running: number;
-  tally: Tally;
-}
-
-/** The state an array's head ends in: S if every task succeeded, A if all aborted, K if all others were killed, F otherwise. */
-export function arrayOutcome(tally: Tally): FinalState {
-  const { S = 0, A = 0, K = 0, F = 0, E = 0 } = tally;
-  if (A + K + F + E === 0) return "S";
-  if (S + K + F + E === 0) return "A";
-  if (F + E + A === 0) return "K";
-  return "F";
 }
 
 /**
@@ -155,7 +131,7 @@ export class Scheduler {
   readonly #queue = new RankedQueue(this.#jobs);
   readonly #counts: Record<ActiveState, number> = { Q: 0, H: 0, U: 0, R: 0 };
   /** Arrays whose head has not ended, by head id. */
-  readonly #arrays = new Map<number, ArrayState>();
+  readonly #arrays = new ArrayTable((undo) => this.#record(undo));
   /** Resources were freed since the last pass: every queued job must be looked at again. */
   #freed = true;
   /** Jobs queued since the last pass; without freed resources only they can start. */
@@ -337,15 +313,13 @@ export class Scheduler {
       this.#addHead(head.id, head.first, head.last, head.max, tally);
       return;
     }
-    const old = a.tally;
-    a.tally = { ...tally };
-    this.#record(() => a.tally = old);
+    this.#arrays.setTally(a, tally);
   }
 
   /** Ends the heads of arrays with no task left (after a restore); their changes. */
   endIdleArrays(): Change[] {
     const changes: Change[] = [];
-    for (const [id] of this.#arrays) {
+    for (const id of this.#arrays.heads()) {
       if (this.#jobs.get(id)?.pending !== 0) continue;
       const [change] = this.#endArray(id);
       changes.push(change!, ...this.end(id, change!.state as FinalState));
@@ -389,20 +363,13 @@ export class Scheduler {
   }
 
   #addHead(id: number, first: number, last: number, max: number | null, tally: Tally): void {
-    this.#arrays.set(id, { first, last, max, running: 0, tally: { ...tally } });
-    this.#record(() => this.#arrays.delete(id));
+    this.#arrays.add(id, first, last, max, tally);
     this.#insert({ id, procs: 0, mem: 0, deps: [], state: "H", pending: 0 });
   }
 
   /** A task ended in `state`: counted; the head ends with its last task. */
   #taskEnded(head: number, state: FinalState): Change[] {
-    const a = this.#arrays.get(head)!;
-    const old = a.tally[state];
-    a.tally[state] = (old ?? 0) + 1;
-    this.#record(() => {
-      if (old === undefined) delete a.tally[state];
-      else a.tally[state] = old;
-    });
+    this.#arrays.countEnded(this.#arrays.get(head)!, state);
     return this.#jobs.get(head)!.pending === 0 ? this.#endArray(head) : [];
   }
 
@@ -657,16 +624,15 @@ export class Scheduler {
     this.#jobs.delete(job.id);
     const head = job.array === undefined ? undefined : this.#jobs.get(job.array);
     if (head !== undefined) head.pending--;
-    const array = this.#arrays.get(job.id);
-    if (array !== undefined) this.#arrays.delete(job.id);
     this.#resources.countActive(job, -1);
     this.#record(() => {
-      if (array !== undefined) this.#arrays.set(job.id, array);
       if (head !== undefined) head.pending++;
       this.#jobs.set(job.id, job);
       this.#resources.countActive(job, 1);
       this.#enter(job, job.state);
     });
+    // After the undo above: rolled back, the array is back before the job is.
+    this.#arrays.delete(job.id);
   }
 
   #deleteDependents(id: number): void {

@@ -11,6 +11,7 @@
 
 import { type ActiveState, type Dependency, dependencySatisfied, type FinalState } from "./job.ts";
 import { arrayOutcome, ArrayTable, type Tally } from "./scheduler_arrays.ts";
+import { DependencyGraph } from "./scheduler_dependencies.ts";
 import { Lookahead } from "./scheduler_lookahead.ts";
 import { RankedQueue } from "./scheduler_priority.ts";
 import { Admission, type Capacity, Resources } from "./scheduler_resources.ts";
@@ -125,8 +126,7 @@ export type EndedLookup = (id: number) => FinalState | undefined;
 export class Scheduler {
   readonly #resources: Resources;
   readonly #jobs = new Map<number, SchedJob>();
-  /** Dependents of each active job, by its id. */
-  readonly #dependents = new Map<number, number[]>();
+  readonly #dependencies = new DependencyGraph(this.#jobs, (undo) => this.#record(undo));
   /** Queued (Q) jobs. */
   readonly #queue = new RankedQueue(this.#jobs);
   readonly #counts: Record<ActiveState, number> = { Q: 0, H: 0, U: 0, R: 0 };
@@ -227,7 +227,7 @@ export class Scheduler {
    * `ended`; one that ended in a way the job cannot accept aborts it at once.
    */
   add(job: NewJob, ended: EndedLookup): Added {
-    const probe = this.#depsState(job.deps, job.id, ended);
+    const probe = this.#dependencies.probe(job.deps, job.id, ended);
     if ("cause" in probe) {
       // A task aborted as it is restored still counts for its array.
       if (job.array !== undefined && this.#arrays.has(job.array)) this.#taskEnded(job.array, "A");
@@ -266,7 +266,7 @@ export class Scheduler {
     const priority = array.priority ? { priority: array.priority } : {};
     const gpus = array.gpus ? { gpus: array.gpus } : {};
     const queue = array.queue === undefined ? {} : { queue: array.queue };
-    const probe = this.#depsState(deps, id, ended);
+    const probe = this.#dependencies.probe(deps, id, ended);
     if ("cause" in probe) return probe;
     this.#addHead(id, first, first + count - 1, max, {});
     const state = hold ? "U" : probe.pending > 0 ? "H" : "Q";
@@ -341,27 +341,6 @@ export class Scheduler {
     return tasks;
   }
 
-  /** Pending dependencies of a new job, or the ended one that aborts it. */
-  #depsState(
-    deps: readonly Dependency[],
-    id: number,
-    ended: EndedLookup,
-  ): { pending: number } | { state: "A"; cause: number; causeState: FinalState } {
-    let pending = 0;
-    for (const dep of deps) {
-      if (this.#jobs.has(dep.id)) {
-        pending++;
-        continue;
-      }
-      const state = ended(dep.id);
-      if (state === undefined) throw new RangeError(`Unknown dependency ${dep.id} of job ${id}`);
-      if (!dependencySatisfied(dep.kind, state)) {
-        return { state: "A", cause: dep.id, causeState: state };
-      }
-    }
-    return { pending };
-  }
-
   #addHead(id: number, first: number, last: number, max: number | null, tally: Tally): void {
     this.#arrays.add(id, first, last, max, tally);
     this.#insert({ id, procs: 0, mem: 0, deps: [], state: "H", pending: 0 });
@@ -413,7 +392,7 @@ export class Scheduler {
       }
       if (wasAhead) this.#setAhead(job, false);
       else if (freedSlot) this.#promoteAhead();
-      for (const depId of this.#dependents.get(endedId) ?? []) {
+      for (const depId of this.#dependencies.dependentsOf(endedId)) {
         const dependent = this.#jobs.get(depId);
         if (dependent === undefined) continue;
         const kind = dependent.deps.find((d) => d.id === endedId)!.kind;
@@ -428,7 +407,7 @@ export class Scheduler {
           changes.push({ id: depId, state: "Q" });
         }
       }
-      this.#deleteDependents(endedId);
+      this.#dependencies.forget(endedId);
     }
     return changes;
   }
@@ -600,20 +579,11 @@ export class Scheduler {
     const head = job.array === undefined ? undefined : this.#jobs.get(job.array);
     if (head !== undefined) head.pending++;
     this.#resources.countActive(job, 1);
-    for (const dep of job.deps) {
-      if (!this.#jobs.has(dep.id)) continue;
-      const list = this.#dependents.get(dep.id);
-      if (list) list.push(job.id);
-      else this.#dependents.set(dep.id, [job.id]);
-    }
+    this.#dependencies.link(job.id, job.deps);
     this.#enter(job, job.state);
     this.#record(() => {
       if (head !== undefined) head.pending--;
       this.#leave(job, job.state);
-      for (const dep of job.deps) {
-        const list = this.#dependents.get(dep.id);
-        if (list?.at(-1) === job.id) list.pop();
-      }
       this.#jobs.delete(job.id);
       this.#resources.countActive(job, -1);
     });
@@ -633,13 +603,6 @@ export class Scheduler {
     });
     // After the undo above: rolled back, the array is back before the job is.
     this.#arrays.delete(job.id);
-  }
-
-  #deleteDependents(id: number): void {
-    const list = this.#dependents.get(id);
-    if (list === undefined) return;
-    this.#dependents.delete(id);
-    this.#record(() => this.#dependents.set(id, list));
   }
 
   #setState(job: SchedJob, state: ActiveState): void {

@@ -178,9 +178,10 @@ export class Server {
           while (handling && parser.buffered > MAX_UNHANDLED_BYTES && !done && !out.broken) {
             await new Promise<void>((r) => wakeReader = r);
           }
-          timer = setTimeout(() => {
+          // A timer only while a request is half-read: none per read at a request's boundary.
+          timer = !parser.midRequest ? undefined : setTimeout(() => {
             // Requests read ahead while the handler waits are not a request left half-sent.
-            if (!parser.midRequest || done || handling) return;
+            if (done || handling) return;
             out.push(
               Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }),
             );

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { random } from "../tests/prng.ts";
+
 /** One job of the mix: what it declares and how long it sleeps. */
 export interface MixJob {
   procs: number;
@@ -21,18 +23,6 @@ export interface Capacity {
   memGiB: number;
 }
 
-/** A small deterministic generator (mulberry32), so that every run gets the same mix. */
-function _random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` jobs declaring 1–2 CPUs (2 for about one in three) and 1–8 GiB,
  * each sleeping between a fifth of `maxSeconds` and `maxSeconds`, in 10 ms
@@ -44,7 +34,7 @@ function _random(seed: number): () => number {
  * ```
  */
 export function makeMix(count: number, maxSeconds: number, seed = 5): MixJob[] {
-  const rnd = _random(seed);
+  const rnd = random(seed);
   return Array.from({ length: count }, () => ({
     procs: rnd() < 1 / 3 ? 2 : 1,
     memGiB: 1 + Math.floor(rnd() * 8),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Capacity, rankOf, type SchedJob, Scheduler } from "./scheduler.ts";
+import { random as prng } from "../tests/prng.ts";
 
 const G = 1024 ** 3;
 const none = () => undefined;
@@ -53,18 +54,6 @@ Deno.test("GPUs: fits() refuses more GPUs than there are; fewer devices after a 
   assert.deepEqual(s.schedule().map((c) => c.id), [2]);
   assert.deepEqual(s.get(2)!.gpuIds, ["1"]);
 });
-
-/** A small seeded PRNG (mulberry32): a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The jobs FIFO-with-skipping must start, given the queue, what is free

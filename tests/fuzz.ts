@@ -13,20 +13,9 @@
  */
 
 import { RawClient, TestDaemon } from "./harness.ts";
+import { random } from "./prng.ts";
 
 const encoder = new TextEncoder();
-
-/** A small seeded PRNG (mulberry32): the same seed, the same inputs. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCRIPT = "#!/bin/sh\nexit 0\n";
 

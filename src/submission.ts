@@ -97,38 +97,21 @@ export function submit(
 
   const now = Date.now();
   const count = o.array === undefined ? 0 : taskCount(o.array);
-  const added = o.array === undefined
-    ? scheduler.add(
-      {
-        id,
-        procs,
-        mem,
-        deps,
-        hold: o.hold,
-        owner: user.uid,
-        priority: o.priority ?? 0,
-        gpus,
-        queue,
-      },
-      ctx.endedState,
-    )
-    : scheduler.addArray(
-      {
-        id,
-        first: id + 1,
-        count,
-        max: o.array.max,
-        procs,
-        mem,
-        deps,
-        hold: o.hold,
-        owner: user.uid,
-        priority: o.priority ?? 0,
-        gpus,
-        queue,
-      },
-      ctx.endedState,
-    );
+  const entry = {
+    id,
+    procs,
+    mem,
+    deps,
+    hold: o.hold,
+    owner: user.uid,
+    priority: o.priority ?? 0,
+    gpus,
+    queue,
+  };
+  const added = o.array === undefined ? scheduler.add(entry, ctx.endedState) : scheduler.addArray(
+    { ...entry, first: id + 1, count, max: o.array.max },
+    ctx.endedState,
+  );
   ctx.lastId = id + count;
   const job: JobRecord = {
     id,

@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "./bytes.ts";
 import { encodeBase64, parseJobId, type Request, RequestParser } from "./protocol.ts";
 
 const encoder = new TextEncoder();
 
 function bytes(...parts: (string | Uint8Array)[]): Uint8Array {
-  const list = parts.map((p) => typeof p === "string" ? encoder.encode(p) : p);
-  const out = new Uint8Array(list.reduce((n, b) => n + b.length, 0));
-  let off = 0;
-  for (const b of list) {
-    out.set(b, off);
-    off += b.length;
-  }
-  return out;
+  return concatBytes(parts.map((p) => typeof p === "string" ? encoder.encode(p) : p));
 }
 
 /** Feeds `chunks` one after the other, taking every complete request after each. */

@@ -8,6 +8,7 @@
  */
 
 import type { Outcome, Usage } from "./executor.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** A job to run, as the local executor hands it over. */
 export interface StartMessage {
@@ -146,7 +147,7 @@ export class LineWriter {
       while (this.#out.length > 0 && this.#current() === conn) {
         const chunks = this.#out;
         this.#out = [];
-        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
+        const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
         let off = 0;
         while (off < bytes.length) off += await conn.write(bytes.subarray(off));
       }
@@ -155,14 +156,4 @@ export class LineWriter {
     const next = this.#current();
     if (this.#out.length > 0 && next !== null && next !== conn) void this.#drain(next);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -14,6 +14,7 @@
 
 import assert from "node:assert";
 import type { JobInfo } from "../src/info.ts";
+import { concatBytes } from "../src/bytes.ts";
 import { RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
 import { parentOf, shepherdPid } from "./inspect.ts";
 
@@ -73,7 +74,7 @@ class Workload {
     );
     let head = `SUBMIT\r\nNAME ${job.kind}\r\nSTDOUT /dev/null\r\nSTDERR /dev/null\r\n`;
     if (job.deps.length > 0) head += `DEPENDS ${job.deps.join(":")}\r\n`;
-    return concat([encoder.encode(`${head}SRC ${script.length}\r\n`), script]);
+    return concatBytes([encoder.encode(`${head}SRC ${script.length}\r\n`), script]);
   }
 
   /** Records the daemon's answer to one planned job. */
@@ -88,16 +89,6 @@ class Workload {
     if (job.kind === "ok") this.#dependable.push(id);
     if (job.kind === "fail") this.#failing.push(id);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /**
@@ -118,7 +109,7 @@ async function submitter(w: Workload, socket: string): Promise<void> {
       w.sent += batch.length;
       let answered = 0;
       try {
-        await c.send(concat(batch.map((job) => w.encode(job))));
+        await c.send(concatBytes(batch.map((job) => w.encode(job))));
         for (; answered < batch.length; answered++) {
           const line = await c.line();
           if (line === null) break;

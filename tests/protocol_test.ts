@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { concatBytes } from "../src/bytes.ts";
 import { type RawClient, tempDir, TestDaemon } from "./harness.ts";
 
 const encoder = new TextEncoder();
@@ -20,14 +21,7 @@ const BLOCK_SCRIPT = '#!/bin/sh\nf="$PWD/block.$SJQ_JOB_ID"\nmkfifo "$f" && read
 const HOLD: Options = [["HOLD", ""]];
 
 function concat(...parts: (string | Uint8Array)[]): Uint8Array {
-  const bytes = parts.map((p) => typeof p === "string" ? encoder.encode(p) : p);
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let off = 0;
-  for (const b of bytes) {
-    out.set(b, off);
-    off += b.length;
-  }
-  return out;
+  return concatBytes(parts.map((p) => typeof p === "string" ? encoder.encode(p) : p));
 }
 
 /** A SUBMIT request as raw bytes, every line ended by `eol`. */

@@ -29,6 +29,20 @@ export function memAvailable(meminfo = "/proc/meminfo"): number | null {
   }
 }
 
+/** MemTotal of /proc/meminfo in bytes, or null where it cannot be read (read once). */
+export function memTotal(): number | null {
+  if (_memTotal === undefined) {
+    try {
+      const m = /^MemTotal:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/meminfo"));
+      _memTotal = m === null ? null : Number(m[1]) * 1024;
+    } catch {
+      _memTotal = null;
+    }
+  }
+  return _memTotal;
+}
+let _memTotal: number | null | undefined;
+
 /** The memory check of one daemon's scheduling passes. */
 export class MemoryGate {
   readonly #config: Readonly<Config>;

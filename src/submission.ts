@@ -22,6 +22,7 @@ import { error, ok, type Reply } from "./reply.ts";
 import type { RunningJobs } from "./running_jobs.ts";
 import { findSendmail } from "./mail.ts";
 import { queueRefusals } from "./queue_config.ts";
+import { memTotal } from "./memory_gate.ts";
 
 /** SUBMIT (`sjq submit`): validates everything, stores the job, answers its id. */
 export function submit(
@@ -43,6 +44,16 @@ export function submit(
     errors.push(
       `MEM ${formatSize(mem)} is more than sjq.maxmem (${formatSize(config.maxmem)})`,
     );
+  } else if (config.maxmem === null && config.backend === "local") {
+    // Unlimited means "what the machine has": more could never be available.
+    const total = memTotal();
+    if (total !== null && mem > total) {
+      errors.push(
+        `MEM ${formatSize(mem)} is more than this machine's memory (${
+          formatSize(total)
+        }); a larger sjq.maxmem allows it`,
+      );
+    }
   }
   const gpus = o.gpus ?? 0;
   const noGpus = gpuRefusal(gpus, config.gpus);

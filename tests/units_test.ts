@@ -38,3 +38,24 @@ Deno.test("units: -m 4000 is MiB, -t 2h is 7200 s, refusals speak --mem and 32G"
   const late = await d.cli(["wait", "--timeout", "0.3s", id]);
   assert.equal(late.code, 124);
 });
+
+Deno.test("units: with sjq.maxmem unlimited, --mem beyond the machine's memory is refused", async () => {
+  await using d = await TestDaemon.start();
+  const total = Number(
+    /^MemTotal:\s+(\d+) kB$/m.exec(await Deno.readTextFile("/proc/meminfo"))![1],
+  ) * 1024;
+  const tooBig = `${Math.ceil(total / 1024 ** 4) + 1}T`;
+  const big = await d.cli(["submit", "-C", d.home, "-m", tooBig, "--wrap", "true"]);
+  assert.equal(big.code, 1);
+  assert.match(
+    big.stderr,
+    new RegExp(
+      `^error: --mem ${tooBig} is more than this machine's memory \\(\\d+(\\.\\d)?G\\); a larger sjq\\.maxmem allows it\\n$`,
+    ),
+  );
+  assert.equal((await d.cli(["status", "--json"])).stdout.trim(), "[]", "nothing was queued");
+  // Explicitly allowed: queued (held here, it would wait for memory).
+  await using allowed = await TestDaemon.start({ args: ["--maxmem", "1000T"] });
+  const ok = await allowed.cli(["submit", "-C", d.home, "--hold", "-m", tooBig, "--wrap", "true"]);
+  assert.equal(ok.code, 0, ok.stderr);
+});

@@ -14,9 +14,9 @@ import {
   type ConfigKey,
   UNLIMITED_PROCS,
 } from "./config.ts";
-import { expandPath, parseConfigValue, type ValueSetting } from "./config_values.ts";
+import { parseConfigValue, type ValueSetting } from "./config_values.ts";
 import { type IniEntry, parseIni } from "./ini.ts";
-import { dirname } from "./path.ts";
+import { dirname, expandPath } from "./path.ts";
 import { parseQueues, queueKey } from "./queue_config.ts";
 import { formatSize } from "./size.ts";
 

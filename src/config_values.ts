@@ -9,7 +9,7 @@
 import { ConfigError, type ConfigKeyInfo } from "./config.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseGpus } from "./gpus.ts";
-import { resolvePath } from "./path.ts";
+import { expandPath } from "./path.ts";
 import { formatSize, parseSize } from "./size.ts";
 
 /** A raw value and where it was found: `place` names it in messages, `base` resolves relative paths. */
@@ -92,11 +92,6 @@ export function parseConfigValue(
       return seconds;
     }
   }
-}
-
-/** Expands a leading `~` to `home` and resolves the result against `base`. */
-export function expandPath(text: string, base: string, home: string): string {
-  return resolvePath(base, text === "~" || text.startsWith("~/") ? home + text.slice(1) : text);
 }
 
 /**

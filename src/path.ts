@@ -30,6 +30,23 @@ export function resolvePath(base: string, path: string): string {
 }
 
 /**
+ * Expands a leading `~` to `home` and resolves the result against `base`,
+ * as configuration paths are read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { expandPath } from "./path.ts";
+ *
+ * assert.equal(expandPath("~/.sjq.sock", "/tmp", "/home/u"), "/home/u/.sjq.sock");
+ * assert.equal(expandPath("run/sjq.sock", "/tmp", "/home/u"), "/tmp/run/sjq.sock");
+ * ```
+ */
+export function expandPath(text: string, base: string, home: string): string {
+  return resolvePath(base, text === "~" || text.startsWith("~/") ? home + text.slice(1) : text);
+}
+
+/**
  * The directory part of an absolute path, as `node:path` `dirname` gives it.
  *
  * @example

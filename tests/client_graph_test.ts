@@ -65,17 +65,32 @@ async function sources(dir: string): Promise<string[]> {
   return files.sort();
 }
 
-Deno.test("main.ts loads no subcommand before it knows which one runs", async () => {
-  const graph = [...await codeGraph(new URL("main.ts", ROOT).href)].map(local);
-  const cli = graph.filter((m) => m.startsWith("src/cli/")).sort();
-  assert.deepEqual(cli, [
+Deno.test("main.ts loads no subcommand and no configuration before it knows which one runs", async () => {
+  const graph = [...await codeGraph(new URL("main.ts", ROOT).href)].map(local).sort();
+  assert.deepEqual(graph, [
+    "main.ts",
+    "src/base64.ts",
     "src/cli/args.ts",
+    "src/cli/client_settings.ts",
     "src/cli/common.ts",
-    "src/cli/help_layout.ts",
     "src/cli/lazy.ts",
     "src/cli/main.ts",
+    "src/client.ts",
+    "src/path.ts",
   ]);
-  assert.deepEqual(graph.filter((m) => !m.startsWith("src/") && m !== "main.ts"), []);
+});
+
+Deno.test("sjq ping, status and submit load only these modules (a --wrap script, no directives)", async () => {
+  const main = await codeGraph(new URL("main.ts", ROOT).href);
+  const extra = async (file: string) =>
+    [...await codeGraph(new URL(file, ROOT).href)].filter((m) => !main.has(m)).map(local).sort();
+  assert.deepEqual(await extra("src/cli/ping.ts"), ["src/cli/ping.ts"]);
+  assert.deepEqual(await extra("src/cli/submit.ts"), [
+    "src/cli/autostart.ts",
+    "src/cli/submit.ts",
+    "src/duration.ts",
+    "src/size.ts",
+  ]);
 });
 
 Deno.test("no client command loads a node: module, an npm package or the daemon's code", async () => {

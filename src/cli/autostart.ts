@@ -14,7 +14,13 @@
 
 import { Client, NoDaemonError } from "../client.ts";
 import type { LoadedConfig } from "../config_loader.ts";
-import { clientConfig, type ClientValues, socketProblem, startCommand } from "./common.ts";
+import {
+  clientConfig,
+  clientSettings,
+  type ClientValues,
+  socketProblem,
+  startCommand,
+} from "./common.ts";
 import { lazyImport } from "./lazy.ts";
 
 /** How long a client that lost the race waits for the winner's daemon to answer. */
@@ -29,13 +35,13 @@ const RETRY_MS = 2_000;
  * @throws {NoDaemonError} When no daemon answers and auto-start is off.
  */
 export async function connectDaemon(values: ClientValues): Promise<Client> {
-  const loaded = clientConfig(values);
-  const socket = loaded.config.socket;
+  const settings = await clientSettings(values);
+  const socket = settings.socket;
   const first = await tryConnect(socket);
   if (first !== null) return first;
   // A user's socket of a multi-user daemon (sjq.userdir) is root's to serve: never start one there.
-  const lab = socket.startsWith(`${loaded.config.userdir.replace(/\/+$/, "")}/`);
-  if (values["no-autostart"] === true || !loaded.config.autostart || lab) {
+  const lab = socket.startsWith(`${settings.userdir.replace(/\/+$/, "")}/`);
+  if (values["no-autostart"] === true || !settings.autostart || lab) {
     const hint = lab ? "sudo sjq daemon --multiuser T" : startCommand(values, socket);
     throw new NoDaemonError(socket, undefined, hint);
   }
@@ -43,7 +49,7 @@ export async function connectDaemon(values: ClientValues): Promise<Client> {
   using _lock = await startLock(socket);
   const again = await tryConnect(socket);
   if (again !== null) return again;
-  await start(loaded);
+  await start(await clientConfig(values));
   return await Client.connect(socket);
 }
 

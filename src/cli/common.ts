@@ -6,9 +6,10 @@
  */
 
 import { type Flags, type FlagValues, parseArgs } from "./args.ts";
-import { type ConfigKey } from "../config.ts";
-import { loadConfig, type LoadedConfig } from "../config_loader.ts";
+import type { LoadedConfig } from "../config_loader.ts";
 import { Client, type ClientReply, NoDaemonError } from "../client.ts";
+import { type ClientSettings, quickClientSettings } from "./client_settings.ts";
+import { lazyImport } from "./lazy.ts";
 
 /** A usage error: printed as `error: …` with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -120,32 +121,57 @@ export function noPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
 }
 
-/** Loads the configuration, printing its warnings to stderr. */
-export function configure(flags: Partial<Record<ConfigKey, string>>): LoadedConfig {
-  const loaded = loadConfig({
-    flags,
-    env: Deno.env.toObject(),
-    home: Deno.env.get("HOME") ?? "/",
-    cpus: navigator.hardwareConcurrency,
-    uid: Deno.uid() ?? 0,
-  });
-  for (const w of loaded.warnings) console.error(`warning: ${w}`);
-  return loaded;
-}
-
-const loadedFor = new WeakMap<ClientValues, LoadedConfig>();
+const loadedFor = new WeakMap<ClientValues, Promise<LoadedConfig>>();
 
 /**
- * The configuration of a client command, from its `--socket` flag and the
- * usual sources; loaded (and its warnings printed) once per command.
+ * The whole configuration of a client command, from its `--socket` flag and
+ * the usual sources; loaded (and its warnings printed) once per command.
  */
-export function clientConfig(values: ClientValues): LoadedConfig {
+export function clientConfig(values: ClientValues): Promise<LoadedConfig> {
   let loaded = loadedFor.get(values);
   if (loaded === undefined) {
-    loaded = configure(values.socket === undefined ? {} : { "sjq.socket": values.socket });
+    loaded = lazyImport<typeof import("./configure.ts")>("./configure.ts", import.meta.url)
+      .then(({ configure }) =>
+        configure(values.socket === undefined ? {} : { "sjq.socket": values.socket })
+      );
     loadedFor.set(values, loaded);
   }
   return loaded;
+}
+
+/**
+ * What a client command needs to reach its daemon: without loading the whole
+ * configuration when nothing but the socket is configured
+ * (./client_settings.ts), else from {@linkcode clientConfig}.
+ */
+export async function clientSettings(values: ClientValues): Promise<ClientSettings> {
+  const home = Deno.env.get("HOME") ?? "/";
+  const quick = quickClientSettings({
+    socket: values.socket,
+    env: Deno.env.toObject(),
+    home,
+    cwd: Deno.cwd(),
+    uid: Deno.uid() ?? 0,
+    readFile: readIfExists,
+    exists: (path) => {
+      try {
+        Deno.statSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  return quick ?? (await clientConfig(values)).config;
+}
+
+function readIfExists(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
 }
 
 /** The command line that starts a daemon for a client command, for hints. */
@@ -176,7 +202,7 @@ export function socketProblem(socket: string): string | null {
 
 /** Connects to the daemon a client command is configured for, without starting one. */
 export async function connect(values: ClientValues): Promise<Client> {
-  const socket = clientConfig(values).config.socket;
+  const { socket } = await clientSettings(values);
   try {
     return await Client.connect(socket);
   } catch (e) {

@@ -79,7 +79,7 @@ export const configCommand: Command = {
     if (key !== undefined && row === undefined) {
       throw new UsageError(`unknown configuration key "${key}"`, "'sjq config' lists them");
     }
-    const here = clientConfig(values);
+    const here = await clientConfig(values);
     const daemon = values.local ? null : await daemonSettings(values);
     const rows = settings(here, daemon);
     if (row !== undefined) {

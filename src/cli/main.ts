@@ -7,7 +7,6 @@
 
 import { NoDaemonError } from "../client.ts";
 import { type Command, nearest, out, UsageError } from "./common.ts";
-import { alignHelp } from "./help_layout.ts";
 import { lazyImport } from "./lazy.ts";
 
 /** sjq's version. */
@@ -85,7 +84,7 @@ export async function main(args: string[]): Promise<number> {
   if (name === "help") {
     const topic = rest[0] === undefined ? undefined : await find(rest[0]);
     if (rest[0] !== undefined && topic === undefined) return unknownCommand(rest[0]);
-    return out(topic === undefined ? await mainHelp() : alignHelp(topic.help)), 0;
+    return out(topic === undefined ? await mainHelp() : await aligned(topic.help)), 0;
   }
   // The local executor's shepherd (src/shepherd.ts): started by the daemon, not by people.
   if (name === "__shepherd") {
@@ -99,7 +98,7 @@ export async function main(args: string[]): Promise<number> {
   if (command === undefined) return unknownCommand(name);
   // Every command's --help, its option lines in one column.
   const flags = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-  if (flags.includes("--help") || flags.includes("-h")) return out(alignHelp(command.help)), 0;
+  if (flags.includes("--help") || flags.includes("-h")) return out(await aligned(command.help)), 0;
   try {
     return await command.run(rest);
   } catch (e) {
@@ -111,6 +110,15 @@ export async function main(args: string[]): Promise<number> {
     console.error(`error: ${(e as Error).message ?? e}`);
     return 1;
   }
+}
+
+/** A command's help text with its option lines in one column (./help_layout.ts, loaded for help only). */
+async function aligned(help: string): Promise<string> {
+  const { alignHelp } = await lazyImport<typeof import("./help_layout.ts")>(
+    "./help_layout.ts",
+    import.meta.url,
+  );
+  return alignHelp(help);
 }
 
 function find(name: string): Promise<Command> | undefined {

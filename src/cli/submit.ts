@@ -19,9 +19,8 @@ import {
   shellQuote,
   UsageError,
 } from "./common.ts";
-import { parseDirectives, splitWords } from "./directives.ts";
 import { encodeBase64 } from "../base64.ts";
-import { parseSbatchDirectives, type SbatchDirectives } from "./sbatch_directives.ts";
+import type { SbatchDirectives } from "./sbatch_directives.ts";
 import { lazyImport } from "./lazy.ts";
 
 const HELP = `sjq submit: submit a job
@@ -159,11 +158,11 @@ export const submitCommand: Command = {
     const { values, positionals } = parseFlags(flags, OPTIONS);
     if (values.help) return out(HELP), 0;
     const { script, name, source } = await readScript(positionals, command, values.wrap);
-    const sbatch = sbatchDirectives(script, source);
-    const job = mergeValues([sbatch.values, ...directiveValues(script, source), values]);
+    const sbatch = await sbatchDirectives(script, source);
+    const job = mergeValues([sbatch.values, ...await directiveValues(script, source), values]);
     const options = submitOptions(job, name);
     for (const arg of scriptArgs) options.push(["ARG", encodeBase64(arg)]);
-    for (const word of [...sbatch.slurmOptions, ...slurmOpts(job["slurm-opt"] ?? [])]) {
+    for (const word of [...sbatch.slurmOptions, ...await slurmOpts(job["slurm-opt"] ?? [])]) {
       options.push(["SLURMOPT", word]);
     }
     const env = jobEnv(job["no-env"] === true, job.env ?? []);
@@ -270,7 +269,9 @@ function submitRequest(
 }
 
 /** The job option values of each `#SJQ` directive of the script. */
-function directiveValues(script: Uint8Array, source: string): JobValues[] {
+async function directiveValues(script: Uint8Array, source: string): Promise<JobValues[]> {
+  if (!mentions(script, "#SJQ")) return [];
+  const { parseDirectives } = await directivesModule();
   let directives;
   try {
     directives = parseDirectives(script);
@@ -290,7 +291,14 @@ function directiveValues(script: Uint8Array, source: string): JobValues[] {
 }
 
 /** The `#SBATCH` lines of the script; their warnings go to stderr. */
-function sbatchDirectives(script: Uint8Array, source: string): SbatchDirectives {
+async function sbatchDirectives(script: Uint8Array, source: string): Promise<SbatchDirectives> {
+  if (!mentions(script, "#SBATCH")) {
+    return { values: {}, singleton: false, slurmOptions: [], warnings: [] };
+  }
+  const { parseSbatchDirectives } = await lazyImport<typeof import("./sbatch_directives.ts")>(
+    "./sbatch_directives.ts",
+    import.meta.url,
+  );
   try {
     const sbatch = parseSbatchDirectives(script, source);
     for (const w of sbatch.warnings) console.error(`warning: ${w}`);
@@ -301,12 +309,37 @@ function sbatchDirectives(script: Uint8Array, source: string): SbatchDirectives 
 }
 
 /** The words of `--slurm-opt` values. */
-function slurmOpts(values: string[]): string[] {
+async function slurmOpts(values: string[]): Promise<string[]> {
+  if (values.length === 0) return [];
+  const { splitWords } = await directivesModule();
   try {
     return values.flatMap(splitWords);
   } catch (e) {
     throw new UsageError(`--slurm-opt: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The directive parser, loaded only for a script that has directives (or
+ * `--slurm-opt`): most submits need neither, and each module a client loads
+ * costs its start-up.
+ */
+function directivesModule() {
+  return lazyImport<typeof import("./directives.ts")>("./directives.ts", import.meta.url);
+}
+
+/**
+ * Whether the script's bytes hold `word` (ASCII) anywhere: a script without
+ * `#SJQ` or `#SBATCH` has no such directive, wherever they are looked for.
+ */
+function mentions(script: Uint8Array, word: string): boolean {
+  const first = word.charCodeAt(0);
+  for (let i = script.indexOf(first); i >= 0; i = script.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < word.length && script[i + j] === word.charCodeAt(j)) j++;
+    if (j === word.length) return true;
+  }
+  return false;
 }
 
 /**

@@ -91,6 +91,16 @@ Deno.test("sjq ping, status and submit load only these modules (a --wrap script,
     "src/duration.ts",
     "src/size.ts",
   ]);
+  assert.deepEqual(await extra("src/cli/status.ts"), [
+    "src/cli/autostart.ts",
+    "src/cli/job_query.ts",
+    "src/cli/reasons.ts",
+    "src/cli/states.ts",
+    "src/cli/status.ts",
+    "src/cli/table.ts",
+    "src/job.ts",
+    "src/size.ts",
+  ]);
 });
 
 Deno.test("no client command loads a node: module, an npm package or the daemon's code", async () => {

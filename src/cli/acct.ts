@@ -15,11 +15,8 @@ import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
-  type Command,
-  flagNames,
-  noPositionals,
+  flagsOnlyCommand,
   out,
-  parseFlags,
   UsageError,
 } from "./common.ts";
 import { fetchJobs } from "./job_query.ts";
@@ -94,34 +91,30 @@ export interface AcctRow {
 }
 
 /** `sjq acct`. */
-export const acctCommand: Command = {
+export const acctCommand = flagsOnlyCommand({
   name: "acct",
   summary: "what ended jobs used (CPU, memory, wall time), summed per name, state or day",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    noPositionals(positionals);
-    const by = (values.by ?? "name") as GroupKey;
-    if (!GROUP_KEYS.includes(by)) {
-      throw new UsageError(`bad --by "${values.by}"`, `give one of ${GROUP_KEYS.join(", ")}`);
-    }
-    const since = values.since === undefined ? null : parseSince(values.since, Date.now());
-    const states = values.state === undefined ? null : parseStates(values.state);
-    const name = values.name === undefined ? null : globPattern(values.name);
-    using client = await connectDaemon(values);
-    const jobs = await fetchJobs(client, null);
-    const rows = summarize(runsOf(jobs), by, {
-      since,
-      states,
-      name,
-    });
-    if (values.json) return out(`${JSON.stringify(rows, null, 2)}\n`), 0;
-    out(render(rows, by));
-    return 0;
-  },
-};
+  options: OPTIONS,
+}, async (values) => {
+  const by = (values.by ?? "name") as GroupKey;
+  if (!GROUP_KEYS.includes(by)) {
+    throw new UsageError(`bad --by "${values.by}"`, `give one of ${GROUP_KEYS.join(", ")}`);
+  }
+  const since = values.since === undefined ? null : parseSince(values.since, Date.now());
+  const states = values.state === undefined ? null : parseStates(values.state);
+  const name = values.name === undefined ? null : globPattern(values.name);
+  using client = await connectDaemon(values);
+  const jobs = await fetchJobs(client, null);
+  const rows = summarize(runsOf(jobs), by, {
+    since,
+    states,
+    name,
+  });
+  if (values.json) return out(`${JSON.stringify(rows, null, 2)}\n`), 0;
+  out(render(rows, by));
+  return 0;
+});
 
 /** One run of a job: the job's last end, or an earlier attempt. */
 export interface Run {

@@ -215,27 +215,59 @@ export async function connect(values: ClientValues): Promise<Client> {
   }
 }
 
+/** What {@linkcode defineCommand} needs besides the code: the command's name, texts and flags. */
+export interface CommandSpec<O extends Flags> {
+  name: string;
+  /** One line for `sjq --help`. */
+  summary: string;
+  /** The full `--help` text. */
+  help: string;
+  /** Its flags, `-h, --help` among them. */
+  options: O;
+  /** The flags shell completions offer, when not all of `options`. */
+  flags?: readonly string[];
+}
+
 /**
- * A subcommand that takes flags only (`options`, which include
- * {@linkcode CLIENT_FLAGS}): `--help` and stray arguments are handled here,
- * `run` gets the parsed flags and returns the exit code.
+ * A subcommand from its spec and its code: the arguments are parsed against
+ * `spec.options` here (a bad flag is a usage error with a "did you mean"),
+ * `--help` prints the help, and `run` gets the parsed flags and the other
+ * arguments and returns the exit code (main.ts turns what it throws into
+ * messages and exit codes).
  */
-export function flagsOnlyCommand<O extends typeof CLIENT_FLAGS & Flags>(
-  spec: { name: string; summary: string; help: string; options: O },
-  run: (values: FlagValues<O>) => Promise<number>,
+export function defineCommand<O extends Flags & { help: { type: "boolean" } }>(
+  spec: CommandSpec<O>,
+  run: (values: FlagValues<O>, positionals: string[]) => Promise<number>,
 ): Command {
   return {
     name: spec.name,
     summary: spec.summary,
     help: spec.help,
-    flags: flagNames(spec.options),
+    flags: spec.flags ?? flagNames(spec.options),
     run(args) {
       const { values, positionals } = parseFlags(args, spec.options);
       if (values.help) return out(spec.help), Promise.resolve(0);
-      noPositionals(positionals);
-      return run(values);
+      return run(values, positionals);
     },
   };
+}
+
+/** A {@linkcode defineCommand} subcommand that takes flags only: any other argument is a usage error. */
+export function flagsOnlyCommand<O extends Flags & { help: { type: "boolean" } }>(
+  spec: CommandSpec<O>,
+  run: (values: FlagValues<O>) => Promise<number>,
+): Command {
+  return defineCommand(spec, (values, positionals) => {
+    noPositionals(positionals);
+    return run(values);
+  });
+}
+
+/** The one job id of a command that takes exactly one (`sjq log ID`, `sjq show ID`). */
+export function oneJobId(positionals: string[]): string {
+  const ids = parseIdList(positionals);
+  if (ids.length !== 1) throw new UsageError("give exactly one job id");
+  return ids[0]!;
 }
 
 /** Sends one request and returns its OK reply; an ERROR reply is thrown with its text. */

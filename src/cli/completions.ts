@@ -8,7 +8,7 @@
 import { CONFIG_KEYS } from "../config.ts";
 import { STATE_NAMES } from "../job.ts";
 import { GROUP_KEYS } from "./acct.ts";
-import { type Command, flagNames, noPositionals, out, parseFlags, UsageError } from "./common.ts";
+import { type Command, defineCommand, noPositionals, out, UsageError } from "./common.ts";
 
 /** Commands whose arguments are job ids: completed from the running daemon (never starting one). */
 const ID_COMMANDS = ["status", "show", "wait", "log", "kill", "hold", "release", "restart"];
@@ -43,40 +43,37 @@ const SHELLS = ["bash", "zsh", "fish"] as const;
 
 /** `sjq completions`, completing `commands()` (the list main.ts dispatches to). */
 export function completionsCommand(commands: () => Promise<readonly Command[]>): Command {
-  return {
+  return defineCommand({
     name: "completions",
     summary: "print a completion script for bash, zsh or fish",
     help: HELP,
-    flags: flagNames(OPTIONS),
-    async run(args) {
-      const { values, positionals } = parseFlags(args, OPTIONS);
-      if (values.help) return out(HELP), 0;
-      const [shell, ...rest] = positionals;
-      noPositionals(rest);
-      const all = [...await commands(), {
-        name: "help",
-        summary: "show a command's help",
-        flags: [],
-      }];
-      switch (shell) {
-        case "bash":
-          out(bash(all));
-          break;
-        case "zsh":
-          out(zsh(all));
-          break;
-        case "fish":
-          out(fish(all));
-          break;
-        default:
-          throw new UsageError(
-            shell === undefined ? "no shell given" : `unknown shell "${shell}"`,
-            `give one of ${SHELLS.join(", ")}`,
-          );
-      }
-      return Promise.resolve(0);
-    },
-  };
+    options: OPTIONS,
+  }, async (_, positionals) => {
+    const [shell, ...rest] = positionals;
+    noPositionals(rest);
+    const all = [...await commands(), {
+      name: "help",
+      summary: "show a command's help",
+      flags: [],
+    }];
+    switch (shell) {
+      case "bash":
+        out(bash(all));
+        break;
+      case "zsh":
+        out(zsh(all));
+        break;
+      case "fish":
+        out(fish(all));
+        break;
+      default:
+        throw new UsageError(
+          shell === undefined ? "no shell given" : `unknown shell "${shell}"`,
+          `give one of ${SHELLS.join(", ")}`,
+        );
+    }
+    return 0;
+  });
 }
 
 type Completable = Pick<Command, "name" | "summary" | "flags">;

@@ -17,12 +17,10 @@ import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   clientConfig,
-  type Command,
   connect,
-  flagNames,
+  defineCommand,
   type Flags,
   out,
-  parseFlags,
   UsageError,
 } from "./common.ts";
 
@@ -63,39 +61,36 @@ const OPTIONS = { ...CLIENT_FLAGS, local: { type: "boolean" } } as const satisfi
 const OWN_KEYS = new Set<string>(["sjq.socket", "sjq.autostart", "sjq.daemon"]);
 
 /** `sjq config`. */
-export const configCommand: Command = {
+export const configCommand = defineCommand({
   name: "config",
   summary: "show the configuration in force and where each value came from",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-    const key = positionals[0];
-    const wanted = key?.toLowerCase();
-    const row = wanted === undefined ? undefined : CONFIG_KEYS.find((k) => k.key === wanted) ??
-      (queueKey(wanted) ? { key: wanted } : undefined);
-    if (key !== undefined && row === undefined) {
-      throw new UsageError(`unknown configuration key "${key}"`, "'sjq config' lists them");
-    }
-    const here = await clientConfig(values);
-    const daemon = values.local ? null : await daemonSettings(values);
-    const rows = settings(here, daemon);
-    if (row !== undefined) {
-      out(`${rows.find((r) => r.key === row.key)?.value ?? ""}\n`);
-      return 0;
-    }
-    const width = Math.max(...rows.map((r) => r.key.length));
-    const lines = rows.map((r) => [`${r.key.padEnd(width)} = ${quote(r.value)}`, r.note] as const);
-    const valueWidth = Math.max(...lines.map(([l]) => l.length));
-    if (daemon !== null) {
-      out(`# the settings of the running daemon (pid ${daemon.pid})\n`);
-    }
-    out(lines.map(([l, note]) => `${l.padEnd(valueWidth)}  # ${note}\n`).join(""));
+  options: OPTIONS,
+}, async (values, positionals) => {
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const key = positionals[0];
+  const wanted = key?.toLowerCase();
+  const row = wanted === undefined ? undefined : CONFIG_KEYS.find((k) => k.key === wanted) ??
+    (queueKey(wanted) ? { key: wanted } : undefined);
+  if (key !== undefined && row === undefined) {
+    throw new UsageError(`unknown configuration key "${key}"`, "'sjq config' lists them");
+  }
+  const here = await clientConfig(values);
+  const daemon = values.local ? null : await daemonSettings(values);
+  const rows = settings(here, daemon);
+  if (row !== undefined) {
+    out(`${rows.find((r) => r.key === row.key)?.value ?? ""}\n`);
     return 0;
-  },
-};
+  }
+  const width = Math.max(...rows.map((r) => r.key.length));
+  const lines = rows.map((r) => [`${r.key.padEnd(width)} = ${quote(r.value)}`, r.note] as const);
+  const valueWidth = Math.max(...lines.map(([l]) => l.length));
+  if (daemon !== null) {
+    out(`# the settings of the running daemon (pid ${daemon.pid})\n`);
+  }
+  out(lines.map(([l, note]) => `${l.padEnd(valueWidth)}  # ${note}\n`).join(""));
+  return 0;
+});
 
 /** The daemon's settings, or null when none answers (or it cannot say: an original SJQ daemon). */
 async function daemonSettings(values: { socket?: string | undefined }) {

@@ -10,9 +10,7 @@ import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
   type Command,
-  flagNames,
-  out,
-  parseFlags,
+  defineCommand,
   parseIdList,
   requestPerJob,
 } from "./common.ts";
@@ -36,23 +34,15 @@ Examples:
   sjq ${name} 3 7-9 12
   sjq ${name} 20_4 20_7-9
 `;
-  return {
-    name,
-    summary,
-    help,
-    flags: flagNames(AUTOSTART_FLAGS),
-    async run(args) {
-      const { values, positionals } = parseFlags(args, AUTOSTART_FLAGS);
-      if (values.help) return out(help), 0;
-      const ids = parseIdList(positionals);
-      using client = await connectDaemon(values);
-      const refused = await requestPerJob(client, ids, (id) => `${verb} ${id}`, (id, text) => {
-        const note = text === "" ? null : noopNote(name, id, text);
-        if (note !== null) console.error(`sjq: ${note}`);
-      });
-      return refused > 0 ? 1 : 0;
-    },
-  };
+  return defineCommand({ name, summary, help, options: AUTOSTART_FLAGS }, async (values, args) => {
+    const ids = parseIdList(args);
+    using client = await connectDaemon(values);
+    const refused = await requestPerJob(client, ids, (id) => `${verb} ${id}`, (id, text) => {
+      const note = text === "" ? null : noopNote(name, id, text);
+      if (note !== null) console.error(`sjq: ${note}`);
+    });
+    return refused > 0 ? 1 : 0;
+  });
 }
 
 /**

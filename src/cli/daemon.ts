@@ -22,7 +22,7 @@ import { type Caller, mayActOnDaemon } from "../authorization.ts";
 import { DEFAULT_LIMITS, type Request } from "../protocol.ts";
 import { checkSocketPath, defaultMaxConnections, Server } from "../server.ts";
 import { userSocketPath, UserSockets } from "../user_sockets.ts";
-import { type Command, flagNames, noPositionals, out, parseFlags } from "./common.ts";
+import { flagNames, flagsOnlyCommand, out } from "./common.ts";
 import { DAEMON_FLAGS, daemonAnswers, startDetached } from "./detach.ts";
 
 const HELP = `sjq daemon: run the job queue daemon
@@ -82,42 +82,39 @@ const OPTIONS = {
 } as const;
 
 /** `sjq daemon`. */
-export const daemonCommand: Command = {
+export const daemonCommand = flagsOnlyCommand({
   name: "daemon",
   summary: "run the job queue daemon",
   help: HELP,
+  options: OPTIONS,
   flags: flagNames(OPTIONS).filter((f) => f !== "--startup-report" && f !== "--autostarted"),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    noPositionals(positionals);
-    const flags = configFlags(values as Record<string, string | boolean | undefined>);
-    const input: ConfigInput = {
-      flags,
-      env: Deno.env.toObject(),
-      home: Deno.env.get("HOME") ?? "/",
-      cpus: navigator.hardwareConcurrency,
-      gpus: detectGpus,
-      cwd: Deno.cwd(),
-    };
-    const autostarted = values.autostarted === true;
-    let saved: SavedSettings | null = null;
-    let loaded = loadDaemonConfig(input, null);
-    if (autostarted) {
-      saved = readSavedSettings(loaded.config.db);
-      if (saved !== null) loaded = loadDaemonConfig(input, saved);
-    }
-    for (const w of loaded.warnings) console.error(`warning: ${w}`);
-    const detach = values.detach === true || (loaded.config.daemon && values.foreground !== true);
-    if (detach) {
-      const pid = await startDetached(loaded, flags);
-      out(`${pid}\n`);
-      return 0;
-    }
-    const live = { input, saved, autostarted };
-    return await runForeground(loaded, values["startup-report"] ?? null, live);
-  },
-};
+}, async (values) => {
+  const flags = configFlags(values as Record<string, string | boolean | undefined>);
+  const input: ConfigInput = {
+    flags,
+    env: Deno.env.toObject(),
+    home: Deno.env.get("HOME") ?? "/",
+    cpus: navigator.hardwareConcurrency,
+    gpus: detectGpus,
+    cwd: Deno.cwd(),
+  };
+  const autostarted = values.autostarted === true;
+  let saved: SavedSettings | null = null;
+  let loaded = loadDaemonConfig(input, null);
+  if (autostarted) {
+    saved = readSavedSettings(loaded.config.db);
+    if (saved !== null) loaded = loadDaemonConfig(input, saved);
+  }
+  for (const w of loaded.warnings) console.error(`warning: ${w}`);
+  const detach = values.detach === true || (loaded.config.daemon && values.foreground !== true);
+  if (detach) {
+    const pid = await startDetached(loaded, flags);
+    out(`${pid}\n`);
+    return 0;
+  }
+  const live = { input, saved, autostarted };
+  return await runForeground(loaded, values["startup-report"] ?? null, live);
+});
 
 /** The configuration flags among parsed values. */
 function configFlags(

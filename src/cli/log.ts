@@ -12,13 +12,10 @@ import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
-  type Command,
-  flagNames,
+  defineCommand,
+  oneJobId,
   out,
-  parseFlags,
-  parseIdList,
   requestOk,
-  UsageError,
 } from "./common.ts";
 import { lazyImport } from "./lazy.ts";
 
@@ -51,55 +48,48 @@ const OPTIONS = {
 const FOLLOW_INTERVAL_MS = 100;
 
 /** `sjq log`. */
-export const logCommand: Command = {
+export const logCommand = defineCommand({
   name: "log",
   summary: "print a job's output (--follow while it runs)",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    const ids = parseIdList(positionals);
-    if (ids.length !== 1) throw new UsageError("give exactly one job id");
-    const id = ids[0]!;
-    using client = await connectDaemon(values);
-    const reply = await requestOk(client, `INFO ${id}`, true);
-    const job = (JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[])[0];
-    if (job === undefined) throw new Error(`unknown job ${id}`);
-    const path = values.stderr ? job.stderr : job.stdout;
-    if (values.follow && !isFinal(job.state as State)) {
-      if (job.started === null) {
-        const { reasonContext } = await lazyImport<typeof import("./job_query.ts")>(
-          "./job_query.ts",
-          import.meta.url,
-        );
-        const { jobReason } = await lazyImport<typeof import("./reasons.ts")>(
-          "./reasons.ts",
-          import.meta.url,
-        );
-        const reason = jobReason(job, await reasonContext(client, [job], false));
-        console.error(
-          `sjq: job ${id} is ${job.state_name}${reason ? ` (${reason})` : ""}; ` +
-            "its output follows once it starts",
-        );
-      }
-      const end = await follow(client, id, path);
-      const m = /^([SFAKE]) (-?\d+|-)$/.exec(end);
-      const code = m?.[2] === undefined || m[2] === "-" || m[1] === "S"
-        ? ""
-        : ` (exit code ${m[2]})`;
-      console.error(`sjq: job ${id} ended: ${m ? STATE_NAMES[m[1] as State] : end}${code}`);
-      return 0;
-    }
-    using file = await openOutput(path);
-    if (file !== null) return await copy(file), 0;
+  options: OPTIONS,
+}, async (values, positionals) => {
+  const id = oneJobId(positionals);
+  using client = await connectDaemon(values);
+  const reply = await requestOk(client, `INFO ${id}`, true);
+  const job = (JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[])[0];
+  if (job === undefined) throw new Error(`unknown job ${id}`);
+  const path = values.stderr ? job.stderr : job.stdout;
+  if (values.follow && !isFinal(job.state as State)) {
     if (job.started === null) {
-      console.error(`job ${id} has not started: no output yet`);
-      return 0;
+      const { reasonContext } = await lazyImport<typeof import("./job_query.ts")>(
+        "./job_query.ts",
+        import.meta.url,
+      );
+      const { jobReason } = await lazyImport<typeof import("./reasons.ts")>(
+        "./reasons.ts",
+        import.meta.url,
+      );
+      const reason = jobReason(job, await reasonContext(client, [job], false));
+      console.error(
+        `sjq: job ${id} is ${job.state_name}${reason ? ` (${reason})` : ""}; ` +
+          "its output follows once it starts",
+      );
     }
-    throw new Error(`job ${id}: no output file ${path}`);
-  },
-};
+    const end = await follow(client, id, path);
+    const m = /^([SFAKE]) (-?\d+|-)$/.exec(end);
+    const code = m?.[2] === undefined || m[2] === "-" || m[1] === "S" ? "" : ` (exit code ${m[2]})`;
+    console.error(`sjq: job ${id} ended: ${m ? STATE_NAMES[m[1] as State] : end}${code}`);
+    return 0;
+  }
+  using file = await openOutput(path);
+  if (file !== null) return await copy(file), 0;
+  if (job.started === null) {
+    console.error(`job ${id} has not started: no output yet`);
+    return 0;
+  }
+  throw new Error(`job ${id}: no output file ${path}`);
+});
 
 /** Prints the output file as it grows until job `id` has ended; returns WAIT's answer (`F 3`). */
 async function follow(client: Client, id: string, path: string): Promise<string> {

@@ -9,10 +9,8 @@ import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
-  type Command,
-  flagNames,
+  defineCommand,
   out,
-  parseFlags,
   parseIdList,
   requestOk,
   requestPerJob,
@@ -59,36 +57,33 @@ const OPTIONS = {
 } as const;
 
 /** `sjq restart`. */
-export const restartCommand: Command = {
+export const restartCommand = defineCommand({
   name: "restart",
   summary: "run ended jobs again, with the jobs they aborted",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    if (values.failed && positionals.length > 0) {
-      throw new UsageError("give ids or --failed, not both");
-    }
-    const given = values.failed ? null : parseIdList(positionals);
-    using client = await connectDaemon(values);
-    let ids: string[];
-    if (given === null) {
-      const reply = await requestOk(client, "INFO", true);
-      const jobs = JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[];
-      const failed = jobs.filter((j) => j.state === "F" || j.state === "E");
-      const heads = new Set(failed.filter((j) => j.array !== null).map((j) => j.id));
-      // A failed array is restarted whole (its tasks that did not succeed); a task alone
-      // only while its array runs on.
-      ids = failed.filter((j) => j.array_id === null || !heads.has(j.array_id))
-        .map((j) => j.array_id === null ? String(j.id) : `${j.array_id}_${j.array_task}`);
-    } else ids = given;
-    const mode = values["with-dependents"] ? " DEPENDENTS" : "";
-    let restarted = 0;
-    const refused = await requestPerJob(client, ids, (id) => `RESTART ${id}${mode}`, (_, text) => {
-      restarted += Number(text);
-    });
-    out(`${restarted}\n`);
-    return refused > 0 ? 1 : 0;
-  },
-};
+  options: OPTIONS,
+}, async (values, positionals) => {
+  if (values.failed && positionals.length > 0) {
+    throw new UsageError("give ids or --failed, not both");
+  }
+  const given = values.failed ? null : parseIdList(positionals);
+  using client = await connectDaemon(values);
+  let ids: string[];
+  if (given === null) {
+    const reply = await requestOk(client, "INFO", true);
+    const jobs = JSON.parse(new TextDecoder().decode(reply.payload)) as JobInfo[];
+    const failed = jobs.filter((j) => j.state === "F" || j.state === "E");
+    const heads = new Set(failed.filter((j) => j.array !== null).map((j) => j.id));
+    // A failed array is restarted whole (its tasks that did not succeed); a task alone
+    // only while its array runs on.
+    ids = failed.filter((j) => j.array_id === null || !heads.has(j.array_id))
+      .map((j) => j.array_id === null ? String(j.id) : `${j.array_id}_${j.array_task}`);
+  } else ids = given;
+  const mode = values["with-dependents"] ? " DEPENDENTS" : "";
+  let restarted = 0;
+  const refused = await requestPerJob(client, ids, (id) => `RESTART ${id}${mode}`, (_, text) => {
+    restarted += Number(text);
+  });
+  out(`${restarted}\n`);
+  return refused > 0 ? 1 : 0;
+});

@@ -14,12 +14,10 @@ import { connectDaemon } from "./autostart.ts";
 import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
-  type Command,
-  flagNames,
+  defineCommand,
   type Flags,
+  oneJobId,
   out,
-  parseFlags,
-  parseIdList,
   UsageError,
 } from "./common.ts";
 import { fetchJobs, reasonContext } from "./job_query.ts";
@@ -80,40 +78,33 @@ const KNOWN = new Set([
 ]);
 
 /** `sjq show`. */
-export const showCommand: Command = {
+export const showCommand = defineCommand({
   name: "show",
   summary: "everything about one job: fields, reason, script, output files",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    const ids = parseIdList(positionals);
-    if (ids.length !== 1) throw new UsageError("give exactly one job id");
-    const lines = values.lines === undefined ? 10 : Number(values.lines);
-    if (!Number.isSafeInteger(lines) || lines < 0) {
-      throw new UsageError(`bad --lines "${values.lines}": expected a whole number`);
-    }
-    const id = ids[0]!;
-    using client = await connectDaemon(values);
-    const [job] = await fetchJobs(client, [id]);
-    if (job === undefined) throw new Error(`unknown job ${id}`);
-    const context = await reasonContext(client, [job], false);
-    const script = lines === 0
-      ? null
-      : await client.request(`SCRIPT ${id}`, true).catch(() => null);
-    out(
-      render(
-        job,
-        jobReason(job, context),
-        context.jobs,
-        script?.ok ? script.payload! : null,
-        lines,
-      ),
-    );
-    return 0;
-  },
-};
+  options: OPTIONS,
+}, async (values, positionals) => {
+  const id = oneJobId(positionals);
+  const lines = values.lines === undefined ? 10 : Number(values.lines);
+  if (!Number.isSafeInteger(lines) || lines < 0) {
+    throw new UsageError(`bad --lines "${values.lines}": expected a whole number`);
+  }
+  using client = await connectDaemon(values);
+  const [job] = await fetchJobs(client, [id]);
+  if (job === undefined) throw new Error(`unknown job ${id}`);
+  const context = await reasonContext(client, [job], false);
+  const script = lines === 0 ? null : await client.request(`SCRIPT ${id}`, true).catch(() => null);
+  out(
+    render(
+      job,
+      jobReason(job, context),
+      context.jobs,
+      script?.ok ? script.payload! : null,
+      lines,
+    ),
+  );
+  return 0;
+});
 
 function render(
   job: JobInfo,

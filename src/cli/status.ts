@@ -17,10 +17,8 @@ import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
   colourful,
-  type Command,
-  flagNames,
+  defineCommand,
   out,
-  parseFlags,
   parseIdList,
   UsageError,
 } from "./common.ts";
@@ -82,76 +80,71 @@ const OPTIONS = {
 const WATCH_INTERVAL_MS = 2000;
 
 /** `sjq status`. */
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
   name: "status",
   summary: "show jobs (a table, --json or --raw)",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    if (values.json && values.raw) throw new UsageError("give --json or --raw, not both");
-    if (values.watch && (values.json || values.raw)) {
-      throw new UsageError("--watch draws the table: give it without --json or --raw");
-    }
-    const ids = positionals.length > 0 ? parseIdList(positionals) : null;
-    const states = values.state === undefined ? null : parseStates(values.state);
-    const name = values.name === undefined ? null : globPattern(values.name);
-    const uid = values.user === undefined ? null : userId(values.user);
-    const queue = values.queue?.toLowerCase() ?? null;
-    const wanted = (j: { state: string; name: string; uid?: number; queue?: string | null }) =>
-      (states === null || states.has(j.state as State)) && (name === null || name.test(j.name)) &&
-      (uid === null || j.uid === uid) && (queue === null || j.queue === queue);
-    if (values.raw && uid !== null) {
-      throw new UsageError("--user needs the table or --json: STATUS has no user");
-    }
-    if (values.raw && queue !== null) {
-      throw new UsageError("--queue needs the table or --json: STATUS has no queue");
-    }
-    using client = await connectDaemon(values);
-    if (values.raw) {
-      const payloads = await fetchAll(
-        client,
-        ids === null ? ["STATUS"] : ids.map((id) => `STATUS ${id}`),
-      );
-      const decoder = new TextDecoder();
-      const lines = payloads.flatMap((p) =>
-        decoder.decode(p).split("\r\n").filter((l) => l !== "")
-      );
-      const rows = lines.map((l) => l.split("\t"));
-      const shown = lines.filter((_, i) => wanted({ state: rows[i]![2]!, name: rows[i]![1]! }));
-      out(shown.map((l) => `${l}\r\n`).join(""));
+  options: OPTIONS,
+}, async (values, positionals) => {
+  if (values.json && values.raw) throw new UsageError("give --json or --raw, not both");
+  if (values.watch && (values.json || values.raw)) {
+    throw new UsageError("--watch draws the table: give it without --json or --raw");
+  }
+  const ids = positionals.length > 0 ? parseIdList(positionals) : null;
+  const states = values.state === undefined ? null : parseStates(values.state);
+  const name = values.name === undefined ? null : globPattern(values.name);
+  const uid = values.user === undefined ? null : userId(values.user);
+  const queue = values.queue?.toLowerCase() ?? null;
+  const wanted = (j: { state: string; name: string; uid?: number; queue?: string | null }) =>
+    (states === null || states.has(j.state as State)) && (name === null || name.test(j.name)) &&
+    (uid === null || j.uid === uid) && (queue === null || j.queue === queue);
+  if (values.raw && uid !== null) {
+    throw new UsageError("--user needs the table or --json: STATUS has no user");
+  }
+  if (values.raw && queue !== null) {
+    throw new UsageError("--queue needs the table or --json: STATUS has no queue");
+  }
+  using client = await connectDaemon(values);
+  if (values.raw) {
+    const payloads = await fetchAll(
+      client,
+      ids === null ? ["STATUS"] : ids.map((id) => `STATUS ${id}`),
+    );
+    const decoder = new TextDecoder();
+    const lines = payloads.flatMap((p) => decoder.decode(p).split("\r\n").filter((l) => l !== ""));
+    const rows = lines.map((l) => l.split("\t"));
+    const shown = lines.filter((_, i) => wanted({ state: rows[i]![2]!, name: rows[i]![1]! }));
+    out(shown.map((l) => `${l}\r\n`).join(""));
+    return reportMissing(ids, payloads);
+  }
+  for (let frame = 0;; frame++) {
+    const payloads = await fetchAll(
+      client,
+      ids === null ? ["INFO"] : ids.map((id) => `INFO ${id}`),
+    );
+    const decoder = new TextDecoder();
+    const jobs = payloads.flatMap((p) => JSON.parse(decoder.decode(p)) as JobInfo[]);
+    const shown = jobs.filter(wanted);
+    if (values.json) {
+      out(`${JSON.stringify(shown, null, 2)}\n`);
       return reportMissing(ids, payloads);
     }
-    for (let frame = 0;; frame++) {
-      const payloads = await fetchAll(
-        client,
-        ids === null ? ["INFO"] : ids.map((id) => `INFO ${id}`),
-      );
-      const decoder = new TextDecoder();
-      const jobs = payloads.flatMap((p) => JSON.parse(decoder.decode(p)) as JobInfo[]);
-      const shown = jobs.filter(wanted);
-      if (values.json) {
-        out(`${JSON.stringify(shown, null, 2)}\n`);
-        return reportMissing(ids, payloads);
-      }
-      const context = await reasonContext(client, shown, ids === null);
-      // Only unknown ids asked for: the error alone, no empty table's header above it.
-      const onlyMissing = shown.length === 0 && ids !== null;
-      const text = onlyMissing ? "" : await table(shown, context, Date.now(), colourful());
-      if (values.watch) {
-        const page = `${new Date().toLocaleTimeString()}  ${summary(shown)}\n${text}`;
-        out(Deno.stdout.isTerminal() ? overDrawn(page, frame === 0, terminalRows()) : page);
-        await new Promise((r) => setTimeout(r, WATCH_INTERVAL_MS));
-        continue;
-      }
-      out(text);
-      // The count by state under a whole listing; with ids, stderr keeps to their errors.
-      if (ids === null) console.error(summary(shown));
-      return reportMissing(ids, payloads);
+    const context = await reasonContext(client, shown, ids === null);
+    // Only unknown ids asked for: the error alone, no empty table's header above it.
+    const onlyMissing = shown.length === 0 && ids !== null;
+    const text = onlyMissing ? "" : await table(shown, context, Date.now(), colourful());
+    if (values.watch) {
+      const page = `${new Date().toLocaleTimeString()}  ${summary(shown)}\n${text}`;
+      out(Deno.stdout.isTerminal() ? overDrawn(page, frame === 0, terminalRows()) : page);
+      await new Promise((r) => setTimeout(r, WATCH_INTERVAL_MS));
+      continue;
     }
-  },
-};
+    out(text);
+    // The count by state under a whole listing; with ids, stderr keeps to their errors.
+    if (ids === null) console.error(summary(shown));
+    return reportMissing(ids, payloads);
+  }
+});
 
 /** Reports ids asked for that the daemon does not know (their payload is empty); the exit code. */
 function reportMissing(ids: string[] | null, payloads: Uint8Array[]): number {

@@ -16,10 +16,7 @@ import {
   AUTOSTART_FLAGS,
   AUTOSTART_FLAGS_HELP,
   type ClientValues,
-  type Command,
-  flagNames,
-  out,
-  parseFlags,
+  defineCommand,
   parseIdList,
   UsageError,
 } from "./common.ts";
@@ -55,39 +52,36 @@ const TIMED_OUT = 124;
 const MAX_CONNECTIONS = 3;
 
 /** `sjq wait`. */
-export const waitCommand: Command = {
+export const waitCommand = defineCommand({
   name: "wait",
   summary: "wait for jobs to end; exit 0 if all succeeded",
   help: HELP,
-  flags: flagNames(OPTIONS),
-  async run(args) {
-    const { values, positionals } = parseFlags(args, OPTIONS);
-    if (values.help) return out(HELP), 0;
-    const ids = parseIdList(positionals);
-    let timeout: number | null = null;
-    if (values.timeout !== undefined) {
-      try {
-        timeout = parseDuration(values.timeout);
-      } catch {
-        throw new UsageError(
-          `bad --timeout "${values.timeout}": expected a duration such as 90, 15m or 2h`,
-        );
-      }
-    }
-    const results = await waitForJobs(ids, values, timeout === null ? null : timeout * 1000);
-    if (results === null) {
-      console.error(
-        `error: timed out after ${timeout} s waiting for job${ids.length > 1 ? "s" : ""} ${
-          ids.join(" ")
-        }`,
+  options: OPTIONS,
+}, async (values, positionals) => {
+  const ids = parseIdList(positionals);
+  let timeout: number | null = null;
+  if (values.timeout !== undefined) {
+    try {
+      timeout = parseDuration(values.timeout);
+    } catch {
+      throw new UsageError(
+        `bad --timeout "${values.timeout}": expected a duration such as 90, 15m or 2h`,
       );
-      return TIMED_OUT;
     }
-    const failed = [...results].filter(([, ended]) => !("state" in ended && ended.state === "S"));
-    for (const line of await explainEnds(failed, values)) console.error(line);
-    return failed.length === 0 ? 0 : 1;
-  },
-};
+  }
+  const results = await waitForJobs(ids, values, timeout === null ? null : timeout * 1000);
+  if (results === null) {
+    console.error(
+      `error: timed out after ${timeout} s waiting for job${ids.length > 1 ? "s" : ""} ${
+        ids.join(" ")
+      }`,
+    );
+    return TIMED_OUT;
+  }
+  const failed = [...results].filter(([, ended]) => !("state" in ended && ended.state === "S"));
+  for (const line of await explainEnds(failed, values)) console.error(line);
+  return failed.length === 0 ? 0 : 1;
+});
 
 /** A job's end in words: `failed (exit code 3)`, `killed`, `unknown job 9`. */
 export function describe(ended: Ended): string {

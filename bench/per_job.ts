@@ -5,11 +5,14 @@
  * (the shepherd's reaped children). Beside it, `xargs -P2` running the same
  * N jobs in the same run, and the load average.
  *
- *     deno run -A bench/per_job.ts [N] [--cpu-prof DIR] [--strace FILE]
+ *     deno run -A bench/per_job.ts [N] [--rounds R] [--cpu-prof DIR] [--strace FILE] [--strace-daemon FILE]
  *
  * `--cpu-prof DIR` has the daemon write a V8 CPU profile into DIR when it
  * exits; `--strace FILE` counts the shepherd's own system calls (`strace -c`,
- * attached once it runs; add `--follow` to count the jobs' with them).
+ * attached once it runs; add `--follow` to count the jobs' with them);
+ * `--strace-daemon FILE` counts the daemon's (all its threads).
+ * `--rounds R` runs the N jobs R times on the same daemon (whose store keeps
+ * the ended jobs, as `make bench`'s rounds do), one line each.
  *
  * @module
  */
@@ -26,6 +29,8 @@ const flag = (name: string): string | undefined => {
 };
 const cpuProf = flag("--cpu-prof");
 const straceOut = flag("--strace");
+const straceDaemon = flag("--strace-daemon");
+const rounds = Number(flag("--rounds") ?? 1);
 const follow = args.includes("--follow");
 if (follow) args.splice(args.indexOf("--follow"), 1);
 const N = Number(args[0] ?? 5000);
@@ -110,29 +115,45 @@ if (straceOut) {
   }).spawn();
   await new Promise((r) => setTimeout(r, 500));
 }
-const loadBefore = load();
-const x = await xargs(N);
-const d0 = cpu(daemon.pid), s0 = cpu(shepherd);
-const t0 = performance.now();
-await submitPipelined(c, repeat(encodeSubmit("true\n", opts), N), N);
-await waitIdle(c, 5);
-const wall = performance.now() - t0;
-const d1 = cpu(daemon.pid), s1 = cpu(shepherd);
-if (strace !== null) {
-  Deno.kill(strace.pid, "SIGINT");
-  await strace.status;
+let straceD: Deno.ChildProcess | null = null;
+if (straceDaemon) {
+  straceD = new Deno.Command("strace", {
+    args: ["-c", "-f", "-o", straceDaemon, "-p", String(daemon.pid)],
+    stderr: "null",
+  }).spawn();
+  await new Promise((r) => setTimeout(r, 500));
 }
-const per = (ms: number) => (ms / N).toFixed(3);
-console.log(
-  `N=${N} true jobs, 2 slots; load ${loadBefore} → ${load()}\n` +
-    `xargs -P2: ${x.toFixed(0)} ms (${(N / x * 1000).toFixed(0)} jobs/s)\n` +
-    `sjq:       ${wall.toFixed(0)} ms (${(N / wall * 1000).toFixed(0)} jobs/s), ${
-      (wall / x).toFixed(2)
-    }× xargs\n` +
-    `per job (ms CPU): daemon ${per(d1.self - d0.self)}, shepherd ${
-      per(s1.self - s0.self)
-    }, the job's processes ${per(s1.children - s0.children)}`,
-);
+for (let round = 1; round <= rounds; round++) {
+  const loadBefore = load();
+  const x = await xargs(N);
+  const d0 = cpu(daemon.pid), s0 = cpu(shepherd);
+  const t0 = performance.now();
+  await submitPipelined(c, repeat(encodeSubmit("true\n", opts), N), N);
+  await waitIdle(c, 5);
+  const wall = performance.now() - t0;
+  const d1 = cpu(daemon.pid), s1 = cpu(shepherd);
+  if (strace !== null && round === rounds) {
+    Deno.kill(strace.pid, "SIGINT");
+    await strace.status;
+  }
+  if (straceD !== null && round === rounds) {
+    Deno.kill(straceD.pid, "SIGINT");
+    await straceD.status;
+  }
+  const per = (ms: number) => (ms / N).toFixed(3);
+  console.log(
+    `${
+      rounds > 1 ? `round ${round} of ${rounds}: ` : ""
+    }N=${N} true jobs, 2 slots; load ${loadBefore} → ${load()}\n` +
+      `xargs -P2: ${x.toFixed(0)} ms (${(N / x * 1000).toFixed(0)} jobs/s)\n` +
+      `sjq:       ${wall.toFixed(0)} ms (${(N / wall * 1000).toFixed(0)} jobs/s), ${
+        (wall / x).toFixed(2)
+      }× xargs\n` +
+      `per job (ms CPU): daemon ${per(d1.self - d0.self)}, shepherd ${
+        per(s1.self - s0.self)
+      }, the job's processes ${per(s1.children - s0.children)}`,
+  );
+}
 c[Symbol.dispose]();
 Deno.kill(daemon.pid, "SIGTERM");
 await daemon.status;

@@ -240,6 +240,7 @@ export class Daemon {
     const message = `Storage failure, nothing was changed: ${failure.message}`;
     this.#log.error(message);
     this.#events.rolledBack();
+    this.#jobs.rolledBack();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       if (!this.#restored) this.#recover();

@@ -119,6 +119,19 @@ export interface Executor {
    */
   readonly lookahead?: boolean;
   /**
+   * Optional: whether `start` takes `ahead` jobs of user `uid`; when present
+   * it decides instead of `lookahead` (an executor that runs some users'
+   * jobs through a backend without lookahead). The daemon asks it as it
+   * hands over each job marked ahead.
+   */
+  lookaheadFor?(uid: number): boolean;
+  /**
+   * Optional, with lookahead: job `id`, started `ahead`, now has a slot (one
+   * freed that the executor may not know of: a job of another backend
+   * ended). Start it now if it has not started.
+   */
+  promoted?(id: number): void;
+  /**
    * Optional: gets ready before `recover` (connects to what runs the jobs,
    * learns what became of them). The daemon awaits it before it answers
    * anyone; a rejection stops the daemon with its message.

@@ -57,14 +57,14 @@ export class ExecutorEvents {
   }
 
   #applyEvent(event: ExecutorEvent): void {
-    const { store, scheduler } = this.#ctx;
+    const { scheduler } = this.#ctx;
     const jobs = this.#jobs;
     const { id } = event;
     if (scheduler.get(id)?.state !== "R") return;
     switch (event.kind) {
       case "started": {
-        store.update(id, { handle: event.handle, pid: event.pid ?? null, started: event.at });
-        const job = store.get(id)!;
+        jobs.update(id, { handle: event.handle, pid: event.pid ?? null, started: event.at });
+        const job = jobs.recordOf(id);
         // A stop recorded before the job was (re)started is carried out now.
         if (job.stopping !== null) this.#ctx.afterCommit(() => jobs.signal(id));
         else if (job.timeout !== null) jobs.armTimeout(id, event.at + job.timeout * 1000);
@@ -75,7 +75,7 @@ export class ExecutorEvents {
       case "lost":
         return jobs.settle(id, { kind: "failed", reason: event.reason }, event.at);
       case "unstarted":
-        if (store.get(id)!.stopping !== null) {
+        if (jobs.recordOf(id).stopping !== null) {
           return jobs.settle(
             id,
             { kind: "failed", reason: "killed before it started" },
@@ -84,7 +84,7 @@ export class ExecutorEvents {
         }
         scheduler.requeue(id);
         jobs.promote();
-        store.update(id, { state: "Q", started: null, pid: null, handle: null });
+        jobs.update(id, { state: "Q", started: null, pid: null, handle: null });
         this.#ctx.afterCommit(() => {
           this.#ctx.log.info(`job ${id} had not started: queued again`);
           jobs.forget(id);

@@ -37,8 +37,8 @@ const SIGKILL = 9;
 /** Jobs as processes of this machine, through the shepherd. */
 export class LocalExecutor implements Executor {
   readonly name = "local";
-  /** Lookahead: not in a root daemon, whose jobs of other users start only in a free slot. */
-  readonly lookahead: boolean;
+  /** Lookahead: for the jobs the shepherd runs (in a root daemon, its own), see `lookaheadFor`. */
+  readonly lookahead = true;
   /** Jobs of other users, under supervisors; null unless the daemon is root. */
   readonly #asUser: SupervisedExecutor | null;
   /** Jobs given to `#asUser`. */
@@ -53,6 +53,8 @@ export class LocalExecutor implements Executor {
   readonly #writer = new LineWriter(() => this.#conn);
   /** Jobs handed over (by `start` or `recover`) and not forgotten yet. */
   readonly #jobs = new Set<number>();
+  /** Lookahead jobs the shepherd holds, as far as we know (not reported running or ended). */
+  readonly #held = new Set<number>();
   /** The last snapshot of the shepherd: what it knew of each job when we connected. */
   #snapshot = new Map<number, JobNews>();
   #rebooted = false;
@@ -82,7 +84,20 @@ export class LocalExecutor implements Executor {
     this.#asUser = Deno.uid() === 0
       ? new SupervisedExecutor({ ...ctx, spool: `${ctx.spool}/as-user` })
       : null;
-    this.lookahead = this.#asUser === null;
+  }
+
+  /**
+   * The shepherd holds a lookahead job and starts it when one of its own
+   * jobs ends: only while every job runs there (jobs of other users start
+   * under supervisors, in a free slot; a slot one of them frees comes as
+   * `promoted`).
+   */
+  lookaheadFor(uid: number): boolean {
+    return !this.#foreign(uid) && this.#supervised.size === 0;
+  }
+
+  promoted(id: number): void {
+    if (this.#held.delete(id)) this.#send({ t: "go", id });
   }
 
   /** Whether job `job` runs as another user than the daemon's (under a supervisor). */
@@ -233,6 +248,7 @@ export class LocalExecutor implements Executor {
 
   #heard(m: FromShepherd): void {
     if (m.t === "hello" || m.t === "ready" || !this.#jobs.has(m.id)) return;
+    this.#held.delete(m.id);
     this.#emit(this.#event(m, m.t === "lost"));
   }
 
@@ -265,6 +281,7 @@ export class LocalExecutor implements Executor {
       return this.#asUser!.start(launch);
     }
     this.#jobs.add(job.id);
+    if (ahead) this.#held.add(job.id);
     let text: string | undefined;
     try {
       text = fatal.decode(script);
@@ -336,6 +353,7 @@ export class LocalExecutor implements Executor {
   forget(id: number): void {
     if (this.#supervised.delete(id)) return this.#asUser!.forget(id);
     this.#jobs.delete(id);
+    this.#held.delete(id);
     this.#snapshot.delete(id);
     this.#orphans.forget(id);
     clearLongTimeout(this.#kills.get(id));

@@ -9,6 +9,7 @@
  */
 
 import { abortReason, type FinalState, type JobRecord, type StopCause } from "./job.ts";
+import type { JobUpdate } from "./job_rows.ts";
 import type { Outcome, Usage } from "./executor.ts";
 import { memoryWarning, type UsageColumns, usageColumns } from "./job_usage.ts";
 import type { Change } from "./scheduler.ts";
@@ -46,6 +47,12 @@ export class RunningJobs {
   readonly #aheadDurable = new Set<number>();
   /** Jobs promoted to a slot before their R was durable: they start once it is. */
   readonly #promotedEarly = new Set<number>();
+  /**
+   * The records of running jobs, read once and kept up to date by `update`
+   * (nothing else changes a running job's row); dropped when a job ends and
+   * all at once when a tick rolls back.
+   */
+  readonly #records = new Map<number, JobRecord>();
   /** Timeouts of running jobs. */
   readonly #timeouts = new JobTimers();
   /** Failed jobs waiting in U for their retry (RETRYDELAY). */
@@ -56,6 +63,28 @@ export class RunningJobs {
   constructor(ctx: DaemonContext) {
     this.#ctx = ctx;
     this.#memory = new MemoryGate(ctx.config, ctx.log, () => ctx.event(() => {}));
+  }
+
+  /** The record of active job `id` (kept while it runs; see `update`). */
+  recordOf(id: number): JobRecord {
+    let job = this.#records.get(id);
+    if (job === undefined) {
+      job = this.#ctx.store.get(id)!;
+      this.#records.set(id, job);
+    }
+    return job;
+  }
+
+  /** Changes some columns of a running job, in the store and in its kept record. */
+  update(id: number, fields: JobUpdate): void {
+    this.#ctx.store.update(id, fields);
+    const job = this.#records.get(id);
+    if (job !== undefined) Object.assign(job, fields);
+  }
+
+  /** The open tick rolled back: the kept records may hold what it undid. */
+  rolledBack(): void {
+    this.#records.clear();
   }
 
   /** Whether job `id` has been handed to the executor (and not settled since). */
@@ -70,34 +99,51 @@ export class RunningJobs {
    * without waiting for the disk.
    */
   startJobs(): void {
-    const { store, scheduler, executor } = this.#ctx;
+    const { scheduler } = this.#ctx;
     const now = Date.now();
     // MemAvailable is read only when a job may start.
     const room = scheduler.counts().Q > 0 ? this.#memory.room() : null;
     for (const { id } of scheduler.schedule(room)) {
       const gpuIds = scheduler.get(id)!.gpuIds;
-      store.update(id, { state: "R", started: now, ...(gpuIds ? { gpuIds: [...gpuIds] } : {}) });
+      this.update(id, { state: "R", started: now, ...(gpuIds ? { gpuIds: [...gpuIds] } : {}) });
       this.#ctx.afterCommit(() => this.#launch(id));
     }
     if (room !== null) this.#memory.passed(scheduler.memoryShort, room.margin);
     while (scheduler.counts().Q >= LOOKAHEAD_BACKLOG) {
       const ahead = scheduler.reserveAhead(room);
       if (ahead === null) return;
-      store.update(ahead.id, { state: "R", started: now });
+      this.update(ahead.id, { state: "R", started: now });
       this.#ctx.afterCommit(() => {
         // An executor with lookahead holds the job itself and starts it when a slot frees.
-        if (executor.lookahead) this.#launch(ahead.id, scheduler.isAhead(ahead.id));
+        if (this.#executorHolds(ahead.id)) this.#launch(ahead.id, scheduler.isAhead(ahead.id));
         else if (this.#promotedEarly.delete(ahead.id)) this.#launch(ahead.id);
         else if (scheduler.isAhead(ahead.id)) this.#aheadDurable.add(ahead.id);
       });
     }
   }
 
-  /** Jobs whose slot freed: each starts now if its R is durable, else once it is. */
+  /**
+   * Whether the executor holds lookahead job `id` until a slot frees: not
+   * once a job ahead of it in line waits here instead (the executor would
+   * start this one in the slot that is that job's).
+   */
+  #executorHolds(id: number): boolean {
+    const { executor } = this.#ctx;
+    if (this.#aheadDurable.size > 0) return false;
+    if (executor.lookaheadFor !== undefined) return executor.lookaheadFor(this.recordOf(id).uid);
+    return executor.lookahead === true;
+  }
+
+  /**
+   * Jobs whose slot freed: each starts now if its R is durable, else once it
+   * is; one the executor holds is told, in case the slot is one it does not
+   * know of.
+   */
   promote(): void {
     for (const id of this.#ctx.scheduler.promoted()) {
-      if (this.#ctx.stopping() || this.#launched.has(id)) continue;
-      if (this.#aheadDurable.delete(id)) this.#launch(id);
+      if (this.#ctx.stopping()) continue;
+      if (this.#launched.has(id)) this.#ctx.executor.promoted?.(id);
+      else if (this.#aheadDurable.delete(id)) this.#launch(id);
       else this.#promotedEarly.add(id);
     }
   }
@@ -107,7 +153,7 @@ export class RunningJobs {
     const { store, scheduler, executor } = this.#ctx;
     if (scheduler.get(id)?.state !== "R" || this.#launched.has(id)) return;
     this.#launched.add(id);
-    const job = store.get(id)!;
+    const job = this.recordOf(id);
     executor.start({
       job,
       script: store.script(id),
@@ -121,16 +167,15 @@ export class RunningJobs {
     this.#timeouts.clear(id);
     this.#launched.delete(id);
     this.#signalled.delete(id);
+    this.#records.delete(id);
     this.#ctx.executor.forget(id);
   }
 
   /** Marks a running job as being stopped (durably), then has the executor end it. */
   stop(id: number, cause: StopCause): void {
-    const { store, scheduler } = this.#ctx;
-    if (scheduler.get(id)?.state !== "R") return;
-    const job = store.get(id)!;
-    if (job.stopping !== null) return;
-    store.update(id, { stopping: cause });
+    if (this.#ctx.scheduler.get(id)?.state !== "R") return;
+    if (this.recordOf(id).stopping !== null) return;
+    this.update(id, { stopping: cause });
     this.#ctx.afterCommit(() => this.signal(id));
   }
 
@@ -153,7 +198,8 @@ export class RunningJobs {
 
   /** Records a running job's end, the state it earned, and what follows for its dependents. */
   settle(id: number, outcome: Outcome, at: number, usage: Usage | null = null): void {
-    const job = this.#ctx.store.get(id)!;
+    const job = this.recordOf(id);
+    this.#records.delete(id);
     const ended = Math.max(at, job.started ?? at);
     const { state, exitCode, reason } = endingOf(outcome, job.stopping, job.timeout);
     const fields = { ended, exitCode, reason, ...usageColumns(outcome, usage) };

@@ -12,6 +12,13 @@ import type { Resources } from "./scheduler_resources.ts";
 /** How many jobs at the head of the queue lookahead looks at. */
 const DEPTH = 16;
 
+/**
+ * How many jobs may be ahead per running job: with one, a job that ends
+ * before the daemon has made the next one durable (a trivial job, on a
+ * busy machine) leaves its slot idle until the daemon catches up.
+ */
+const AHEAD_PER_SLOT = 2;
+
 /** The jobs ahead of their slot, in the order they take the slots that free. */
 export class Lookahead {
   #ahead: SchedJob[] = [];
@@ -36,8 +43,8 @@ export class Lookahead {
 
   /**
    * The job to mark ahead, if any: the first queued job (of the first few)
-   * that fits into the slot of any running job. At most one job is ahead per
-   * running job.
+   * that fits into the slot of any running job. At most `AHEAD_PER_SLOT`
+   * jobs are ahead per running job.
    */
   choose(
     running: ReadonlySet<SchedJob>,
@@ -48,7 +55,10 @@ export class Lookahead {
   ): SchedJob | undefined {
     const slots = running.size - this.#ahead.length;
     // Per-user limits decide at the moment a slot frees: no lookahead under them.
-    if (slots <= this.#ahead.length || (resources.capacity.userProcs ?? null) !== null) {
+    if (
+      slots * AHEAD_PER_SLOT <= this.#ahead.length ||
+      (resources.capacity.userProcs ?? null) !== null
+    ) {
       return undefined;
     }
     // Whichever running job ends first hands its slot to the first job ahead, and that

@@ -414,6 +414,11 @@ class Shepherd {
         return this.#start(message);
       case "kill":
         return this.#kill(message.id, message.signal);
+      case "go": {
+        const waiting = this.#waiting.findIndex((m) => m.id === message.id);
+        if (waiting < 0) return; // started already, by the end of one of its jobs
+        return this.#start(this.#waiting.splice(waiting, 1)[0]!);
+      }
       case "forget": {
         const job = this.#jobs.get(message.id);
         if (job === undefined) return;

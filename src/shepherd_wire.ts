@@ -33,6 +33,8 @@ export type ToShepherd =
   | StartMessage
   | { t: "kill"; id: number; signal: number }
   | { t: "forget"; id: number }
+  /** A lookahead job it holds has a slot (one freed elsewhere): start it now. */
+  | { t: "go"; id: number }
   /**
    * A job of a shepherd that died, reaped by the daemon (its subreaper,
    * src/orphan_reaper.ts): journaled as the job's end.

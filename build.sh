@@ -6,7 +6,8 @@
 # 2. Otherwise a launcher: a two-line shell script that runs this checkout's sources
 #    with this Deno. It works from any directory and passes arguments, stdin and the
 #    exit code through (it execs Deno); it needs this checkout and Deno to stay where
-#    they are.
+#    they are. --no-config: running sjq needs nothing of deno.json (no import map, no
+#    npm settings), and skipping its discovery saves each command about 1 ms.
 #
 # A compiled program must answer `--version` as sjq does: DENORT_BIN pointing at the
 # deno binary itself builds a program that is just Deno, which is not shipped.
@@ -57,7 +58,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 cat >"$tmp" <<EOF
 #!/bin/sh
 # sjq launcher made by 'make build': runs the sources in $here with Deno $("$deno" --version | head -n1 | cut -d' ' -f2).
-exec $(q "$deno") run -A --quiet --no-prompt --config $(q "$here/deno.json") $(q "$here/main.ts") "\$@"
+exec $(q "$deno") run -A --quiet --no-prompt --no-config $(q "$here/main.ts") "\$@"
 EOF
 chmod 0755 "$tmp"
 mv -f "$tmp" "$out"

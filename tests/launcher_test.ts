@@ -74,7 +74,14 @@ Deno.test("the launcher runs sjq from any directory, passes arguments and exit c
     assert.equal(started.code, 0, started.stderr);
     const pid = Number(started.stdout.trim());
     const cmdline = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
-    assert.deepEqual(cmdline.slice(0, 5), [Deno.execPath(), "run", "-A", "--quiet", MAIN]);
+    assert.deepEqual(cmdline.slice(0, 6), [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      "--no-config",
+      MAIN,
+    ]);
 
     const out = `${dir.path}/out`;
     await Deno.mkdir(out);

@@ -19,7 +19,7 @@ Deno.test("sjq from the sources runs itself again as Deno running main.ts", () =
       execPath: "/opt/deno",
       mainModule: "file:///home/me/sjq%20src/main.ts",
     }),
-    ["/opt/deno", "run", "-A", "--quiet", "/home/me/sjq src/main.ts"],
+    ["/opt/deno", "run", "-A", "--quiet", "--no-config", "/home/me/sjq src/main.ts"],
   );
 });
 

@@ -28,7 +28,10 @@ export class Outbox {
   readonly #gone = new AbortController();
   /** Resolves once the connection is broken: pending replies are not waited for any more. */
   readonly #broken: Promise<null>;
-  #chain: Promise<void> = Promise.resolve();
+  /** Replies pushed and not yet written, in order. */
+  readonly #queue: _Entry[] = [];
+  /** The writing of the queue, while it runs. */
+  #pump: Promise<void> | null = null;
   /** Replies pushed and not yet fully written. */
   #outstanding = 0;
   /** Bytes of computed replies not yet taken by the socket. */
@@ -91,7 +94,12 @@ export class Outbox {
    * memory, and stops being read from.
    */
   async admit(listing: boolean): Promise<void> {
-    while (this.mustWait(listing)) await new Promise<void>((r) => this.#wake = r);
+    if (!this.mustWait(listing)) return;
+    // Then down to half the bounds: letting one request in per reply written would make a tick of each.
+    while (
+      !this.broken && (this.#outstanding > MAX_OUTSTANDING / 2 ||
+        this.#queued > MAX_QUEUED_BYTES / 2 || (listing && this.#outstanding > 0))
+    ) await new Promise<void>((r) => this.#wake = r);
   }
 
   /** Whether a request must wait before it is handled (see `admit`). */
@@ -110,28 +118,70 @@ export class Outbox {
       clearInterval(this.#prober);
       this.#prober = undefined;
     }, PROBE_MS);
-    this.#chain = this.#chain.then(async () => {
+    const entry: _Entry = { reply, ready: undefined };
+    reply.then((r) => entry.ready = r, () => {});
+    this.#queue.push(entry);
+    this.#pump ??= this.#writeAll();
+  }
+
+  /**
+   * Writes the queued replies in order until none is left: each waits for
+   * the first, then goes out together with every reply after it that is
+   * ready too (a tick's replies come at once), in one write.
+   */
+  async #writeAll(): Promise<void> {
+    try {
+      await this.#writeQueue();
+    } finally {
+      this.#pump = null;
+    }
+  }
+
+  async #writeQueue(): Promise<void> {
+    while (this.#queue.length > 0) {
       // Once the connection is broken, nothing pending is waited for: it may never come.
-      const r = await Promise.race([reply, this.#broken]);
-      if (r === null || this.broken) return;
-      const parts = encodeReply(r);
-      const size = parts.reduce((n, p) => n + p.length, 0);
-      this.#queued += size;
+      const first = await Promise.race([this.#queue[0]!.reply, this.#broken]).catch(() => null);
+      if (first === null || this.broken) return this.#drop();
+      this.#queue[0]!.ready = first;
+      let n = 0;
+      let size = 0;
+      while (n < this.#queue.length && size < WRITE_CHUNK) {
+        const r = this.#queue[n]!.ready;
+        if (r === undefined) break;
+        n++;
+        size += r.line.length + (r.payload === undefined ? 0 : WRITE_CHUNK);
+        if (r.close) break;
+      }
+      const batch = this.#queue.splice(0, n).map((e) => e.ready!);
+      const parts = encodeReplies(batch);
+      const bytes = parts.reduce((k, p) => k + p.length, 0);
+      this.#queued += bytes;
       this.#writing = true;
       try {
         for (const part of parts) await this.#write(part);
+      } catch {
+        this.#break();
       } finally {
         this.#writing = false;
-        this.#queued -= size;
+        this.#queued -= bytes;
       }
-      if (r.close) this.#break();
-    }).catch(() => {
-      this.#break();
-    }).finally(() => {
-      this.#outstanding--;
+      this.#outstanding -= n;
       this.#wake?.();
       this.#wake = null;
-    });
+      if (this.broken) return this.#drop();
+      if (batch[batch.length - 1]!.close) {
+        this.#break();
+        return this.#drop();
+      }
+    }
+  }
+
+  /** Forgets the replies still queued: the connection cannot take them any more. */
+  #drop(): void {
+    this.#outstanding -= this.#queue.length;
+    this.#queue.length = 0;
+    this.#wake?.();
+    this.#wake = null;
   }
 
   /** Gives up on the connection: no more replies are written, and it is closed. */
@@ -140,8 +190,8 @@ export class Outbox {
   }
 
   /** Resolves once every reply pushed has been written (or can no longer be). */
-  finished(): Promise<void> {
-    return this.#chain;
+  async finished(): Promise<void> {
+    while (this.#pump !== null) await this.#pump;
   }
 
   /** Writes `bytes` as the socket takes them; drops the client if it takes nothing for too long. */
@@ -160,9 +210,26 @@ export class Outbox {
 /** Line ends inside a reply line (an echoed value) would split it for the client. */
 const LINE_BREAKS = /[\r\n\u2028\u2029]/g;
 
-/** A reply's bytes: its line, then its payload (one buffer or several). */
-function encodeReply(reply: Reply): Uint8Array[] {
-  const head = new TextEncoder().encode(`${reply.line.replace(LINE_BREAKS, " ")}\r\n`);
-  if (reply.payload === undefined) return [head];
-  return [head, ...(reply.payload instanceof Uint8Array ? [reply.payload] : reply.payload)];
+const encoder = new TextEncoder();
+
+/** Replies' bytes, each its line, then its payload (one buffer or several); lines in a row share one buffer. */
+function encodeReplies(replies: readonly Reply[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let lines = "";
+  for (const reply of replies) {
+    lines += `${reply.line.replace(LINE_BREAKS, " ")}\r\n`;
+    if (reply.payload === undefined) continue;
+    parts.push(encoder.encode(lines));
+    lines = "";
+    if (reply.payload instanceof Uint8Array) parts.push(reply.payload);
+    else parts.push(...reply.payload);
+  }
+  if (lines !== "") parts.push(encoder.encode(lines));
+  return parts;
+}
+
+/** A reply pushed, and its value once it is ready. */
+interface _Entry {
+  reply: Promise<Reply>;
+  ready: Reply | undefined;
 }

@@ -216,10 +216,22 @@ function _checkDeps(
   return [...byId.values()];
 }
 
+/**
+ * Paths looked up in this turn of the event loop, and whether each is a
+ * directory: requests that arrived together (a pipelined batch, one tick)
+ * share one `stat` of each path (their CWD, their output directories).
+ */
+const _directories = new Map<string, boolean>();
+
 function _isDirectory(path: string): boolean {
+  let known = _directories.get(path);
+  if (known !== undefined) return known;
+  if (_directories.size === 0) queueMicrotask(() => _directories.clear());
   try {
-    return Deno.statSync(path).isDirectory;
+    known = Deno.statSync(path).isDirectory;
   } catch {
-    return false;
+    known = false;
   }
+  _directories.set(path, known);
+  return known;
 }

@@ -96,6 +96,8 @@ export interface ParserLimits {
 export const DEFAULT_LIMITS: ParserLimits = { maxLine: 64 * 1024, maxScript: 16 * 1024 * 1024 };
 
 const LF = 10;
+/** ENV lines a connection keeps decoded (src/client.ts splits a large environment over several). */
+const MAX_ENV_LINES = 16;
 /** Any name a process environment can hold (bash exports functions as `BASH_FUNC_f%%`). */
 const ENV_NAME = /^[^=\0]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -120,6 +122,8 @@ export class RequestParser {
   /** A SUBMIT being read: its options so far, then the script byte count once SRC came. */
   #submit: { options: SubmitOptions; errors: string[]; src: number | null } | null = null;
   #failed = false;
+  /** ENV lines decoded on this connection, by their text (a few: a client sends the same ones). */
+  readonly #envLines = new Map<string, _EnvLine>();
 
   constructor(limits: ParserLimits = DEFAULT_LIMITS) {
     this.#limits = limits;
@@ -317,17 +321,18 @@ export class RequestParser {
       case "NAME":
         if (value !== "") options.name = value.replace(NAME_BREAKS, " ");
         return null;
-      case "ENV":
-        for (const pair of value.split(";")) {
-          if (pair === "") continue;
-          const eq = pair.indexOf("=");
-          const name = eq < 0 ? pair : pair.slice(0, eq);
-          const encoded = eq < 0 ? "" : pair.slice(eq + 1);
-          if (eq < 0 || !ENV_NAME.test(name)) errors.push(`Bad ENV name "${name}"`);
-          else if (!BASE64.test(encoded)) errors.push(`Bad ENV value for ${name}: not base64`);
-          else options.env.push([name, decodeBase64(encoded)]);
+      case "ENV": {
+        // A client sends the same environment with every job: each line is decoded once.
+        let env = this.#envLines.get(value);
+        if (env === undefined) {
+          env = parseEnvLine(value);
+          if (this.#envLines.size >= MAX_ENV_LINES) this.#envLines.clear();
+          this.#envLines.set(value, env);
         }
+        for (const pair of env.pairs) options.env.push(pair);
+        for (const e of env.errors) errors.push(e);
         return null;
+      }
       case "UID":
       case "GID": {
         const n = parseWhole(value);
@@ -402,6 +407,28 @@ export class RequestParser {
         return null;
     }
   }
+}
+
+/** The pairs of one ENV line, and what is wrong with it. */
+interface _EnvLine {
+  /** Shared by every request that sent the line: read, never changed. */
+  pairs: readonly [string, string][];
+  errors: readonly string[];
+}
+
+function parseEnvLine(value: string): _EnvLine {
+  const pairs: [string, string][] = [];
+  const errors: string[] = [];
+  for (const pair of value.split(";")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const encoded = eq < 0 ? "" : pair.slice(eq + 1);
+    if (eq < 0 || !ENV_NAME.test(name)) errors.push(`Bad ENV name "${name}"`);
+    else if (!BASE64.test(encoded)) errors.push(`Bad ENV value for ${name}: not base64`);
+    else pairs.push([name, decodeBase64(encoded)]);
+  }
+  return { pairs, errors };
 }
 
 /** `CLEAN <seconds> [S,F,…]`: forget jobs that ended at least that long ago (all final states by default). */

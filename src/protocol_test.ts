@@ -274,3 +274,23 @@ Deno.test("SUBMIT GPUS: a whole number of devices; anything else is an error of 
     submitted("x", { gpus: 0 }),
   ]);
 });
+
+Deno.test("RequestParser: an ENV line sent again gives each SUBMIT the same pairs, and the same errors", () => {
+  const line = `ENV A=${encodeBase64("a")};B=${encodeBase64("b;c")};bad=%%\r\n`;
+  const submit = (env: string) => `SUBMIT\r\n${env}SRC 1\r\nx`;
+  const requests = parse(
+    new RequestParser(),
+    submit(line),
+    submit(`${line}ENV C=${encodeBase64("c")}\r\n`),
+    submit(line),
+    submit(`ENV A=${encodeBase64("other")}\r\n`),
+  );
+  const pairs: [string, string][] = [["A", "a"], ["B", "b;c"]];
+  const errors = ["Bad ENV value for bad: not base64"];
+  assert.deepEqual(requests, [
+    submitted("x", { env: pairs }, errors),
+    submitted("x", { env: [...pairs, ["C", "c"]] }, errors),
+    submitted("x", { env: pairs }, errors),
+    submitted("x", { env: [["A", "other"]] }),
+  ]);
+});

@@ -111,7 +111,17 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
       ALTER TABLE attempts ADD COLUMN max_rss INTEGER;
       ALTER TABLE attempts ADD COLUMN signal INTEGER;`,
   },
+  // Each distinct environment once (a submitter sends the same one with every job): a job from
+  // now on names its row (env_id) and keeps '' in env; an older job keeps its own copy in env.
+  {
+    name: "envs",
+    sql: `CREATE TABLE envs (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+      ALTER TABLE jobs ADD COLUMN env_id INTEGER;`,
+  },
 ];
+
+/** Environments whose envs row the store remembers (by their JSON), so that a submit need not look. */
+const MAX_KNOWN_ENVS = 64;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -195,6 +205,10 @@ export class Store implements Disposable {
   #closed = false;
   #inTransaction = false;
   #noticesOf: StatementSync | undefined;
+  /** The envs row of each environment stored lately, by its JSON (forgotten at a rollback). */
+  readonly #envIds = new Map<string, number>();
+  readonly #envId: StatementSync;
+  readonly #insertEnv: StatementSync;
 
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
@@ -223,11 +237,16 @@ export class Store implements Disposable {
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (id, name, state, procs, mem, deps, cwd, stdout, stderr, env, uid, gid,
          timeout, submitted, started, ended, exit_code, reason, pid, stopping, args, array_spec,
-         priority, queue)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         priority, queue, env_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.#envId = this.#db.prepare("SELECT id FROM envs WHERE json = ?");
+    this.#insertEnv = this.#db.prepare("INSERT INTO envs (json) VALUES (?) RETURNING id");
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
-    this.#get = this.#db.prepare("SELECT * FROM jobs WHERE id = ?");
+    this.#get = this.#db.prepare(
+      `SELECT jobs.*, envs.json AS env_json FROM jobs LEFT JOIN envs ON envs.id = jobs.env_id
+       WHERE jobs.id = ?`,
+    );
     this.#state = this.#db.prepare("SELECT state FROM jobs WHERE id = ?");
     this.#forgottenState = this.#db.prepare("SELECT state FROM forgotten WHERE id = ?");
     // A task of an array runs its head's script.
@@ -305,6 +324,7 @@ export class Store implements Disposable {
   rollback(): void {
     if (!this.#inTransaction) return;
     this.#inTransaction = false;
+    this.#envIds.clear(); // rows it added may be undone
     if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
   }
 
@@ -320,7 +340,6 @@ export class Store implements Disposable {
       job.cwd,
       job.stdout,
       job.stderr,
-      JSON.stringify(job.env),
       job.uid,
       job.gid,
       job.timeout,
@@ -335,12 +354,25 @@ export class Store implements Disposable {
       job.array ?? null,
       job.priority || null,
       job.queue ?? null,
+      this.#envRow(job.env),
     );
     this.#insertScript.run(job.id, script);
     if (job.slurmOpts !== undefined && job.slurmOpts.length > 0) {
       this.#db.prepare("UPDATE jobs SET slurm_opts = ? WHERE id = ?")
         .run(JSON.stringify(job.slurmOpts), job.id);
     }
+  }
+
+  /** The id of the envs row holding `env`, added if there is none. */
+  #envRow(env: Record<string, string>): number {
+    const json = JSON.stringify(env);
+    let id = this.#envIds.get(json);
+    if (id !== undefined) return id;
+    const row = (this.#envId.get(json) ?? this.#insertEnv.get(json)) as { id: number };
+    id = Number(row.id);
+    if (this.#envIds.size >= MAX_KNOWN_ENVS) this.#envIds.clear();
+    this.#envIds.set(json, id);
+    return id;
   }
 
   /**
@@ -400,7 +432,7 @@ export class Store implements Disposable {
   /** One job, or undefined. */
   get(id: number): JobRecord | undefined {
     const row = this.#get.get(id) as Row | undefined;
-    return row && this.#toRecord(row);
+    return row && this.#toRecord(_withEnv(row));
   }
 
   /** A job's state, or undefined when unknown. */
@@ -540,6 +572,12 @@ export class Store implements Disposable {
       delScript.run(id);
       delAttempts.run(id);
     }
+    if (ids.length > 0) {
+      this.#db.exec(
+        "DELETE FROM envs WHERE id NOT IN (SELECT env_id FROM jobs WHERE env_id IS NOT NULL)",
+      );
+      this.#envIds.clear();
+    }
     return ids;
   }
 
@@ -675,8 +713,11 @@ export class Store implements Disposable {
     if (job.arrayId === undefined) return job;
     let head = this.#heads.get(job.arrayId);
     if (head === undefined) {
-      const h = this.#db.prepare("SELECT env, stdout, stderr, queue FROM jobs WHERE id = ?")
-        .get(job.arrayId) as Row | undefined;
+      const h = this.#db.prepare(
+        `SELECT env, envs.json AS env_json, stdout, stderr, queue FROM jobs
+         LEFT JOIN envs ON envs.id = jobs.env_id WHERE jobs.id = ?`,
+      ).get(job.arrayId) as Row | undefined;
+      if (h !== undefined) _withEnv(h);
       head = {
         env: h ? JSON.parse(h.env as string) : {},
         stdout: (h?.stdout as string | undefined) ?? "",
@@ -706,4 +747,11 @@ export class Store implements Disposable {
     this.#db.close();
     this.#wal[Symbol.dispose]();
   }
+}
+
+/** A row with its environment in `env`: its envs row's JSON, or its own copy (a job from before envs). */
+function _withEnv(row: Row): Row {
+  if (row.env_json != null) row.env = row.env_json;
+  delete row.env_json;
+  return row;
 }

@@ -2,7 +2,8 @@
  * What a pipelined SUBMIT costs the daemon: the scale workload's submits
  * (pairs of a queued job and one that depends on a running blocker, over one
  * connection), timed at an empty queue and again at a deep one, as the
- * daemon's CPU per submit (utime + stime from /proc) and the wall-clock rate.
+ * daemon's CPU per submit (utime + stime from /proc), the wall-clock rate,
+ * and the CPU this driver spent reading the replies (it shares the cores).
  * `--before CHECKOUT` runs another checkout's daemon (an older commit) beside
  * this one, in alternating rounds, so that both see the same machine.
  *
@@ -98,13 +99,15 @@ async function start(label: string, main: string, prof: string | undefined): Pro
   return { label, pid: process.pid, process, client, pair, home };
 }
 
-/** N submits; returns [CPU µs per submit, submits/s]. */
-async function measure(d: Daemon, n: number): Promise<[number, number]> {
-  const c0 = cpuMs(d.pid);
+/** N submits; returns [daemon CPU µs per submit, submits/s, this client's CPU µs per submit]. */
+async function measure(d: Daemon, n: number): Promise<[number, number, number]> {
+  const requests = repeat(d.pair, n / 2);
+  const c0 = cpuMs(d.pid), me0 = cpuMs(Deno.pid);
   const t0 = performance.now();
-  await submitPipelined(d.client, repeat(d.pair, n / 2), n);
+  await submitPipelined(d.client, requests, n);
   const wall = performance.now() - t0;
-  return [(cpuMs(d.pid) - c0) * 1000 / n, n / (wall / 1000)];
+  const me = (cpuMs(Deno.pid) - me0) * 1000 / n;
+  return [(cpuMs(d.pid) - c0) * 1000 / n, n / (wall / 1000), me];
 }
 
 async function fill(d: Daemon, to: number): Promise<void> {
@@ -127,21 +130,26 @@ console.log(`N=${N} per round, ${ROUNDS} rounds, ENV ${withEnv ? "sent" : "none"
 for (const depth of [0, DEPTH]) {
   for (const d of daemons) await fill(d, depth);
   const results = new Map(
-    daemons.map((d) => [d.label, { cpu: [] as number[], rate: [] as number[] }]),
+    daemons.map((
+      d,
+    ) => [d.label, { cpu: [] as number[], rate: [] as number[], client: [] as number[] }]),
   );
   for (let r = 0; r < ROUNDS; r++) {
     for (const d of daemons) {
-      const [cpu, rate] = await measure(d, N);
+      const [cpu, rate, client] = await measure(d, N);
       results.get(d.label)!.cpu.push(cpu);
       results.get(d.label)!.rate.push(rate);
+      results.get(d.label)!.client.push(client);
     }
   }
   for (const d of daemons) {
-    const { cpu, rate } = results.get(d.label)!;
+    const { cpu, rate, client } = results.get(d.label)!;
     console.log(
       `depth ${depth}: ${d.label.padEnd(6)} ${median(cpu).toFixed(1)} µs CPU/submit ` +
         `(${cpu.map((x) => x.toFixed(0)).join(" ")}), ${median(rate).toFixed(0)} submits/s ` +
-        `(${rate.map((x) => x.toFixed(0)).join(" ")})`,
+        `(${rate.map((x) => x.toFixed(0)).join(" ")}); client ${
+          median(client).toFixed(1)
+        } µs CPU/submit`,
     );
   }
 }

@@ -30,8 +30,11 @@ export interface ModeConfig {
   latencySamples: number;
   /** Workload 3: hyperfine runs per command. */
   clientRuns: number;
-  /** Workload 4: queue depths, and pipelined submits timed at each. */
-  scale: { depths: number[]; submits: number };
+  /**
+   * Workload 4: queue depths, pipelined submits timed at each, and untimed submits before
+   * the first (killed and cleaned away again).
+   */
+  scale: { depths: number[]; submits: number; warmup: number };
   /** Workload 5: jobs in the mixed workload and their longest sleep. */
   packing: { jobs: number; maxSeconds: number };
 }
@@ -45,7 +48,7 @@ export const MODES: Record<ModeName, ModeConfig> = {
     throughput: { trivial: [200], sleep: [], warmupJobs: 5, capSeconds: 1, slurm: false },
     latencySamples: 100,
     clientRuns: 10,
-    scale: { depths: [0, 2_000], submits: 500 },
+    scale: { depths: [0, 2_000], submits: 500, warmup: 2_000 },
     packing: { jobs: 12, maxSeconds: 0.25 },
   },
   full: {
@@ -62,7 +65,7 @@ export const MODES: Record<ModeName, ModeConfig> = {
     },
     latencySamples: 500,
     clientRuns: 50,
-    scale: { depths: [0, 10_000, 100_000], submits: 2_000 },
+    scale: { depths: [0, 10_000, 100_000], submits: 2_000, warmup: 20_000 },
     packing: { jobs: 40, maxSeconds: 1 },
   },
 };

@@ -4,7 +4,8 @@
  * a full `STATUS`, and the daemon's resident memory. The submits timed at one
  * depth stay queued, so a depth is where its measurement started. Every other
  * job depends on the running one (it waits in H), so the queue holds
- * dependencies as well as plain queued jobs.
+ * dependencies as well as plain queued jobs. An untimed warm-up of
+ * submits (killed and cleaned away again) comes first.
  *
  * @module
  */
@@ -80,6 +81,20 @@ export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[
       const pairs = Math.ceil(n / 2);
       return submitPipelined(c, repeat(pair, pairs), pairs * 2);
     };
+    // Untimed warm-up: V8 optimises the submit path only after some thousands of calls, as in a
+    // daemon that has been running. The jobs are killed and forgotten: the queue is empty again.
+    const warm = await submitJobs(cfg.scale.warmup);
+    const kills = new TextEncoder().encode(warm.map((id) => `KILL ${id}\r\n`).join(""));
+    const killed = (async () => {
+      for (const id of warm) {
+        const line = await c.line();
+        if (line !== "OK\r\n") throw new Error(`KILL ${id}: ${JSON.stringify(line)}`);
+      }
+    })();
+    await c.send(kills);
+    await killed;
+    const cleaned = await c.request("CLEAN 0\r\n");
+    if (cleaned !== `OK ${warm.length}\r\n`) throw new Error(`CLEAN 0: ${cleaned}`);
     const rows: ScaleRow[] = [];
     for (const target of cfg.scale.depths) {
       const waiting = async () => {

@@ -44,6 +44,7 @@ export interface OutputNameFacts {
  * ```
  */
 export function expandOutputName(pattern: string, facts: OutputNameFacts): string {
+  if (!pattern.includes("%")) return pattern;
   return pattern.replace(/%(\d*)([jxaAu%])/g, (whole, pad: string, letter: string) => {
     let value: string;
     switch (letter) {

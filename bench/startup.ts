@@ -7,7 +7,12 @@
  * `deno run`, and the same for CPU time (user + system), which other load on
  * the machine moves less than wall time.
  *
- * Usage: deno run -A bench/startup.ts [--runs N] [--before CHECKOUT]   (`make bench-startup`)
+ * Usage: deno run -A bench/startup.ts [--runs N] [--rounds R] [--before CHECKOUT]
+ * (`make bench-startup`)
+ *
+ * `--rounds R` runs the whole set R times in turn, so that a burst of other
+ * load on a shared machine hits every command about equally; each median
+ * and CPU time is then the median of the rounds' (min and max over all).
  *
  * `--before` times `ping` and `submit` of another checkout of sjq in the
  * same run (e.g. `git worktree add /tmp/old <commit>`), against this daemon.
@@ -40,9 +45,14 @@ export interface StartupRow {
 
 /**
  * Times every client command `runs` times with hyperfine (no shell in
- * between); with `before` (another checkout of sjq), its ping and submit too.
+ * between), in `rounds` rounds; with `before` (another checkout of sjq), its
+ * ping and submit too.
  */
-export async function clientStartup(runs: number, before?: string): Promise<StartupRow[]> {
+export async function clientStartup(
+  runs: number,
+  before?: string,
+  rounds = 1,
+): Promise<StartupRow[]> {
   await using dir = await scratchDir("startup");
   const deno = Deno.execPath();
   const cache = await denoDir();
@@ -72,26 +82,46 @@ export async function clientStartup(runs: number, before?: string): Promise<Star
     commands.push(["before: sjq submit", `${old} submit ${s} --wrap true`]);
   }
   const json = `${dir.path}/hyperfine.json`;
-  await run("hyperfine", [
-    "-N",
-    "--warmup",
-    "5",
-    "--runs",
-    String(runs),
-    "--export-json",
-    json,
-    ...commands.map(([, c]) => c),
-  ], {
-    env: { ...d.env, HOME: dir.path, DENO_DIR: cache, SJQ_CONFIG: "/dev/null" },
-    cwd: dir.path,
-  });
-  const out = JSON.parse(await Deno.readTextFile(json)) as _Hyperfine;
-  return out.results.map((r, i) => {
-    const [label, command] = commands[i]!;
-    const ms = figure(r.times.map((t) => t * 1000));
-    const cpu = (r.user + r.system) * 1000;
-    log(`${label}: median ${ms.median.toFixed(1)} ms, CPU ${cpu.toFixed(1)} ms`);
-    return { label, command, median: ms.median, min: ms.min, max: ms.max, cpu };
+  // Each round times every command once in turn; over several rounds a burst of other load
+  // hits each command about equally, and each figure is the median of the rounds' figures.
+  const medians: number[][] = commands.map(() => []);
+  const cpus: number[][] = commands.map(() => []);
+  const all: number[][] = commands.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    await run("hyperfine", [
+      "-N",
+      "--warmup",
+      "5",
+      "--runs",
+      String(runs),
+      "--export-json",
+      json,
+      ...commands.map(([, c]) => c),
+    ], {
+      env: { ...d.env, HOME: dir.path, DENO_DIR: cache, SJQ_CONFIG: "/dev/null" },
+      cwd: dir.path,
+    });
+    const out = JSON.parse(await Deno.readTextFile(json)) as _Hyperfine;
+    out.results.forEach((r, i) => {
+      const times = r.times.map((t) => t * 1000);
+      medians[i]!.push(figure(times).median);
+      cpus[i]!.push((r.user + r.system) * 1000);
+      all[i]!.push(...times);
+    });
+  }
+  const middle = (values: number[]) => figure(values).median;
+  return commands.map(([label, command], i) => {
+    const ms = figure(all[i]!);
+    const row = {
+      label,
+      command,
+      median: middle(medians[i]!),
+      min: ms.min,
+      max: ms.max,
+      cpu: middle(cpus[i]!),
+    };
+    log(`${label}: median ${row.median.toFixed(1)} ms, CPU ${row.cpu.toFixed(1)} ms`);
+    return row;
   });
 }
 
@@ -119,5 +149,7 @@ if (import.meta.main) {
   const runs = at >= 0 ? Number(Deno.args[at + 1]) : 50;
   const from = Deno.args.indexOf("--before");
   const before = from >= 0 ? Deno.args[from + 1] : undefined;
-  console.log(startupTable(await clientStartup(runs, before)));
+  const r = Deno.args.indexOf("--rounds");
+  const rounds = r >= 0 ? Number(Deno.args[r + 1]) : 1;
+  console.log(startupTable(await clientStartup(runs, before, rounds)));
 }

@@ -41,6 +41,8 @@ export class LocalExecutor implements Executor {
   readonly lookahead = true;
   /** Jobs of other users, under supervisors; null unless the daemon is root. */
   readonly #asUser: SupervisedExecutor | null;
+  /** The daemon's uid (a system call each time Deno is asked). */
+  readonly #uid = Deno.uid();
   /** Jobs given to `#asUser`. */
   readonly #supervised = new Set<number>();
   readonly #ctx: ExecutorContext;
@@ -81,7 +83,7 @@ export class LocalExecutor implements Executor {
     this.#enforceMemory = options.enforceMemory ?? false;
     Deno.mkdirSync(this.#spool, { recursive: true, mode: 0o700 });
     Deno.chmodSync(this.#spool, 0o700); // also one made by an older sjq
-    this.#asUser = Deno.uid() === 0
+    this.#asUser = this.#uid === 0
       ? new SupervisedExecutor({ ...ctx, spool: `${ctx.spool}/as-user` })
       : null;
   }
@@ -102,7 +104,7 @@ export class LocalExecutor implements Executor {
 
   /** Whether job `job` runs as another user than the daemon's (under a supervisor). */
   #foreign(uid: number): boolean {
-    return this.#asUser !== null && uid !== Deno.uid();
+    return this.#asUser !== null && uid !== this.#uid;
   }
 
   /** Connects to the shepherd (starting one if needed) and reads what it knows. */

@@ -96,8 +96,12 @@ export interface ParserLimits {
 export const DEFAULT_LIMITS: ParserLimits = { maxLine: 64 * 1024, maxScript: 16 * 1024 * 1024 };
 
 const LF = 10;
-/** ENV lines a connection keeps decoded (src/client.ts splits a large environment over several). */
-const MAX_ENV_LINES = 16;
+/**
+ * Characters of ENV lines a connection keeps decoded (src/client.ts splits a
+ * large environment over lines of up to 60 KiB): a few environments' worth,
+ * so that many connections cannot make the daemon hold much.
+ */
+const MAX_ENV_CACHE = 128 * 1024;
 /** Any name a process environment can hold (bash exports functions as `BASH_FUNC_f%%`). */
 const ENV_NAME = /^[^=\0]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -124,6 +128,7 @@ export class RequestParser {
   #failed = false;
   /** ENV lines decoded on this connection, by their text (a few: a client sends the same ones). */
   readonly #envLines = new Map<string, _EnvLine>();
+  #envChars = 0;
 
   constructor(limits: ParserLimits = DEFAULT_LIMITS) {
     this.#limits = limits;
@@ -326,8 +331,14 @@ export class RequestParser {
         let env = this.#envLines.get(value);
         if (env === undefined) {
           env = parseEnvLine(value);
-          if (this.#envLines.size >= MAX_ENV_LINES) this.#envLines.clear();
-          this.#envLines.set(value, env);
+          if (this.#envChars + value.length > MAX_ENV_CACHE) {
+            this.#envLines.clear();
+            this.#envChars = 0;
+          }
+          if (value.length <= MAX_ENV_CACHE) {
+            this.#envLines.set(value, env);
+            this.#envChars += value.length;
+          }
         }
         for (const pair of env.pairs) options.env.push(pair);
         for (const e of env.errors) errors.push(e);

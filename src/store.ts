@@ -120,8 +120,11 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   },
 ];
 
-/** Environments whose envs row the store remembers (by their JSON), so that a submit need not look. */
-const MAX_KNOWN_ENVS = 64;
+/**
+ * Characters of environments (JSON) whose envs row the store remembers, so that a submit
+ * with one of them need not look it up: many distinct large ones must not fill the memory.
+ */
+const MAX_KNOWN_ENV_CHARS = 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -207,6 +210,7 @@ export class Store implements Disposable {
   #noticesOf: StatementSync | undefined;
   /** The envs row of each environment stored lately, by its JSON (forgotten at a rollback). */
   readonly #envIds = new Map<string, number>();
+  #envChars = 0;
   readonly #envId: StatementSync;
   readonly #insertEnv: StatementSync;
 
@@ -324,7 +328,7 @@ export class Store implements Disposable {
   rollback(): void {
     if (!this.#inTransaction) return;
     this.#inTransaction = false;
-    this.#envIds.clear(); // rows it added may be undone
+    this.#forgetEnvs(); // rows it added may be undone
     if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
   }
 
@@ -363,6 +367,11 @@ export class Store implements Disposable {
     }
   }
 
+  #forgetEnvs(): void {
+    this.#envIds.clear();
+    this.#envChars = 0;
+  }
+
   /** The id of the envs row holding `env`, added if there is none. */
   #envRow(env: Record<string, string>): number {
     const json = JSON.stringify(env);
@@ -370,8 +379,11 @@ export class Store implements Disposable {
     if (id !== undefined) return id;
     const row = (this.#envId.get(json) ?? this.#insertEnv.get(json)) as { id: number };
     id = Number(row.id);
-    if (this.#envIds.size >= MAX_KNOWN_ENVS) this.#envIds.clear();
-    this.#envIds.set(json, id);
+    if (this.#envChars + json.length > MAX_KNOWN_ENV_CHARS) this.#forgetEnvs();
+    if (json.length <= MAX_KNOWN_ENV_CHARS) {
+      this.#envIds.set(json, id);
+      this.#envChars += json.length;
+    }
     return id;
   }
 
@@ -576,7 +588,7 @@ export class Store implements Disposable {
       this.#db.exec(
         "DELETE FROM envs WHERE id NOT IN (SELECT env_id FROM jobs WHERE env_id IS NOT NULL)",
       );
-      this.#envIds.clear();
+      this.#forgetEnvs();
     }
     return ids;
   }

@@ -416,7 +416,7 @@ export class Scheduler {
    * Lookahead: marks the first queued job (of the first few) R although no
    * slot is free yet, when it fits into the slot of any running job. Its R
    * can then be made durable while the slots are busy, and it takes the
-   * first slot that frees (`promoted`). At most two jobs are ahead per
+   * first slot that frees (`promoted`). At most four jobs are ahead per
    * running job; returns the job marked, or null.
    */
   reserveAhead(room: MemoryRoom | null = null): Change | null {

@@ -17,7 +17,7 @@ const DEPTH = 16;
  * before the daemon has made the next one durable (a trivial job, on a
  * busy machine) leaves its slot idle until the daemon catches up.
  */
-const AHEAD_PER_SLOT = 2;
+const AHEAD_PER_SLOT = 4;
 
 /** The jobs ahead of their slot, in the order they take the slots that free. */
 export class Lookahead {

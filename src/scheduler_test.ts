@@ -484,11 +484,11 @@ Deno.test("per-user procs: restored running jobs count against their owner", () 
 Deno.test("Scheduler: lookahead marks jobs R ahead of busy slots; the first takes the first slot freed", () => {
   const s = new Scheduler({ procs: 2, mem: null });
   const ended = () => undefined;
-  for (let id = 1; id <= 6; id++) s.add({ id, procs: 1, mem: 1, deps: [], hold: false }, ended);
+  for (let id = 1; id <= 10; id++) s.add({ id, procs: 1, mem: 1, deps: [], hold: false }, ended);
   assert.deepEqual(s.schedule().map((c) => c.id), [1, 2]);
-  for (let id = 3; id <= 6; id++) assert.deepEqual(s.reserveAhead(), { id, state: "R" });
-  assert.equal(s.reserveAhead(), null, "two jobs ahead per running job at most");
-  for (const id of [6, 5, 4]) s.requeue(id);
+  for (let id = 3; id <= 10; id++) assert.deepEqual(s.reserveAhead(), { id, state: "R" });
+  assert.equal(s.reserveAhead(), null, "four jobs ahead per running job at most");
+  for (let id = 10; id >= 4; id--) s.requeue(id);
   assert.ok(s.isAhead(3));
   assert.deepEqual(s.used, { procs: 2, mem: 2 }, "its resources are not counted yet");
   assert.deepEqual(s.schedule(), [], "nothing else starts");

@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import type { JobInfo } from "../src/info.ts";
 import { Runner } from "../src/runner.ts";
 import { type Output, RawClient, tempDir, TestDaemon, waitFor } from "./harness.ts";
+import { Bench, GATE, RUN } from "./gated_jobs.ts";
 
 const ROOT = Deno.uid() === 0;
 const CHECKOUT = new URL("..", import.meta.url).pathname;
@@ -697,3 +698,68 @@ test("a multi-user daemon refuses a backend that cannot run jobs as their user",
   assert.match(new TextDecoder().decode(out.stderr), /local backend only/);
   assert.ok(!exists(`${dir.path}/u`));
 });
+
+// In a root daemon the shepherd holds root's jobs ahead only while no other user's job runs
+// (LocalExecutor.lookaheadFor): jobs marked ahead while one runs wait in the daemon. So the
+// held jobs the daemon must send `go` for are those handed over first, with another user's
+// job started afterwards in a slot they leave free (here: a two-CPU job's end promotes a
+// one-CPU job held ahead, and the CPU left goes to sjqa's job). When that job ends, its slot
+// is one the shepherd never sees free: only `go` starts the next job held ahead.
+test("root's jobs held ahead by the shepherd start in a slot another user's job frees (go)", async () => {
+  await using lab = await Lab.start(["--maxprocs", "3"]);
+  const dir = `${lab.home}/work`;
+  await using b = await Bench.open(lab.daemon, dir);
+  const small = { MEM: "1M" };
+  const stay = await b.gate(small);
+  const wide = await b.gate({ ...small, PROCS: "2" });
+  await b.waitLedger([stay, wide]);
+  // Eight one-CPU jobs, then a backlog of 32 that need every CPU: the eight go ahead (four
+  // per running job), held by the shepherd, as no other user's job runs yet.
+  const held: number[] = [];
+  for (let i = 0; i < 8; i++) held.push(await b.gate(small));
+  for (let i = 0; i < 32; i++) await b.submit(RUN, { ...small, PROCS: "3" });
+  await waitFor(async () => (await counts(b)).R === 10, "eight jobs to be marked ahead");
+  // sjqa's job waits for its gate too, in sjqa's own directory.
+  const { a } = lab;
+  const sub = await lab.raw(
+    a,
+    lab.socketOf(a),
+    submitBytes(GATE, ["MEM 1M", `CWD ${lab.workdir(a)}`]),
+  );
+  const foreign = Number(/^OK (\d+)/.exec(sub.stdout)?.[1]);
+  assert.ok(foreign > 0, sub.stdout + sub.stderr);
+  const foreignGate = (code: number) =>
+    Deno.writeTextFile(`${lab.workdir(a)}/go.${foreign}`, `${code}\n`);
+  const foreignStarted = async () =>
+    (await Deno.readTextFile(`${lab.workdir(a)}/ledger`).catch(() => "")).trim() ===
+      String(foreign);
+  // The wide job ends: the shepherd starts the first job held ahead in its place, and the
+  // CPU left over goes to sjqa's job (the jobs of the backlog need all three).
+  await b.open(wide);
+  await b.waitLedger([stay, wide, held[0]!]);
+  await waitFor(foreignStarted, "sjqa's job to start");
+  assert.equal(await b.client.state(foreign), "R");
+  // sjqa's job ends while root's jobs still run: the next job held ahead takes its slot.
+  await foreignGate(0);
+  assert.match(await b.wait(foreign), /^OK S /);
+  await b.waitLedger([stay, wide, held[0]!, held[1]!]);
+  assert.equal(await b.client.state(stay), "R", "root's first job still runs");
+  assert.equal(await b.client.state(held[0]!), "R");
+  // Then everything ends, each job once.
+  for (const id of [stay, ...held]) await b.open(id);
+  await waitFor(async () => (await counts(b)).S === 43, "every job to end");
+  const ledger = await b.ledger();
+  assert.deepEqual(ledger.slice(0, 4), [stay, wide, held[0], held[1]]);
+  assert.equal(ledger.length, 42);
+  assert.equal(new Set(ledger).size, 42);
+});
+
+/** The job counts by state from PING. */
+async function counts(b: Bench): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const pair of (await b.request("PING")).split(" ").slice(1)) {
+    const [state, n] = pair.split(":");
+    if (state && n) out[state] = Number(n);
+  }
+  return out;
+}

@@ -171,8 +171,9 @@ export class Server {
           }
           // A timer only while a request is half-read: none per read at a request's boundary.
           timer = !parser.midRequest ? undefined : setTimeout(() => {
-            // Requests read ahead while the handler waits are not a request left half-sent.
-            if (done || handling) return;
+            // Requests read ahead while the handler waits are not a request left half-sent,
+            // nor are whole ones the handler had not taken yet when the timer was set.
+            if (done || handling || !parser.midRequest) return;
             out.push(
               Promise.resolve({ line: "ERROR Timed out in the middle of a request", close: true }),
             );

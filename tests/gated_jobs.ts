@@ -63,6 +63,16 @@ export class Bench implements AsyncDisposable {
     assert.deepEqual(await this.ledger(), ids, "jobs started in this order");
   }
 
+  /** The job counts by state, from PING. */
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const pair of (await this.request("PING")).split(" ").slice(1)) {
+      const [state, n] = pair.split(":");
+      if (state && n) out[state] = Number(n);
+    }
+    return out;
+  }
+
   /** The state of every job the daemon knows, by id. */
   async states(): Promise<Record<number, string>> {
     const out: Record<number, string> = {};

@@ -11,16 +11,6 @@ import assert from "node:assert/strict";
 import { TestDaemon, waitFor } from "./harness.ts";
 import { Bench, RUN } from "./gated_jobs.ts";
 
-/** The job counts by state from PING. */
-async function counts(b: Bench): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const pair of (await b.request("PING")).split(" ").slice(1)) {
-    const [state, n] = pair.split(":");
-    if (state && n) out[state] = Number(n);
-  }
-  return out;
-}
-
 Deno.test("lookahead: the shepherd starts the jobs held ahead as jobs end, while the daemon is stopped", async () => {
   await using d = await TestDaemon.start({ args: ["--maxprocs", "1", "--autoshutdown", "F"] });
   await using b = await Bench.open(d);
@@ -29,7 +19,7 @@ Deno.test("lookahead: the shepherd starts the jobs held ahead as jobs end, while
   const queued: number[] = [];
   for (let i = 0; i < 40; i++) queued.push(await b.submit(RUN));
   // One job runs; four are marked R ahead of its slot (a backlog of 32 or more).
-  await waitFor(async () => (await counts(b)).R === 5, "four jobs to be marked ahead");
+  await waitFor(async () => (await b.counts()).R === 5, "four jobs to be marked ahead");
   // A request answered after that: the starts of the jobs ahead went out before its reply.
   await b.request("PING");
   Deno.kill(d.pid, "SIGSTOP");
@@ -40,7 +30,7 @@ Deno.test("lookahead: the shepherd starts the jobs held ahead as jobs end, while
   } finally {
     Deno.kill(d.pid, "SIGCONT");
   }
-  await waitFor(async () => (await counts(b)).S === 41, "every job to end");
+  await waitFor(async () => (await b.counts()).S === 41, "every job to end");
   assert.deepEqual(await b.ledger(), [gate, ...queued], "each job ran once, in order");
   const states = await b.states();
   assert.ok(Object.values(states).every((s) => s === "S"), JSON.stringify(states));

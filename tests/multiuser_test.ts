@@ -718,7 +718,7 @@ test("root's jobs held ahead by the shepherd start in a slot another user's job 
   const held: number[] = [];
   for (let i = 0; i < 8; i++) held.push(await b.gate(small));
   for (let i = 0; i < 32; i++) await b.submit(RUN, { ...small, PROCS: "3" });
-  await waitFor(async () => (await counts(b)).R === 10, "eight jobs to be marked ahead");
+  await waitFor(async () => (await b.counts()).R === 10, "eight jobs to be marked ahead");
   // sjqa's job waits for its gate too, in sjqa's own directory.
   const { a } = lab;
   const sub = await lab.raw(
@@ -747,19 +747,9 @@ test("root's jobs held ahead by the shepherd start in a slot another user's job 
   assert.equal(await b.client.state(held[0]!), "R");
   // Then everything ends, each job once.
   for (const id of [stay, ...held]) await b.open(id);
-  await waitFor(async () => (await counts(b)).S === 43, "every job to end");
+  await waitFor(async () => (await b.counts()).S === 43, "every job to end");
   const ledger = await b.ledger();
   assert.deepEqual(ledger.slice(0, 4), [stay, wide, held[0], held[1]]);
   assert.equal(ledger.length, 42);
   assert.equal(new Set(ledger).size, 42);
 });
-
-/** The job counts by state from PING. */
-async function counts(b: Bench): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const pair of (await b.request("PING")).split(" ").slice(1)) {
-    const [state, n] = pair.split(":");
-    if (state && n) out[state] = Number(n);
-  }
-  return out;
-}

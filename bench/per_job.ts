@@ -17,16 +17,11 @@
  * @module
  */
 
-import { RawClient } from "../tests/harness.ts";
-import { encodeSubmit, MAIN, repeat, submitPipelined, waitIdle } from "./sjq.ts";
+import { processCpuMs, takeFlag } from "./proc.ts";
+import { encodeSubmit, MAIN, repeat, startRawDaemon, submitPipelined, waitIdle } from "./sjq.ts";
 
 const args = [...Deno.args];
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const [, value] = args.splice(i, 2);
-  return value;
-};
+const flag = (name: string) => takeFlag(args, name);
 const cpuProf = flag("--cpu-prof");
 const straceOut = flag("--strace");
 const straceDaemon = flag("--strace-daemon");
@@ -34,17 +29,6 @@ const rounds = Number(flag("--rounds") ?? 1);
 const follow = args.includes("--follow");
 if (follow) args.splice(args.indexOf("--follow"), 1);
 const N = Number(args[0] ?? 5000);
-const TICK_MS = 10; // USER_HZ
-
-/** utime + stime, and the reaped children's cutime + cstime, of a process in ms. */
-function cpu(pid: number): { self: number; children: number } {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return {
-    self: (Number(f[11]) + Number(f[12])) * TICK_MS,
-    children: (Number(f[13]) + Number(f[14])) * TICK_MS,
-  };
-}
 
 function load(): string {
   return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
@@ -72,36 +56,11 @@ async function xargs(n: number): Promise<number> {
 }
 
 const home = await Deno.makeTempDir({ prefix: "sjq-perjob-" });
-const socket = `${home}/sjq.sock`;
-const flags = cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProf}`] : [];
-const daemon = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    "--quiet",
-    ...flags,
-    MAIN,
-    "daemon",
-    "--socket",
-    socket,
-    "--db",
-    `${home}/sjq.db`,
-    "--maxprocs",
-    "2",
-    "--autoshutdown",
-    "F",
-  ],
-  env: { HOME: home, SJQ_CONFIG: "/dev/null" },
-  stdin: "null",
-  stdout: "null",
-  stderr: "null",
-}).spawn();
-let c: RawClient | null = null;
-for (let i = 0; i < 500 && c === null; i++) {
-  c = await RawClient.connect(socket).catch(() => null);
-  if (c === null) await new Promise((r) => setTimeout(r, 20));
-}
-if (c === null) throw new Error("the daemon does not answer");
+const { process: daemon, client: c } = await startRawDaemon({
+  main: MAIN,
+  home,
+  denoFlags: cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProf}`] : [],
+});
 const opts = { CWD: home, STDOUT: "/dev/null", STDERR: "/dev/null" };
 // Warm up: the shepherd starts with the first job.
 await submitPipelined(c, repeat(encodeSubmit("true\n", opts), 20), 20);
@@ -126,12 +85,12 @@ if (straceDaemon) {
 for (let round = 1; round <= rounds; round++) {
   const loadBefore = load();
   const x = await xargs(N);
-  const d0 = cpu(daemon.pid), s0 = cpu(shepherd);
+  const d0 = processCpuMs(daemon.pid), s0 = processCpuMs(shepherd);
   const t0 = performance.now();
   await submitPipelined(c, repeat(encodeSubmit("true\n", opts), N), N);
   await waitIdle(c, 5);
   const wall = performance.now() - t0;
-  const d1 = cpu(daemon.pid), s1 = cpu(shepherd);
+  const d1 = processCpuMs(daemon.pid), s1 = processCpuMs(shepherd);
   if (strace !== null && round === rounds) {
     Deno.kill(strace.pid, "SIGINT");
     await strace.status;

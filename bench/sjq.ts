@@ -79,6 +79,36 @@ export async function startSjq(opts: SjqOptions): Promise<SjqDaemon> {
   };
 }
 
+/**
+ * A daemon of the checkout whose main.ts is `main` (another checkout's, for
+ * a same-run comparison) on a socket in `home`, 2 slots, and a connection
+ * to it: for the drivers that read its /proc figures themselves.
+ * `denoFlags` go before the program (e.g. `--cpu-prof`).
+ */
+export async function startRawDaemon(
+  opts: { main: string; home: string; denoFlags?: string[]; stderr?: "inherit" | "null" },
+): Promise<{ process: Deno.ChildProcess; client: RawClient; socket: string }> {
+  const socket = `${opts.home}/sjq.sock`;
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-A", "--quiet", ...(opts.denoFlags ?? []), opts.main, "daemon"],
+      ...["--socket", socket, "--db", `${opts.home}/sjq.db`, "--maxprocs", "2"],
+      ...["--autoshutdown", "F"],
+    ],
+    env: { HOME: opts.home, SJQ_CONFIG: "/dev/null" },
+    stdin: "null",
+    stdout: "null",
+    stderr: opts.stderr ?? "null",
+  }).spawn();
+  for (let i = 0; i < 500; i++) {
+    const client = await RawClient.connect(socket).catch(() => null);
+    if (client !== null) return { process, client, socket };
+    await sleep(20);
+  }
+  process.kill("SIGKILL");
+  throw new Error(`the daemon of ${opts.main} does not answer on ${socket}`);
+}
+
 /** Resident set size of a process in bytes (VmRSS). */
 export async function rssBytes(pid: number): Promise<number> {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(await Deno.readTextFile(`/proc/${pid}/status`));

@@ -18,31 +18,19 @@
  * @module
  */
 
-import { RawClient } from "../tests/harness.ts";
+import type { RawClient } from "../tests/harness.ts";
 import { encodeBase64 } from "../src/base64.ts";
-import { encodeSubmit, ping, repeat, submitPipelined } from "./sjq.ts";
+import { processCpuMs, takeFlag } from "./proc.ts";
+import { encodeSubmit, ping, repeat, startRawDaemon, submitPipelined } from "./sjq.ts";
 
 const args = [...Deno.args];
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const [, value] = args.splice(i, 2);
-  return value;
-};
+const flag = (name: string) => takeFlag(args, name);
 const N = Number(flag("--n") ?? 4000);
 const DEPTH = Number(flag("--depth") ?? 100_000);
 const ROUNDS = Number(flag("--rounds") ?? 3);
 const before = flag("--before");
 const cpuProf = flag("--cpu-prof");
 const withEnv = args.includes("--env");
-const TICK_MS = 10; // USER_HZ
-
-/** utime + stime of a process in ms. */
-function cpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-}
 
 interface Daemon {
   label: string;
@@ -55,28 +43,14 @@ interface Daemon {
 
 async function start(label: string, main: string, prof: string | undefined): Promise<Daemon> {
   const home = await Deno.makeTempDir({ prefix: `sjq-submits-${label}-` });
-  const socket = `${home}/sjq.sock`;
-  const process = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
-      main,
-      "daemon",
-      ...["--socket", socket, "--db", `${home}/sjq.db`, "--maxprocs", "2", "--autoshutdown", "F"],
-    ],
-    env: { HOME: home, SJQ_CONFIG: "/dev/null" },
-    stdin: "null",
-    stdout: "null",
+  const { process, client } = await startRawDaemon({
+    main,
+    home,
+    denoFlags: prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
     stderr: "inherit",
-  }).spawn();
-  let client: RawClient | null = null;
-  for (let i = 0; i < 500 && client === null; i++) {
-    client = await RawClient.connect(socket).catch(() => null);
-    if (client === null) await new Promise((r) => setTimeout(r, 20));
-  }
-  if (client === null) throw new Error(`${label}: the daemon does not answer`);
+  }).catch((e) => {
+    throw new Error(`${label}: ${(e as Error).message}`);
+  });
   const opts: Record<string, string> = { CWD: home, STDOUT: "/dev/null", STDERR: "/dev/null" };
   if (withEnv) {
     opts.ENV = Object.entries(Deno.env.toObject())
@@ -102,12 +76,12 @@ async function start(label: string, main: string, prof: string | undefined): Pro
 /** N submits; returns [daemon CPU µs per submit, submits/s, this client's CPU µs per submit]. */
 async function measure(d: Daemon, n: number): Promise<[number, number, number]> {
   const requests = repeat(d.pair, n / 2);
-  const c0 = cpuMs(d.pid), me0 = cpuMs(Deno.pid);
+  const c0 = processCpuMs(d.pid).self, me0 = processCpuMs(Deno.pid).self;
   const t0 = performance.now();
   await submitPipelined(d.client, requests, n);
   const wall = performance.now() - t0;
-  const me = (cpuMs(Deno.pid) - me0) * 1000 / n;
-  return [(cpuMs(d.pid) - c0) * 1000 / n, n / (wall / 1000), me];
+  const me = (processCpuMs(Deno.pid).self - me0) * 1000 / n;
+  return [(processCpuMs(d.pid).self - c0) * 1000 / n, n / (wall / 1000), me];
 }
 
 async function fill(d: Daemon, to: number): Promise<void> {

@@ -5,7 +5,10 @@
  * depth stay queued, so a depth is where its measurement started. Every other
  * job depends on the running one (it waits in H), so the queue holds
  * dependencies as well as plain queued jobs. An untimed warm-up of
- * submits (killed and cleaned away again) comes first.
+ * submits (killed and cleaned away again) comes first. Before each depth's
+ * timed rounds the daemon is let go idle, and the log line gives its CPU per
+ * submit (utime + stime) beside the rate, which the other work on the
+ * machine does not move as much.
  *
  * @module
  */
@@ -48,6 +51,29 @@ async function _status(conn: Deno.UnixConn): Promise<number> {
       got += k;
     }
     return size;
+  }
+}
+
+/** utime + stime of process `pid` in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/**
+ * Waits (at most 5 s) until the daemon uses no CPU for 100 ms, so that the
+ * work of what came before (the warm-up's KILLs and CLEAN, filling the queue)
+ * is not timed as part of the next depth's submits.
+ */
+async function settle(pid: number): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  let last = cpuMs(pid);
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = cpuMs(pid);
+    if (now === last) return;
+    last = now;
   }
 }
 
@@ -107,12 +133,15 @@ export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[
         await submitJobs(k);
         depth = await waiting();
       }
+      await settle(d.pid);
       const rates: number[] = [];
+      const cpu0 = cpuMs(d.pid);
       for (let r = 0; r < cfg.runs; r++) {
         const t0 = performance.now();
         await submitJobs(cfg.scale.submits);
         rates.push(cfg.scale.submits / ((performance.now() - t0) / 1000));
       }
+      const cpuPerSubmit = (cpuMs(d.pid) - cpu0) * 1000 / (cfg.runs * cfg.scale.submits);
       const times: number[] = [];
       let statusBytes = 0;
       for (let r = 0; r < cfg.runs; r++) {
@@ -128,7 +157,8 @@ export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[
         rss: await rssBytes(d.pid),
       };
       log(
-        `scale depth ${depth}: ${row.submitRate.median.toFixed(0)} submits/s, ` +
+        `scale depth ${depth}: ${row.submitRate.median.toFixed(0)} submits/s ` +
+          `(daemon ${cpuPerSubmit.toFixed(1)} µs CPU/submit), ` +
           `STATUS ${row.statusMs.median.toFixed(1)} ms, RSS ${(row.rss / 2 ** 20).toFixed(0)} MiB`,
       );
       rows.push(row);

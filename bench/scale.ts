@@ -19,7 +19,7 @@ import type { ScaleRow } from "./results.ts";
 import { scratchDir } from "./scratch.ts";
 import { encodeSubmit, ping, repeat, rssBytes, startSjq, submitPipelined } from "./sjq.ts";
 import { figure } from "./stats.ts";
-import { pollUntil } from "./proc.ts";
+import { pollUntil, processCpuMs } from "./proc.ts";
 
 /**
  * Sends `STATUS` on `conn` and reads the whole reply into one buffer sized
@@ -54,13 +54,6 @@ async function _status(conn: Deno.UnixConn): Promise<number> {
   }
 }
 
-/** utime + stime of process `pid` in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 /**
  * Waits (at most 5 s) until the daemon uses no CPU for 100 ms, so that the
  * work of what came before (the warm-up's KILLs and CLEAN, filling the queue)
@@ -68,10 +61,10 @@ function cpuMs(pid: number): number {
  */
 async function settle(pid: number): Promise<void> {
   const deadline = performance.now() + 5_000;
-  let last = cpuMs(pid);
+  let last = processCpuMs(pid).self;
   while (performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    const now = cpuMs(pid);
+    const now = processCpuMs(pid).self;
     if (now === last) return;
     last = now;
   }
@@ -135,13 +128,14 @@ export async function scale(cfg: ModeConfig, denoDir: string): Promise<ScaleRow[
       }
       await settle(d.pid);
       const rates: number[] = [];
-      const cpu0 = cpuMs(d.pid);
+      const cpu0 = processCpuMs(d.pid).self;
       for (let r = 0; r < cfg.runs; r++) {
         const t0 = performance.now();
         await submitJobs(cfg.scale.submits);
         rates.push(cfg.scale.submits / ((performance.now() - t0) / 1000));
       }
-      const cpuPerSubmit = (cpuMs(d.pid) - cpu0) * 1000 / (cfg.runs * cfg.scale.submits);
+      const cpuPerSubmit = (processCpuMs(d.pid).self - cpu0) * 1000 /
+        (cfg.runs * cfg.scale.submits);
       const times: number[] = [];
       let statusBytes = 0;
       for (let r = 0; r < cfg.runs; r++) {

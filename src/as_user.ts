@@ -24,6 +24,8 @@
  * @module
  */
 
+import { isExecutable } from "./file_tests.ts";
+
 /** The environment setpriv and the user stage start with: nothing of the user's or the daemon's. */
 export const SAFE_ENV: Readonly<Record<string, string>> = {
   PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -145,13 +147,4 @@ export function envScript(env: Readonly<Record<string, string>>, envProgram: str
 
 function quote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    const st = Deno.statSync(path);
-    return st.isFile && ((st.mode ?? 0) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
 }

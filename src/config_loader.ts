@@ -19,6 +19,7 @@ import { type IniEntry, parseIni } from "./ini.ts";
 import { dirname, expandPath } from "./path.ts";
 import { parseQueues, queueKey } from "./queue_config.ts";
 import { formatSize } from "./size.ts";
+import { exists } from "./file_tests.ts";
 
 /** What {@linkcode loadConfig} reads. */
 export interface ConfigInput {
@@ -152,7 +153,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   config.queues = queues.queues;
   if (input.uid !== undefined && sources["sjq.socket"] === "default") {
     const own = `${config.userdir.replace(/\/+$/, "")}/${input.uid}.sock`;
-    if ((input.exists ?? _exists)(own)) {
+    if ((input.exists ?? exists)(own)) {
       config.socket = own;
       sources["sjq.socket"] = "default (the multi-user daemon's socket for this user)";
     }
@@ -206,15 +207,6 @@ function _readIni(file: string, readFile: (path: string) => string | null): IniE
     return text === null ? null : parseIni(text, file);
   } catch (error) {
     throw new ConfigError((error as SyntaxError).message, { cause: error });
-  }
-}
-
-function _exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -10,6 +10,7 @@
  */
 
 import { type JobRecord, STATE_NAMES } from "./job.ts";
+import { isExecutable } from "./file_tests.ts";
 
 /** What MAIL accepts: one address, no spaces, not starting with `-` (it is a sendmail argument). */
 export const MAIL_ADDRESS = /^[^\s\-<>()",;][^\s<>()",;]*$/;
@@ -26,10 +27,10 @@ export function findSendmail(
   configured: string | null,
   path = Deno.env.get("PATH") ?? "",
 ): string | null {
-  if (configured !== null) return _executable(configured) ? configured : null;
+  if (configured !== null) return isExecutable(configured) ? configured : null;
   const dirs = path.split(":").filter((d) => d.startsWith("/"));
   for (const place of [...SENDMAIL_PLACES, ...dirs.map((d) => `${d}/sendmail`)]) {
-    if (_executable(place)) return place;
+    if (isExecutable(place)) return place;
   }
   return null;
 }
@@ -102,14 +103,5 @@ export function sendEndMail(
     });
   } catch (e) {
     log.error(`job ${job.id}: cannot run ${sendmail}: ${(e as Error).message}`);
-  }
-}
-
-function _executable(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
-  } catch {
-    return false;
   }
 }

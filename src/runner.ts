@@ -9,6 +9,7 @@
 import { type DropTools, envScript, findDropTools, SAFE_ENV, userStageArgv } from "./as_user.ts";
 import { type Outcome, parseOutcome, SUPERVISOR_SH } from "./supervisor.ts";
 import type { JobRecord } from "./job.ts";
+import { exists, interpreterProblem, isExecutable } from "./file_tests.ts";
 
 const GO = new TextEncoder().encode("go\n");
 
@@ -59,7 +60,7 @@ export class Runner {
     script: Uint8Array,
     env: Record<string, string>,
   ): Deno.ChildProcess | string {
-    const problem = interpreterProblem(script);
+    const problem = scriptProblem(script);
     if (problem !== null) return problem;
     const path = this.#scriptPath(job.id);
     const asUser = job.uid !== Deno.uid();
@@ -198,31 +199,10 @@ export class Runner {
 }
 
 /** Why a script cannot be exec'd (its `#!` interpreter is missing), or null. */
-function interpreterProblem(script: Uint8Array): string | null {
+function scriptProblem(script: Uint8Array): string | null {
   if (script[0] !== 0x23 || script[1] !== 0x21) return null;
   const end = script.indexOf(10);
-  const line = new TextDecoder().decode(script.subarray(2, end < 0 ? script.length : end));
-  const interpreter = line.trim().split(/\s+/)[0] ?? "";
-  if (interpreter === "") return "empty #! line";
-  return isExecutable(interpreter)
-    ? null
-    : `interpreter not found or not executable: ${interpreter}`;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    const st = Deno.statSync(path);
-    return st.isFile && ((st.mode ?? 0) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return interpreterProblem(
+    new TextDecoder().decode(script.subarray(0, end < 0 ? undefined : end)),
+  );
 }

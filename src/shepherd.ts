@@ -52,6 +52,7 @@ import {
   type StartMessage,
   type ToShepherd,
 } from "./shepherd_wire.ts";
+import { interpreterProblem, isDirectory } from "./file_tests.ts";
 
 /** Scripts up to this size without `#!` and NUL run as `sh -c`; others from a file. */
 const INLINE_MAX = 64 * 1024;
@@ -516,7 +517,7 @@ class Shepherd {
     ) {
       argv = ["/bin/sh", "-c", script, name, ...m.args];
     } else {
-      const problem = hashBang ? interpreterProblem(script) : null;
+      const problem = hashBang ? interpreterProblem(script.split("\n", 1)[0]!) : null;
       if (problem !== null) return problem;
       try {
         const bytes = m.scriptBase64 !== undefined
@@ -701,25 +702,4 @@ function spoolTag(spool: string): string {
   const tag = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
   Deno.writeTextFileSync(path, `${tag}\n`, { mode: 0o600 });
   return tag;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-/** Why a `#!` script cannot be exec'd (its interpreter is missing), or null. */
-function interpreterProblem(script: string): string | null {
-  const end = script.indexOf("\n");
-  const line = script.slice(2, end < 0 ? script.length : end);
-  const interpreter = line.trim().split(/\s+/)[0] ?? "";
-  if (interpreter === "") return "empty #! line";
-  try {
-    const st = Deno.statSync(interpreter);
-    if (st.isFile && ((st.mode ?? 0) & 0o111) !== 0) return null;
-  } catch { /* missing */ }
-  return `interpreter not found or not executable: ${interpreter}`;
 }

@@ -23,6 +23,7 @@ import type { RunningJobs } from "./running_jobs.ts";
 import { findSendmail } from "./mail.ts";
 import { queueRefusals } from "./queue_config.ts";
 import { memTotal } from "./memory_gate.ts";
+import { isDirectory } from "./file_tests.ts";
 
 /** SUBMIT (`sjq submit`): validates everything, stores the job, answers its id. */
 export function submit(
@@ -227,11 +228,7 @@ function _isDirectory(path: string): boolean {
   let known = _directories.get(path);
   if (known !== undefined) return known;
   if (_directories.size === 0) queueMicrotask(() => _directories.clear());
-  try {
-    known = Deno.statSync(path).isDirectory;
-  } catch {
-    known = false;
-  }
+  known = isDirectory(path);
   _directories.set(path, known);
   return known;
 }

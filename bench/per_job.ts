@@ -17,7 +17,8 @@
  * @module
  */
 
-import { processCpuMs, takeFlag } from "./proc.ts";
+import { takeFlag } from "./proc.ts";
+import { processCpuMs } from "../tests/inspect.ts";
 import { encodeSubmit, MAIN, repeat, startRawDaemon, submitPipelined, waitIdle } from "./sjq.ts";
 
 const args = [...Deno.args];

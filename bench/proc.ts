@@ -87,17 +87,6 @@ export function deadline<T>(promise: Promise<T>, ms: number, message: string): P
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-/**
- * CPU time of process `pid` in ms from /proc (USER_HZ ticks): its own
- * (utime + stime) and that of its reaped children (cutime + cstime).
- */
-export function processCpuMs(pid: number): { self: number; children: number } {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ms = (i: number) => Number(f[i]) * 10;
-  return { self: ms(11) + ms(12), children: ms(13) + ms(14) };
-}
-
 /** Removes `name` and the value after it from `args`; returns the value, or undefined. */
 export function takeFlag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

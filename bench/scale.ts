@@ -19,7 +19,8 @@ import type { ScaleRow } from "./results.ts";
 import { scratchDir } from "./scratch.ts";
 import { encodeSubmit, ping, repeat, rssBytes, startSjq, submitPipelined } from "./sjq.ts";
 import { figure } from "./stats.ts";
-import { pollUntil, processCpuMs } from "./proc.ts";
+import { pollUntil } from "./proc.ts";
+import { processCpuMs } from "../tests/inspect.ts";
 
 /**
  * Sends `STATUS` on `conn` and reads the whole reply into one buffer sized

@@ -20,7 +20,8 @@
 
 import type { RawClient } from "../tests/harness.ts";
 import { encodeBase64 } from "../src/base64.ts";
-import { processCpuMs, takeFlag } from "./proc.ts";
+import { takeFlag } from "./proc.ts";
+import { processCpuMs } from "../tests/inspect.ts";
 import { encodeSubmit, ping, repeat, startRawDaemon, submitPipelined } from "./sjq.ts";
 
 const args = [...Deno.args];

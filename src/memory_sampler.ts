@@ -19,6 +19,8 @@
  * @module
  */
 
+import { jobOf, statFields } from "./processes.ts";
+
 /** How often jobs are sampled while the youngest of them is young, and at most. */
 const FIRST_MS = 100;
 const LAST_MS = 1000;
@@ -161,27 +163,8 @@ function children(pid: number): number[] {
 
 /** A process's resident pages and start time (/proc stat fields 24 and 22), or null when gone. */
 function statOf(pid: number): { rss: number; start: string } | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { rss: Number(f[21]) || 0, start: f[19] ?? "" };
-  } catch {
-    return null;
-  }
-}
-
-/** The job id in the `SJQ_JOB_TAG` of process `pid` when it carries `tag`, or null. */
-export function jobOf(tag: string, pid: number | string): number | null {
-  try {
-    const env = `\0${Deno.readTextFileSync(`/proc/${pid}/environ`)}`;
-    const mark = `\0SJQ_JOB_TAG=${tag}.`;
-    const at = env.indexOf(mark);
-    if (at < 0) return null;
-    const m = /^(\d+)\0/.exec(env.slice(at + mark.length));
-    return m === null ? null : Number(m[1]);
-  } catch {
-    return null;
-  }
+  const f = statFields(pid);
+  return f === null ? null : { rss: Number(f[21]) || 0, start: f[19] ?? "" };
 }
 
 /** This process's peak resident memory in bytes (VmHWM), or 0. */

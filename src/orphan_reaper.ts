@@ -16,6 +16,7 @@
 
 import type { Outcome, Usage } from "./executor.ts";
 import { Libc } from "./libc.ts";
+import { statFields } from "./processes.ts";
 
 /** How an adopted job ended, as reaped by the daemon. */
 export interface AdoptedEnd {
@@ -157,13 +158,10 @@ function isOurChild(pid: number, ticks: string): boolean {
 function statOf(
   pid: number,
 ): { state: string; parent: number; session: number; ticks: string } | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: f[0]!, parent: Number(f[1]), session: Number(f[3]), ticks: f[19]! };
-  } catch {
-    return null;
-  }
+  const f = statFields(pid);
+  return f === null
+    ? null
+    : { state: f[0]!, parent: Number(f[1]), session: Number(f[3]), ticks: f[19]! };
 }
 
 /** Whether `entry` (`NAME=value`) is in the environment of process `pid`. */

@@ -6,8 +6,6 @@
  * @module
  */
 
-import { jobOf } from "./memory_sampler.ts";
-
 /** Sends `signal` to process group `pid`; a group that is gone is no error. */
 export function signalGroup(pid: number, signal: number): void {
   try {
@@ -22,36 +20,36 @@ export function signalOne(pid: number, signal: number): void {
   } catch { /* gone */ }
 }
 
-/** Field 22 of /proc/<pid>/stat (start time), or undefined. */
-export function startTicks(pid: number): string | undefined {
+/**
+ * The fields of /proc/<pid>/stat from the third (the state) on, so that
+ * field N of proc(5) is at index N - 3; null when the process is gone. (The
+ * command name before them may hold spaces and parentheses.)
+ */
+export function statFields(pid: number | string): string[] | null {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return undefined;
+    return null;
   }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time), or undefined. */
+export function startTicks(pid: number): string | undefined {
+  return statFields(pid)?.[19];
 }
 
 /** Whether `pid` is still the process that started at `ticks` (and not a zombie). */
 export function sameProcess(pid: number, ticks: string | undefined): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z") return false;
-    return ticks === undefined || fields[19] === ticks;
-  } catch {
-    return false;
-  }
+  const fields = statFields(pid);
+  if (fields === null || fields[0] === "Z") return false;
+  return ticks === undefined || fields[19] === ticks;
 }
 
 /** The process group of `pid`, or null when it is gone. */
 export function groupOf(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return null;
-  }
+  const fields = statFields(pid);
+  return fields === null ? null : Number(fields[2]);
 }
 
 /** The shepherd's children (orphans are reparented to the main thread). */
@@ -81,5 +79,19 @@ export function bootId(): string {
     return Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
   } catch {
     return "unknown";
+  }
+}
+
+/** The job id in the `SJQ_JOB_TAG` of process `pid` when it carries `tag`, or null. */
+export function jobOf(tag: string, pid: number | string): number | null {
+  try {
+    const env = `\0${Deno.readTextFileSync(`/proc/${pid}/environ`)}`;
+    const mark = `\0SJQ_JOB_TAG=${tag}.`;
+    const at = env.indexOf(mark);
+    if (at < 0) return null;
+    const m = /^(\d+)\0/.exec(env.slice(at + mark.length));
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
   }
 }

@@ -35,6 +35,7 @@ import { Libc } from "./libc.ts";
 import {
   bootId,
   groupOf,
+  jobOf,
   markedProcesses,
   ownChildren,
   sameProcess,
@@ -42,7 +43,7 @@ import {
   signalOne,
   startTicks,
 } from "./processes.ts";
-import { jobOf, MemorySampler } from "./memory_sampler.ts";
+import { MemorySampler } from "./memory_sampler.ts";
 import { inCgroup, JobCgroups } from "./memory_cgroup.ts";
 import {
   encodeLine,

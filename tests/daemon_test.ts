@@ -192,7 +192,7 @@ async function staysUp(d: TestDaemon, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     assert.match(await c.request("PING\r\n"), /^OK /);
-    assert.equal(await processGone(d.pid), false);
+    assert.equal(processGone(d.pid), false);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

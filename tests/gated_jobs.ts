@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { JobInfo } from "../src/info.ts";
 import { RawClient, type TestDaemon, waitFor } from "./harness.ts";
+import { sameProcess } from "../src/processes.ts";
 
 const LOG_START = `echo "$SJQ_JOB_ID" >> ledger\n`;
 
@@ -129,13 +130,8 @@ export class Bench implements AsyncDisposable {
 }
 
 /** Whether process `pid` has ended (gone, or a zombie nobody reaps). */
-export async function processGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-  } catch {
-    return true;
-  }
+export function processGone(pid: number): boolean {
+  return !sameProcess(pid, undefined);
 }
 
 /** Waits for `promise`, failing after `ms` with a message naming `what`. */

@@ -7,6 +7,7 @@
 
 import type { JobInfo } from "../src/info.ts";
 import type { RawClient } from "./harness.ts";
+import { sameProcess, statFields } from "../src/processes.ts";
 
 /** The INFO records of every job, or of job `id` (empty when unknown). */
 export async function info(c: RawClient, id?: number): Promise<JobInfo[]> {
@@ -37,22 +38,13 @@ export function spoolOf(home: string): string {
 
 /** Whether process `pid` lives (a zombie does not count). */
 export function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  return sameProcess(pid, undefined);
 }
 
 /** The parent of process `pid`, or null when it is gone. */
 export function parentOf(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return null;
-  }
+  const fields = statFields(pid);
+  return fields === null ? null : Number(fields[1]);
 }
 
 /**
@@ -72,4 +64,15 @@ export function shepherdPid(spool: string): number | null {
   }
   const parents = new Set(matches);
   return matches.find((pid) => !parents.has(parentOf(pid) ?? 0)) ?? null;
+}
+
+/**
+ * CPU time of process `pid` in ms from /proc (USER_HZ ticks): its own
+ * (utime + stime) and that of its reaped children (cutime + cstime).
+ */
+export function processCpuMs(pid: number): { self: number; children: number } {
+  const f = statFields(pid);
+  if (f === null) throw new Error(`no process ${pid}`);
+  const ms = (i: number) => Number(f[i]) * 10;
+  return { self: ms(11) + ms(12), children: ms(13) + ms(14) };
 }

@@ -212,7 +212,7 @@ Deno.test("KILL of a running job kills its whole process group", async () => {
     `${RUN}sleep 300 & echo $! > child.tmp && mv child.tmp child.pid\nwait\n`,
   );
   const child = Number(await waitFor(() => b.read("child.pid"), "the job's background child"));
-  assert.equal(await processGone(child), false);
+  assert.equal(processGone(child), false);
   assert.equal(await b.request(`KILL ${id}`), "OK");
   assert.match(await b.wait(id), /^OK K /);
   await waitFor(() => processGone(child), `the job's child ${child} to die`);

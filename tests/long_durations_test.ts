@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { tempDir, TestDaemon, waitFor } from "./harness.ts";
+import { processCpuMs } from "./inspect.ts";
 
 const THIRTY_DAYS = String(30 * 86400);
 
@@ -21,13 +22,6 @@ async function happensWithin(ms: number, happened: () => boolean | Promise<boole
     await new Promise((r) => setTimeout(r, 50));
   }
   return await happened();
-}
-
-/** CPU seconds (user + system) a process has used. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 Deno.test("long durations: a job with a 30-day TIMEOUT runs to its end", async () => {
@@ -81,9 +75,9 @@ Deno.test("long durations: --schedtime 30d does not run the safety-net sweep eve
         assert.match(text, new RegExp(`sjq.schedtime = ${schedtime}`), text);
       }
     }
-    const before = await cpuSeconds(d.pid);
+    const before = processCpuMs(d.pid).self / 1000;
     await new Promise((r) => setTimeout(r, 4000));
-    const used = await cpuSeconds(d.pid) - before;
+    const used = processCpuMs(d.pid).self / 1000 - before;
     // An idle daemon uses no CPU to speak of (0.00 s measured); a sweep every millisecond, 0.12 s.
     assert.ok(used < 0.05, `${when}: the idle daemon used ${used.toFixed(2)} s of CPU in 4 s`);
   }

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { type RawClient, TestDaemon, waitFor } from "./harness.ts";
 import { alive, info, infoOf, jobId } from "./inspect.ts";
+import { groupOf } from "../src/processes.ts";
 
 const ARGS = ["--maxprocs", "8", "--autoshutdown", "F"];
 const ENDS_MS = 30_000;
@@ -45,11 +46,7 @@ function groupMembers(pgid: number): number[] {
   const pids: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) pids.push(Number(e.name));
-    } catch { /* gone */ }
+    if (groupOf(Number(e.name)) === pgid) pids.push(Number(e.name));
   }
   return pids;
 }

@@ -11,6 +11,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { type ActiveState, type FinalState, isFinal, type JobRecord, type State } from "./job.ts";
 import { ownerOnly } from "./daemon_files.ts";
 import { WalSync } from "./wal_sync.ts";
+import { EnvironmentRows } from "./environment_rows.ts";
 import {
   COLUMNS_BUT_ENV,
   columnValue,
@@ -120,12 +121,6 @@ const MIGRATIONS: readonly { name: string; sql: string }[] = [
   },
 ];
 
-/**
- * Characters of environments (JSON) whose envs row the store remembers, so that a submit
- * with one of them need not look it up: many distinct large ones must not fill the memory.
- */
-const MAX_KNOWN_ENV_CHARS = 1024 * 1024;
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY);
@@ -208,11 +203,7 @@ export class Store implements Disposable {
   #closed = false;
   #inTransaction = false;
   #noticesOf: StatementSync | undefined;
-  /** The envs row of each environment stored lately, by its JSON (forgotten at a rollback). */
-  readonly #envIds = new Map<string, number>();
-  #envChars = 0;
-  readonly #envId: StatementSync;
-  readonly #insertEnv: StatementSync;
+  readonly #envs: EnvironmentRows;
 
   /** Opens (creating if needed) the database at `path`. */
   constructor(path: string) {
@@ -244,8 +235,7 @@ export class Store implements Disposable {
          priority, queue, env_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#envId = this.#db.prepare("SELECT id FROM envs WHERE json = ?");
-    this.#insertEnv = this.#db.prepare("INSERT INTO envs (json) VALUES (?) RETURNING id");
+    this.#envs = new EnvironmentRows(this.#db);
     this.#insertScript = this.#db.prepare("INSERT INTO scripts (id, body) VALUES (?, ?)");
     this.#get = this.#db.prepare(
       `SELECT jobs.*, envs.json AS env_json FROM jobs LEFT JOIN envs ON envs.id = jobs.env_id
@@ -328,7 +318,7 @@ export class Store implements Disposable {
   rollback(): void {
     if (!this.#inTransaction) return;
     this.#inTransaction = false;
-    this.#forgetEnvs(); // rows it added may be undone
+    this.#envs.forget(); // rows it added may be undone
     if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
   }
 
@@ -358,33 +348,13 @@ export class Store implements Disposable {
       job.array ?? null,
       job.priority || null,
       job.queue ?? null,
-      this.#envRow(job.env),
+      this.#envs.rowOf(job.env),
     );
     this.#insertScript.run(job.id, script);
     if (job.slurmOpts !== undefined && job.slurmOpts.length > 0) {
       this.#db.prepare("UPDATE jobs SET slurm_opts = ? WHERE id = ?")
         .run(JSON.stringify(job.slurmOpts), job.id);
     }
-  }
-
-  #forgetEnvs(): void {
-    this.#envIds.clear();
-    this.#envChars = 0;
-  }
-
-  /** The id of the envs row holding `env`, added if there is none. */
-  #envRow(env: Record<string, string>): number {
-    const json = JSON.stringify(env);
-    let id = this.#envIds.get(json);
-    if (id !== undefined) return id;
-    const row = (this.#envId.get(json) ?? this.#insertEnv.get(json)) as { id: number };
-    id = Number(row.id);
-    if (this.#envChars + json.length > MAX_KNOWN_ENV_CHARS) this.#forgetEnvs();
-    if (json.length <= MAX_KNOWN_ENV_CHARS) {
-      this.#envIds.set(json, id);
-      this.#envChars += json.length;
-    }
-    return id;
   }
 
   /**
@@ -584,12 +554,7 @@ export class Store implements Disposable {
       delScript.run(id);
       delAttempts.run(id);
     }
-    if (ids.length > 0) {
-      this.#db.exec(
-        "DELETE FROM envs WHERE id NOT IN (SELECT env_id FROM jobs WHERE env_id IS NOT NULL)",
-      );
-      this.#forgetEnvs();
-    }
+    if (ids.length > 0) this.#envs.deleteUnused();
     return ids;
   }
 
